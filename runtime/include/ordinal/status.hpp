@@ -66,6 +66,15 @@ class [[nodiscard]] Result {
   Result(Result&& other) noexcept : status_(std::move(other.status_)), has_value_(other.has_value_) {
     if (has_value_) new (&storage_) T(std::move(*other.ptr()));
   }
+  Result& operator=(Result&& other) noexcept {
+    if (this != &other) {
+      if (has_value_) ptr()->~T();
+      status_ = std::move(other.status_);
+      has_value_ = other.has_value_;
+      if (has_value_) new (&storage_) T(std::move(*other.ptr()));
+    }
+    return *this;
+  }
   ~Result() {
     if (has_value_) ptr()->~T();
   }

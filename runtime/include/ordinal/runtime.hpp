@@ -1,0 +1,126 @@
+// Ordinal C++ API. A Model is loaded once (mapped, verified, immutable) and shared by any number of
+// Sessions on any number of threads; each Session owns its KV cache, scratch buffers and thread pool,
+// all planned at creation so that prefill/decode allocate nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ordinal/status.hpp"
+#include "ordinal/tokenizer.hpp"
+
+namespace ordinal {
+
+enum class Architecture : uint8_t { kLlama = 0, kGPT2 = 1 };
+enum class NormType : uint8_t { kRMSNorm = 0, kLayerNorm = 1 };
+enum class Activation : uint8_t { kSwiGLU = 0, kGELU = 1 };
+enum class PositionalScheme : uint8_t {
+  kNone = 0,
+  kLearnedTable,
+  kCodebookTable,
+  kBucketedTable,
+  kLowRankTable,
+  kSinusoidal,
+  kRope,
+  kAlibi,
+  kRelativeBias,
+};
+const char* positional_scheme_name(PositionalScheme scheme);
+
+struct ModelConfig {
+  Architecture architecture = Architecture::kLlama;
+  uint32_t dim = 0;
+  uint32_t hidden_dim = 0;
+  uint32_t n_layers = 0;
+  uint32_t n_heads = 0;
+  uint32_t n_kv_heads = 0;
+  uint32_t head_dim = 0;
+  uint32_t vocab_size = 0;
+  uint32_t max_positions = 0;
+  NormType norm = NormType::kRMSNorm;
+  float norm_eps = 1e-5f;
+  Activation activation = Activation::kSwiGLU;
+  bool tied_classifier = false;
+  bool attention_bias = false;
+  bool mlp_bias = false;
+};
+
+namespace detail {
+struct ModelData;
+}
+
+class Model {
+ public:
+  // Maps and verifies a model file. Every failure is a Status naming the field or tensor.
+  static Result<std::shared_ptr<const Model>> load(const std::string& path);
+  // Verifies a model held in caller memory; the buffer must outlive the Model (no copy is made).
+  static Result<std::shared_ptr<const Model>> load_from_buffer(const void* data, size_t size);
+
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const;
+  PositionalScheme positional_scheme() const;
+  const Tokenizer& tokenizer() const;
+  // Positions the model can address (table rows, or 2^31-1 for computed schemes), after its
+  // out-of-range policy is applied. Sessions refuse positions >= this.
+  int64_t position_limit() const;
+  size_t file_bytes() const;
+  // The task spec (JSON) carried by task models; empty when none.
+  std::string task_spec() const;
+
+  const detail::ModelData& data() const { return *data_; }
+
+ private:
+  explicit Model(std::unique_ptr<detail::ModelData> data);
+  std::unique_ptr<detail::ModelData> data_;
+};
+
+struct SessionOptions {
+  uint32_t threads = 0;          // 0: one per core (cpuinfo)
+  uint32_t context_length = 0;   // KV cache slots; 0: the model's max_positions
+  uint32_t prefill_chunk = 32;   // tokens per batched forward during prefill
+  int64_t position_offset = 0;   // absolute position of the first token (resume)
+  bool check_numerics = true;    // report NaN/Inf in logits as kNumericError
+};
+
+namespace detail {
+class SessionImpl;
+}
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options = SessionOptions());
+  ~Session();
+
+  // Appends tokens to the KV cache; logits() then holds the next-token logits after the last one.
+  Status prefill(const int32_t* tokens, size_t count);
+  // Appends one token; logits() holds the next-token logits.
+  Status decode(int32_t token);
+  // Next-token logits (vocab_size floats) after the last prefill/decode.
+  const float* logits() const;
+  size_t vocab_size() const;
+
+  // Absolute position the next token will take.
+  int64_t position() const;
+  size_t cached_tokens() const;
+  size_t capacity() const;
+  // Empties the cache; the next token takes `position_offset`.
+  Status reset(int64_t position_offset = 0);
+
+  uint32_t threads() const;
+  // Bytes this session owns (KV cache, scratch, packed weights).
+  size_t memory_bytes() const;
+  size_t kv_cache_bytes() const;
+  const Model& model() const;
+
+ private:
+  explicit Session(std::unique_ptr<detail::SessionImpl> impl);
+  std::unique_ptr<detail::SessionImpl> impl_;
+};
+
+}  // namespace ordinal

@@ -1,0 +1,51 @@
+// llama2.c-style BPE tokenizer: vocab pieces with merge scores, byte fallback (<0xNN> pieces).
+// Encoding and decoding reproduce llama2.c run.c byte for byte.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ordinal/status.hpp"
+
+namespace ordinal {
+
+class Tokenizer {
+ public:
+  struct Spec {
+    std::vector<std::string> pieces;
+    std::vector<float> scores;
+    int32_t bos_id = 1;
+    int32_t eos_id = 2;
+    int32_t unk_id = 0;
+    int32_t byte_fallback_base = 3;  // -1: no byte pieces
+    bool add_dummy_prefix = true;
+  };
+  static Result<Tokenizer> create(Spec spec);
+
+  // Tokens for `text`, with BOS first when `bos`, EOS last when `eos`.
+  Status encode(std::string_view text, bool bos, bool eos, std::vector<int32_t>* out) const;
+  // The text to print for `token` after `prev`: strips the leading space after BOS and maps
+  // byte pieces to their byte, as run.c does. Returns an empty view for an out-of-range id.
+  std::string_view decode(int32_t prev, int32_t token) const;
+  // run.c's safe_printf rule: skip pieces that are one unprintable, non-space byte.
+  static bool is_printable_piece(std::string_view piece);
+
+  size_t vocab_size() const { return spec_.pieces.size(); }
+  const std::string& piece(int32_t id) const { return spec_.pieces[static_cast<size_t>(id)]; }
+  float score(int32_t id) const { return spec_.scores[static_cast<size_t>(id)]; }
+  int32_t bos_id() const { return spec_.bos_id; }
+  int32_t eos_id() const { return spec_.eos_id; }
+  const Spec& spec() const { return spec_; }
+  int32_t lookup(std::string_view piece) const;
+
+ private:
+  Spec spec_;
+  std::unordered_map<std::string, int32_t> index_;  // piece -> first id with that piece
+  std::vector<int16_t> byte_piece_;                      // per token: byte value or -1
+  std::vector<std::string> byte_strings_;                // 256 single-byte strings
+};
+
+}  // namespace ordinal

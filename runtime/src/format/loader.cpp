@@ -1,0 +1,671 @@
+// Hostile-input model loader. Order of checks: size prefix -> FlatBuffers verifier (structure, bounds of
+// every table/vector/string) -> config sanity -> every tensor (shape vs config, dtype allowed for its
+// role, data range inside the file and after the FlatBuffer, alignment, exact byte size, quantization
+// parameters) -> tokenizer -> positional block. The first failure is returned with the field's name.
+#include "format/loader.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+#include <limits>
+
+#include "ordinal_generated.h"
+
+namespace ordinal::format {
+
+namespace fb = ::ordinal::schema;
+
+namespace {
+
+static_assert(sizeof(float) == 4, "float must be IEEE binary32");
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "Ordinal model files are little-endian; big-endian hosts are not supported"
+#endif
+
+constexpr uint32_t kMaxDim = 1u << 16;
+constexpr uint32_t kMaxLayers = 1024;
+constexpr uint32_t kMaxVocab = 1u << 22;
+constexpr uint32_t kMaxPositions = 1u << 24;
+constexpr int64_t kComputedPositionLimit = int64_t{1} << 31;  // positions 0 .. 2^31-1
+
+struct Ctx {
+  const uint8_t* base;
+  uint64_t file_size;
+  uint64_t flatbuffer_end;
+};
+
+DType to_dtype(fb::DType t) { return static_cast<DType>(static_cast<uint8_t>(t)); }
+
+bool known_dtype(fb::DType t) { return static_cast<uint8_t>(t) <= static_cast<uint8_t>(fb::DType::U64); }
+
+std::string dims_string(std::initializer_list<uint32_t> dims) {
+  std::string s = "[";
+  bool first = true;
+  for (uint32_t d : dims) {
+    if (!first) s += ",";
+    s += std::to_string(d);
+    first = false;
+  }
+  return s + "]";
+}
+
+Status check_range(const Ctx& ctx, const fb::TensorData* d, uint64_t expected_size, const std::string& what) {
+  if (d == nullptr) return invalid_model(what + ": missing data range");
+  uint64_t off = d->offset(), size = d->size();
+  if (off % kTensorAlignment != 0) {
+    return invalid_model(what + ": data offset " + std::to_string(off) + " is not " +
+                         std::to_string(kTensorAlignment) + "-byte aligned");
+  }
+  if (off < ctx.flatbuffer_end) {
+    return invalid_model(what + ": data offset " + std::to_string(off) + " overlaps the model header (ends at " +
+                         std::to_string(ctx.flatbuffer_end) + ")");
+  }
+  if (off > ctx.file_size || size > ctx.file_size - off) {
+    return invalid_model(what + ": data [" + std::to_string(off) + ", +" + std::to_string(size) +
+                         ") lies outside the file of " + std::to_string(ctx.file_size) + " bytes");
+  }
+  if (size != expected_size) {
+    return invalid_model(what + ": data is " + std::to_string(size) + " bytes, expected " +
+                         std::to_string(expected_size));
+  }
+  return Status::Ok();
+}
+
+// Which storage formats a tensor role accepts.
+enum Allow : uint32_t {
+  kAllowF32 = 1u << 0,
+  kAllowF16 = 1u << 1,
+  kAllowI8 = 1u << 2,
+  kAllowI4 = 1u << 3,
+  kAllowU8 = 1u << 4,
+  kAllowU16 = 1u << 5,
+};
+constexpr uint32_t kFloatOnly = kAllowF32;
+constexpr uint32_t kWeight = kAllowF32 | kAllowF16 | kAllowI8;
+constexpr uint32_t kTableFormats = kAllowF32 | kAllowF16 | kAllowI8 | kAllowI4;
+constexpr uint32_t kIndexFormats = kAllowU8 | kAllowU16;
+
+bool allowed(uint32_t allow, DType t) {
+  switch (t) {
+    case DType::kF32: return allow & kAllowF32;
+    case DType::kF16: return allow & kAllowF16;
+    case DType::kI8: return allow & kAllowI8;
+    case DType::kI4: return allow & kAllowI4;
+    case DType::kU8: return allow & kAllowU8;
+    case DType::kU16: return allow & kAllowU16;
+    default: return false;
+  }
+}
+
+Status check_quant(const Ctx& ctx, const fb::Quantization* q, TensorView* v, const std::string& what) {
+  const bool quantized = v->dtype == DType::kI8 || v->dtype == DType::kI4;
+  if (!quantized) {
+    if (q != nullptr && q->granularity() != fb::QuantGranularity::None) {
+      return invalid_model(what + ": " + dtype_name(v->dtype) + " tensor must not carry quantization scales");
+    }
+    return Status::Ok();
+  }
+  if (q == nullptr || q->granularity() == fb::QuantGranularity::None) {
+    return invalid_model(what + ": " + std::string(dtype_name(v->dtype)) + " tensor has no quantization scales");
+  }
+  const uint32_t rows = v->rows(), cols = v->cols();
+  uint64_t count = 0;
+  QuantView& qv = v->quant;
+  switch (q->granularity()) {
+    case fb::QuantGranularity::PerTensor:
+      qv.granularity = QuantGranularity::kPerTensor;
+      count = 1;
+      break;
+    case fb::QuantGranularity::PerRow:
+      qv.granularity = QuantGranularity::kPerRow;
+      count = rows;
+      break;
+    case fb::QuantGranularity::PerColumn:
+      qv.granularity = QuantGranularity::kPerColumn;
+      count = cols;
+      break;
+    case fb::QuantGranularity::PerGroup: {
+      qv.granularity = QuantGranularity::kPerGroup;
+      uint32_t g = q->group_size();
+      if (g == 0 || g % 2 != 0 || cols % g != 0) {
+        return invalid_model(what + ": group size " + std::to_string(g) + " must be even and divide " +
+                             std::to_string(cols) + " columns");
+      }
+      qv.group_size = g;
+      count = uint64_t{rows} * (cols / g);
+      break;
+    }
+    default: return invalid_model(what + ": unknown quantization granularity");
+  }
+  if (q->scale_dtype() != fb::DType::F32 && q->scale_dtype() != fb::DType::F16) {
+    return invalid_model(what + ": scales must be f32 or f16");
+  }
+  qv.scale_dtype = to_dtype(q->scale_dtype());
+  uint64_t scale_bytes = dtype_storage_bytes(qv.scale_dtype, count);
+  ORDINAL_RETURN_IF_ERROR(check_range(ctx, q->scales(), scale_bytes, what + " scales"));
+  qv.scales = ctx.base + q->scales()->offset();
+  qv.scale_count = count;
+  for (uint64_t i = 0; i < count; ++i) {
+    float s = scale_at(qv, i);
+    if (!std::isfinite(s) || s < 0.0f) {
+      return invalid_model(what + ": scale " + std::to_string(i) + " is not a finite non-negative number");
+    }
+  }
+  if (q->zero_points() != nullptr) {
+    if (v->dtype != DType::kI4 || qv.granularity != QuantGranularity::kPerGroup) {
+      return invalid_model(what + ": zero points are only supported for int4 group quantization");
+    }
+    ORDINAL_RETURN_IF_ERROR(check_range(ctx, q->zero_points(), count, what + " zero points"));
+    qv.zero_points = ctx.base + q->zero_points()->offset();
+    for (uint64_t i = 0; i < count; ++i) {
+      if (qv.zero_points[i] > 15) {
+        return invalid_model(what + ": zero point " + std::to_string(i) + " exceeds the int4 range");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// Verifies one tensor against its expected shape and allowed formats. `t` may be null when optional.
+Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role,
+                    std::initializer_list<uint32_t> expected_shape, uint32_t allow, bool required, TensorView* out) {
+  *out = TensorView();
+  if (t == nullptr) {
+    if (required) return invalid_model("tensor '" + role + "' is missing");
+    return Status::Ok();
+  }
+  const std::string what = "tensor '" + role + "' (" + t->name()->str() + ")";
+  if (!known_dtype(t->dtype())) return invalid_model(what + ": unknown dtype");
+  out->name = t->name()->str();
+  out->dtype = to_dtype(t->dtype());
+  const auto* shape = t->shape();
+  if (shape->size() != expected_shape.size()) {
+    return invalid_model(what + ": rank " + std::to_string(shape->size()) + ", expected shape " +
+                         dims_string(expected_shape));
+  }
+  out->rank = shape->size();
+  size_t i = 0;
+  for (uint32_t d : expected_shape) {
+    if (shape->Get(static_cast<uint32_t>(i)) != d) {
+      std::string got = "[";
+      for (uint32_t j = 0; j < shape->size(); ++j) got += (j ? "," : "") + std::to_string(shape->Get(j));
+      return invalid_model(what + ": shape " + got + "] does not match expected " + dims_string(expected_shape));
+    }
+    out->shape[i++] = d;
+  }
+  if (!allowed(allow, out->dtype)) {
+    return invalid_model(what + ": dtype " + dtype_name(out->dtype) + " is not allowed for this tensor");
+  }
+  // Shapes were checked against config values bounded by kMax*, so these products cannot overflow.
+  uint64_t expected_bytes = out->dtype == DType::kI4 ? uint64_t{out->rows()} * out->row_bytes()
+                                                     : dtype_storage_bytes(out->dtype, out->elements());
+  ORDINAL_RETURN_IF_ERROR(check_range(ctx, t->data(), expected_bytes, what));
+  out->data = ctx.base + t->data()->offset();
+  out->bytes = expected_bytes;
+  return check_quant(ctx, t->quant(), out, what);
+}
+
+Status check_config(const fb::Config* c, ModelConfig* cfg) {
+  auto bad = [](const std::string& m) { return invalid_model("config: " + m); };
+  if (static_cast<uint8_t>(c->architecture()) > static_cast<uint8_t>(fb::Architecture::GPT2)) {
+    return bad("unknown architecture");
+  }
+  if (static_cast<uint8_t>(c->norm()) > static_cast<uint8_t>(fb::NormType::LayerNorm)) return bad("unknown norm");
+  if (static_cast<uint8_t>(c->activation()) > static_cast<uint8_t>(fb::Activation::GELU)) {
+    return bad("unknown activation");
+  }
+  cfg->architecture = static_cast<Architecture>(c->architecture());
+  cfg->norm = static_cast<NormType>(c->norm());
+  cfg->activation = static_cast<Activation>(c->activation());
+  cfg->dim = c->dim();
+  cfg->hidden_dim = c->hidden_dim();
+  cfg->n_layers = c->n_layers();
+  cfg->n_heads = c->n_heads();
+  cfg->n_kv_heads = c->n_kv_heads();
+  cfg->head_dim = c->head_dim();
+  cfg->vocab_size = c->vocab_size();
+  cfg->max_positions = c->max_positions();
+  cfg->norm_eps = c->norm_eps();
+  cfg->tied_classifier = c->tied_classifier();
+  cfg->attention_bias = c->attention_bias();
+  cfg->mlp_bias = c->mlp_bias();
+  auto in = [](uint32_t v, uint32_t lo, uint32_t hi) { return v >= lo && v <= hi; };
+  if (!in(cfg->dim, 1, kMaxDim)) return bad("dim " + std::to_string(cfg->dim) + " out of range [1, 65536]");
+  if (!in(cfg->hidden_dim, 1, 4 * kMaxDim)) return bad("hidden_dim " + std::to_string(cfg->hidden_dim) + " out of range");
+  if (!in(cfg->n_layers, 1, kMaxLayers)) return bad("n_layers " + std::to_string(cfg->n_layers) + " out of range");
+  if (!in(cfg->n_heads, 1, kMaxDim)) return bad("n_heads " + std::to_string(cfg->n_heads) + " out of range");
+  if (!in(cfg->n_kv_heads, 1, cfg->n_heads) || cfg->n_heads % cfg->n_kv_heads != 0) {
+    return bad("n_kv_heads " + std::to_string(cfg->n_kv_heads) + " must divide n_heads " + std::to_string(cfg->n_heads));
+  }
+  if (!in(cfg->head_dim, 1, kMaxDim) || uint64_t{cfg->head_dim} * cfg->n_heads != cfg->dim) {
+    return bad("head_dim " + std::to_string(cfg->head_dim) + " x n_heads " + std::to_string(cfg->n_heads) +
+               " must equal dim " + std::to_string(cfg->dim));
+  }
+  if (!in(cfg->vocab_size, 1, kMaxVocab)) return bad("vocab_size " + std::to_string(cfg->vocab_size) + " out of range");
+  if (!in(cfg->max_positions, 1, kMaxPositions)) {
+    return bad("max_positions " + std::to_string(cfg->max_positions) + " out of range");
+  }
+  if (!std::isfinite(cfg->norm_eps) || cfg->norm_eps <= 0.0f || cfg->norm_eps > 1.0f) {
+    return bad("norm_eps must be a finite number in (0, 1]");
+  }
+  return Status::Ok();
+}
+
+Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
+  if (static_cast<uint8_t>(t->kind()) != 0) return invalid_model("tokenizer: unknown kind");
+  const auto* offsets = t->piece_offsets();
+  const auto* pieces = t->pieces();
+  const auto* scores = t->scores();
+  if (offsets->size() != uint64_t{vocab} + 1) {
+    return invalid_model("tokenizer: " + std::to_string(offsets->size()) + " piece offsets, expected vocab_size+1 = " +
+                         std::to_string(uint64_t{vocab} + 1));
+  }
+  if (scores->size() != vocab) {
+    return invalid_model("tokenizer: " + std::to_string(scores->size()) + " scores, expected " + std::to_string(vocab));
+  }
+  Tokenizer::Spec spec;
+  spec.pieces.reserve(vocab);
+  spec.scores.reserve(vocab);
+  for (uint32_t i = 0; i < vocab; ++i) {
+    uint32_t a = offsets->Get(i), b = offsets->Get(i + 1);
+    if (a > b || b > pieces->size()) {
+      return invalid_model("tokenizer: piece " + std::to_string(i) + " has offsets [" + std::to_string(a) + ", " +
+                           std::to_string(b) + ") outside the " + std::to_string(pieces->size()) + "-byte piece table");
+    }
+    if (b - a > 256) return invalid_model("tokenizer: piece " + std::to_string(i) + " is longer than 256 bytes");
+    spec.pieces.emplace_back(reinterpret_cast<const char*>(pieces->data()) + a, b - a);
+    float s = scores->Get(i);
+    if (!std::isfinite(s)) return invalid_model("tokenizer: score of piece " + std::to_string(i) + " is not finite");
+    spec.scores.push_back(s);
+  }
+  spec.bos_id = t->bos_id();
+  spec.eos_id = t->eos_id();
+  spec.unk_id = t->unk_id();
+  spec.byte_fallback_base = t->byte_fallback_base();
+  spec.add_dummy_prefix = t->add_dummy_prefix();
+  ORDINAL_ASSIGN_OR_RETURN(*out, Tokenizer::create(std::move(spec)));
+  return Status::Ok();
+}
+
+detail::OutOfRangePolicy to_policy(fb::OutOfRangePolicy p) { return static_cast<detail::OutOfRangePolicy>(static_cast<uint8_t>(p)); }
+
+Status check_policy(fb::OutOfRangePolicy p, float factor, const std::string& what) {
+  if (static_cast<uint8_t>(p) > static_cast<uint8_t>(fb::OutOfRangePolicy::Interpolate)) {
+    return invalid_model(what + ": unknown out-of-range policy");
+  }
+  if (p == fb::OutOfRangePolicy::Interpolate && (!std::isfinite(factor) || factor < 1.0f || factor > 1024.0f)) {
+    return invalid_model(what + ": interpolation factor must be in [1, 1024]");
+  }
+  return Status::Ok();
+}
+
+// Highest addressable position + 1 for a stored table of `rows` rows under a policy.
+int64_t table_position_limit(uint32_t rows, detail::OutOfRangePolicy policy, float factor) {
+  switch (policy) {
+    case detail::OutOfRangePolicy::kError: return rows;
+    case detail::OutOfRangePolicy::kClamp: return kComputedPositionLimit;
+    case detail::OutOfRangePolicy::kInterpolate: {
+      // Position p reads fractional row p / factor; the last valid p has p / factor <= rows - 1.
+      double last = std::floor(static_cast<double>(rows - 1) * factor);
+      return static_cast<int64_t>(last) + 1;
+    }
+  }
+  return rows;
+}
+
+Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
+  const ModelConfig& cfg = md->config;
+  detail::PositionalParams& p = md->positional;
+  const uint32_t dim = cfg.dim;
+  auto bytes_of = [](const TensorView& v) {
+    uint64_t b = v.bytes;
+    if (v.quant.scales) b += dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count);
+    if (v.quant.zero_points) b += v.quant.scale_count;
+    return b;
+  };
+  switch (m->positional_type()) {
+    case fb::Positional::LearnedTable: {
+      const auto* t = m->positional_as_LearnedTable();
+      p.scheme = PositionalScheme::kLearnedTable;
+      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "learned table"));
+      const auto* shape = t->table()->shape();
+      uint32_t rows = shape->size() == 2 ? shape->Get(0) : 0;
+      if (rows == 0 || rows > kMaxPositions) return invalid_model("learned table: position count out of range");
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
+      p.policy = to_policy(t->out_of_range());
+      p.interpolation_factor = t->interpolation_factor();
+      p.stored_positions = rows;
+      p.bytes = bytes_of(p.table);
+      break;
+    }
+    case fb::Positional::CodebookTable: {
+      const auto* t = m->positional_as_CodebookTable();
+      p.scheme = PositionalScheme::kCodebookTable;
+      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "codebook table"));
+      const auto* cshape = t->codebook()->shape();
+      const auto* ishape = t->indices()->shape();
+      uint32_t k = cshape->size() == 2 ? cshape->Get(0) : 0;
+      uint32_t rows = ishape->size() == 1 ? ishape->Get(0) : 0;
+      if (k == 0 || k > 65536) return invalid_model("codebook table: codebook size out of range");
+      if (rows == 0 || rows > kMaxPositions) return invalid_model("codebook table: position count out of range");
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->codebook(), "positional.codebook", {k, dim}, kTableFormats, true, &p.codebook));
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->indices(), "positional.indices", {rows}, kIndexFormats, true, &p.indices));
+      for (uint32_t i = 0; i < rows; ++i) {
+        uint32_t idx = p.indices.dtype == DType::kU8 ? p.indices.data[i]
+                                                     : static_cast<uint32_t>(p.indices.data[2 * i]) |
+                                                           (static_cast<uint32_t>(p.indices.data[2 * i + 1]) << 8);
+        if (idx >= k) {
+          return invalid_model("codebook table: index of position " + std::to_string(i) + " is " + std::to_string(idx) +
+                               ", codebook has " + std::to_string(k) + " entries");
+        }
+      }
+      p.policy = to_policy(t->out_of_range());
+      p.interpolation_factor = t->interpolation_factor();
+      p.stored_positions = rows;
+      p.bytes = bytes_of(p.codebook) + bytes_of(p.indices);
+      break;
+    }
+    case fb::Positional::BucketedTable: {
+      const auto* t = m->positional_as_BucketedTable();
+      p.scheme = PositionalScheme::kBucketedTable;
+      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), 1.0f, "bucketed table"));
+      if (t->out_of_range() == fb::OutOfRangePolicy::Interpolate) {
+        return invalid_model("bucketed table: interpolation is not defined for bucketed positions");
+      }
+      if (static_cast<uint8_t>(t->rule()) > static_cast<uint8_t>(fb::BucketRule::T5Log)) {
+        return invalid_model("bucketed table: unknown bucket rule");
+      }
+      const auto* shape = t->table()->shape();
+      uint32_t rows = shape->size() == 2 ? shape->Get(0) : 0;
+      if (rows == 0 || rows > kMaxPositions) return invalid_model("bucketed table: row count out of range");
+      if (t->positions() == 0 || t->positions() > kMaxPositions) {
+        return invalid_model("bucketed table: covered positions out of range");
+      }
+      p.bucket_rule = static_cast<detail::BucketRuleKind>(t->rule());
+      p.stride = t->stride();
+      p.num_buckets = t->num_buckets();
+      p.max_distance = t->max_distance();
+      if (p.bucket_rule == detail::BucketRuleKind::kUniformStride) {
+        if (p.stride == 0) return invalid_model("bucketed table: stride must be positive");
+        if ((uint64_t{t->positions()} - 1) / p.stride >= rows) {
+          return invalid_model("bucketed table: stride " + std::to_string(p.stride) + " over " +
+                               std::to_string(t->positions()) + " positions needs more than " + std::to_string(rows) +
+                               " rows");
+        }
+      } else {
+        if (p.num_buckets < 2 || p.num_buckets != rows || p.max_distance <= p.num_buckets / 2) {
+          return invalid_model("bucketed table: T5 rule needs num_buckets == rows >= 2 and max_distance > num_buckets/2");
+        }
+      }
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
+      p.policy = to_policy(t->out_of_range());
+      p.stored_positions = t->positions();
+      p.bytes = bytes_of(p.table);
+      break;
+    }
+    case fb::Positional::LowRankTable: {
+      const auto* t = m->positional_as_LowRankTable();
+      p.scheme = PositionalScheme::kLowRankTable;
+      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "low-rank table"));
+      const auto* ashape = t->a()->shape();
+      uint32_t rows = ashape->size() == 2 ? ashape->Get(0) : 0;
+      uint32_t rank = ashape->size() == 2 ? ashape->Get(1) : 0;
+      if (rows == 0 || rows > kMaxPositions || rank == 0 || rank > dim) {
+        return invalid_model("low-rank table: A must be [positions, rank] with 0 < rank <= dim");
+      }
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->a(), "positional.a", {rows, rank}, kFloatOnly | kAllowI8, true, &p.low_a));
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->b(), "positional.b", {rank, dim}, kFloatOnly | kAllowI8, true, &p.low_b));
+      for (const TensorView* v : {&p.low_a, &p.low_b}) {
+        if (v->dtype == DType::kI8 && v->quant.granularity != QuantGranularity::kPerRow) {
+          return invalid_model("low-rank table: int8 factors must use per-row scales");
+        }
+      }
+      p.policy = to_policy(t->out_of_range());
+      p.interpolation_factor = t->interpolation_factor();
+      p.stored_positions = rows;
+      p.bytes = bytes_of(p.low_a) + bytes_of(p.low_b);
+      break;
+    }
+    case fb::Positional::Sinusoidal: {
+      const auto* t = m->positional_as_Sinusoidal();
+      p.scheme = PositionalScheme::kSinusoidal;
+      if (dim % 2 != 0) return invalid_model("sinusoidal: dim must be even");
+      if (!std::isfinite(t->base()) || t->base() <= 1.0) return invalid_model("sinusoidal: base must be > 1");
+      if (static_cast<uint8_t>(t->precision()) > 2) return invalid_model("sinusoidal: unknown precision");
+      p.base = t->base();
+      p.precision = static_cast<detail::TrigPrecision>(t->precision());
+      if (p.precision != detail::TrigPrecision::kF32) {
+        if (t->frequencies() == nullptr || t->frequencies()->size() != dim / 2) {
+          return invalid_model("sinusoidal: fixed-point precision needs dim/2 = " + std::to_string(dim / 2) +
+                               " frequencies");
+        }
+        p.frequencies = t->frequencies()->data();
+        p.frequency_count = t->frequencies()->size();
+        p.bytes = uint64_t{p.frequency_count} * 8;
+      }
+      p.policy = detail::OutOfRangePolicy::kError;
+      break;
+    }
+    case fb::Positional::Rope: {
+      const auto* t = m->positional_as_Rope();
+      p.scheme = PositionalScheme::kRope;
+      uint32_t rot = t->rotary_dims() == 0 ? cfg.head_dim : t->rotary_dims();
+      if (rot % 2 != 0 || rot > cfg.head_dim) {
+        return invalid_model("rope: rotary_dims " + std::to_string(rot) + " must be even and <= head_dim " +
+                             std::to_string(cfg.head_dim));
+      }
+      if (!std::isfinite(t->base()) || t->base() <= 1.0) return invalid_model("rope: base must be > 1");
+      if (static_cast<uint8_t>(t->layout()) > 1) return invalid_model("rope: unknown layout");
+      if (static_cast<uint8_t>(t->precision()) > 2) return invalid_model("rope: unknown precision");
+      p.rotary_dims = rot;
+      p.base = t->base();
+      p.rope_layout = static_cast<detail::RopeLayoutKind>(t->layout());
+      p.precision = static_cast<detail::TrigPrecision>(t->precision());
+      if (const auto* s = t->scaling()) {
+        if (static_cast<uint8_t>(s->type()) > 3) return invalid_model("rope: unknown scaling type");
+        if (!std::isfinite(s->factor()) || s->factor() < 1.0f || !std::isfinite(s->attention_factor()) ||
+            s->attention_factor() <= 0.0f) {
+          return invalid_model("rope: scaling factor must be >= 1 and attention factor > 0");
+        }
+        p.scaling = static_cast<detail::RopeScalingKind>(s->type());
+        p.scaling_factor = s->factor();
+        p.original_context = s->original_context();
+        p.attention_factor = s->attention_factor();
+        if (p.scaling != detail::RopeScalingKind::kNone && p.precision == detail::TrigPrecision::kF32 &&
+            t->frequencies() == nullptr) {
+          return invalid_model("rope: scaled RoPE needs precomputed frequencies");
+        }
+      }
+      if (t->frequencies() != nullptr) {
+        if (t->frequencies()->size() != rot / 2) {
+          return invalid_model("rope: " + std::to_string(t->frequencies()->size()) + " frequencies, expected rotary_dims/2 = " +
+                               std::to_string(rot / 2));
+        }
+        p.frequencies = t->frequencies()->data();
+        p.frequency_count = t->frequencies()->size();
+        p.bytes = uint64_t{p.frequency_count} * 8;
+      } else if (p.precision != detail::TrigPrecision::kF32) {
+        return invalid_model("rope: fixed-point precision needs rotary_dims/2 frequencies");
+      }
+      p.policy = detail::OutOfRangePolicy::kError;
+      break;
+    }
+    case fb::Positional::Alibi: {
+      const auto* t = m->positional_as_Alibi();
+      p.scheme = PositionalScheme::kAlibi;
+      if (static_cast<uint8_t>(t->form()) > 1) return invalid_model("alibi: unknown form");
+      if (t->slopes_q32() == nullptr || t->slopes_q32()->size() != cfg.n_heads) {
+        return invalid_model("alibi: needs one slope per head (" + std::to_string(cfg.n_heads) + ")");
+      }
+      p.alibi_form = static_cast<detail::AlibiFormKind>(t->form());
+      p.slopes_q32 = t->slopes_q32()->data();
+      p.bytes = uint64_t{cfg.n_heads} * 4;
+      break;
+    }
+    case fb::Positional::RelativeBias: {
+      const auto* t = m->positional_as_RelativeBias();
+      p.scheme = PositionalScheme::kRelativeBias;
+      uint32_t nb = t->num_buckets();
+      uint32_t exact_buckets = t->bidirectional() ? nb / 2 : nb;
+      if (nb < 2 || nb > 4096 || t->max_distance() <= exact_buckets / 2 || t->max_distance() > kMaxPositions) {
+        return invalid_model("relative bias: num_buckets must be in [2, 4096] and max_distance > exact buckets");
+      }
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.relative_bias", {nb, cfg.n_heads},
+                                           kFloatOnly | kAllowI8, true, &p.table));
+      if (p.table.dtype == DType::kI8 && p.table.quant.granularity != QuantGranularity::kPerTensor &&
+          p.table.quant.granularity != QuantGranularity::kPerColumn) {
+        return invalid_model("relative bias: int8 table needs a per-tensor or per-head (column) scale");
+      }
+      p.num_buckets = nb;
+      p.max_distance = t->max_distance();
+      p.bidirectional = t->bidirectional();
+      p.bytes = bytes_of(p.table);
+      break;
+    }
+    case fb::Positional::NoPosition:
+      p.scheme = PositionalScheme::kNone;
+      break;
+    default: return invalid_model("positional: unknown or missing scheme");
+  }
+  switch (p.scheme) {
+    case PositionalScheme::kLearnedTable:
+    case PositionalScheme::kCodebookTable:
+    case PositionalScheme::kLowRankTable:
+    case PositionalScheme::kBucketedTable:
+      md->position_limit = table_position_limit(p.stored_positions, p.policy, p.interpolation_factor);
+      break;
+    default: md->position_limit = kComputedPositionLimit;
+  }
+  return Status::Ok();
+}
+
+Status check_layers(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
+  const ModelConfig& c = md->config;
+  const auto* layers = m->layers();
+  if (layers->size() != c.n_layers) {
+    return invalid_model("model has " + std::to_string(layers->size()) + " layers, config says " +
+                         std::to_string(c.n_layers));
+  }
+  const uint32_t q_dim = c.n_heads * c.head_dim, kv_dim = c.n_kv_heads * c.head_dim;
+  const bool layer_norm = c.norm == NormType::kLayerNorm;
+  const bool swiglu = c.activation == Activation::kSwiGLU;
+  md->layers.resize(c.n_layers);
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const fb::Layer* fl = layers->Get(l);
+    detail::LayerWeights& w = md->layers[l];
+    const std::string pre = "layers[" + std::to_string(l) + "].";
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->attn_norm(), pre + "attn_norm", {c.dim}, kFloatOnly, true, &w.attn_norm));
+    ORDINAL_RETURN_IF_ERROR(
+        check_tensor(ctx, fl->attn_norm_bias(), pre + "attn_norm_bias", {c.dim}, kFloatOnly, layer_norm, &w.attn_norm_bias));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wq(), pre + "wq", {q_dim, c.dim}, kWeight, true, &w.wq));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wk(), pre + "wk", {kv_dim, c.dim}, kWeight, true, &w.wk));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wv(), pre + "wv", {kv_dim, c.dim}, kWeight, true, &w.wv));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wo(), pre + "wo", {c.dim, q_dim}, kWeight, true, &w.wo));
+    const bool ab = c.attention_bias;
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bq(), pre + "bq", {q_dim}, kFloatOnly, ab, &w.bq));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bk(), pre + "bk", {kv_dim}, kFloatOnly, ab, &w.bk));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bv(), pre + "bv", {kv_dim}, kFloatOnly, ab, &w.bv));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bo(), pre + "bo", {c.dim}, kFloatOnly, ab, &w.bo));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->ffn_norm(), pre + "ffn_norm", {c.dim}, kFloatOnly, true, &w.ffn_norm));
+    ORDINAL_RETURN_IF_ERROR(
+        check_tensor(ctx, fl->ffn_norm_bias(), pre + "ffn_norm_bias", {c.dim}, kFloatOnly, layer_norm, &w.ffn_norm_bias));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w1(), pre + "w1", {c.hidden_dim, c.dim}, kWeight, true, &w.w1));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w2(), pre + "w2", {c.dim, c.hidden_dim}, kWeight, true, &w.w2));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w3(), pre + "w3", {c.hidden_dim, c.dim}, kWeight, swiglu, &w.w3));
+    const bool mb = c.mlp_bias;
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->b1(), pre + "b1", {c.hidden_dim}, kFloatOnly, mb, &w.b1));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->b2(), pre + "b2", {c.dim}, kFloatOnly, mb, &w.b2));
+    // Optional tensors the config does not call for would be silently ignored: refuse them instead.
+    if ((!ab && (fl->bq() || fl->bk() || fl->bv() || fl->bo())) || (!mb && (fl->b1() || fl->b2())) ||
+        (!layer_norm && (fl->attn_norm_bias() || fl->ffn_norm_bias())) || (!swiglu && fl->w3())) {
+      return invalid_model(pre + ": carries bias/w3 tensors that the config does not use");
+    }
+    for (const format::TensorView* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) {
+      if (v->present() && v->dtype == DType::kI8 && v->quant.granularity != QuantGranularity::kPerRow &&
+          v->quant.granularity != QuantGranularity::kPerTensor) {
+        return invalid_model("tensor '" + v->name + "': int8 weights need per-row or per-tensor scales");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<MappedFile> file) {
+  const uint8_t* base = file->data();
+  const uint64_t size = file->size();
+  const std::string origin = file->origin();
+  auto fail = [&origin](const Status& s) { return Status(s.code(), origin + ": " + s.message()); };
+  if (size < 8) return fail(invalid_model("file of " + std::to_string(size) + " bytes is too small to be a model"));
+  if (reinterpret_cast<uintptr_t>(base) % kTensorAlignment != 0) {
+    return fail(invalid_argument("model buffer must be 64-byte aligned"));
+  }
+  uint32_t prefix;
+  std::memcpy(&prefix, base, 4);
+  if (!flatbuffers::BufferHasIdentifier(base, fb::ModelIdentifier(), /*size_prefixed=*/true)) {
+    return fail(invalid_model("not an Ordinal model (file identifier 'ORDL' missing)"));
+  }
+  if (prefix > size - 4) {
+    return fail(invalid_model("header claims " + std::to_string(prefix) + " bytes but the file has " +
+                              std::to_string(size) + " (truncated?)"));
+  }
+  flatbuffers::Verifier::Options opts;
+  opts.max_depth = 64;
+  opts.max_tables = 1u << 20;
+  flatbuffers::Verifier verifier(base, static_cast<size_t>(prefix) + 4, opts);
+  if (!fb::VerifySizePrefixedModelBuffer(verifier)) {
+    return fail(invalid_model("FlatBuffers verification failed (corrupt or truncated header)"));
+  }
+  const fb::Model* m = fb::GetSizePrefixedModel(base);
+
+  auto md = std::make_unique<detail::ModelData>();
+  md->format_version = m->format_version();
+  if (md->format_version == 0 || md->format_version > kFormatVersion) {
+    return fail(invalid_model("format version " + std::to_string(md->format_version) + " is not supported (this runtime reads 1.." +
+                              std::to_string(kFormatVersion) + ")"));
+  }
+  Ctx ctx{base, size, uint64_t{prefix} + 4};
+  Status st = check_config(m->config(), &md->config);
+  if (!st.ok()) return fail(st);
+  const ModelConfig& c = md->config;
+  st = check_tensor(ctx, m->token_embedding(), "token_embedding", {c.vocab_size, c.dim}, kWeight, true,
+                    &md->token_embedding);
+  if (!st.ok()) return fail(st);
+  if (md->token_embedding.dtype == DType::kI8 && md->token_embedding.quant.granularity != QuantGranularity::kPerRow) {
+    return fail(invalid_model("tensor 'token_embedding': int8 embeddings need per-row scales"));
+  }
+  st = check_layers(ctx, m, md.get());
+  if (!st.ok()) return fail(st);
+  const bool layer_norm = c.norm == NormType::kLayerNorm;
+  st = check_tensor(ctx, m->final_norm(), "final_norm", {c.dim}, kFloatOnly, true, &md->final_norm);
+  if (!st.ok()) return fail(st);
+  st = check_tensor(ctx, m->final_norm_bias(), "final_norm_bias", {c.dim}, kFloatOnly, layer_norm, &md->final_norm_bias);
+  if (!st.ok()) return fail(st);
+  if (c.tied_classifier && m->classifier() != nullptr) {
+    return fail(invalid_model("tensor 'classifier' present but config says the classifier is tied"));
+  }
+  st = check_tensor(ctx, m->classifier(), "classifier", {c.vocab_size, c.dim}, kWeight, !c.tied_classifier,
+                    &md->classifier);
+  if (!st.ok()) return fail(st);
+  if (md->classifier.present() && md->classifier.dtype == DType::kI8 &&
+      md->classifier.quant.granularity != QuantGranularity::kPerRow) {
+    return fail(invalid_model("tensor 'classifier': int8 classifier needs per-row scales"));
+  }
+  st = check_tokenizer(m->tokenizer(), c.vocab_size, &md->tokenizer);
+  if (!st.ok()) return fail(st);
+  st = check_positional(ctx, m, md.get());
+  if (!st.ok()) return fail(st);
+  if (m->task_spec()) md->task_spec = m->task_spec()->str();
+  if (m->metadata()) {
+    for (const auto* kv : *m->metadata()) {
+      md->metadata.emplace_back(kv->key()->str(), kv->value() ? kv->value()->str() : "");
+    }
+  }
+  md->file = std::move(file);
+  return md;
+}
+
+}  // namespace ordinal::format

@@ -1,0 +1,93 @@
+#include "kernels/linear.hpp"
+
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "numerics/half.hpp"
+
+namespace ordinal::kernels {
+
+Linear::~Linear() {
+  if (op_) xnn_delete_operator(op_);
+}
+
+Linear::Linear(Linear&& o) noexcept : op_(o.op_), in_(o.in_), out_(o.out_), weight_bytes_(o.weight_bytes_) {
+  o.op_ = nullptr;
+}
+
+Linear& Linear::operator=(Linear&& o) noexcept {
+  if (this != &o) {
+    if (op_) xnn_delete_operator(op_);
+    op_ = o.op_;
+    in_ = o.in_;
+    out_ = o.out_;
+    weight_bytes_ = o.weight_bytes_;
+    o.op_ = nullptr;
+  }
+  return *this;
+}
+
+void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
+  const uint32_t cols = m.cols();
+  const uint8_t* src = m.data + static_cast<uint64_t>(row) * m.row_bytes();
+  switch (m.dtype) {
+    case format::DType::kF32: std::memcpy(out, src, cols * sizeof(float)); break;
+    case format::DType::kF16:
+      for (uint32_t j = 0; j < cols; ++j) {
+        uint16_t h;
+        std::memcpy(&h, src + 2 * j, 2);
+        out[j] = numerics::half_to_float(h);
+      }
+      break;
+    case format::DType::kI8: {
+      const float s = format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
+      const int8_t* q = reinterpret_cast<const int8_t*>(src);
+      for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * s;
+      break;
+    }
+    default:
+      // The loader only admits f32/f16/i8 for matrices read through here.
+      std::memset(out, 0, cols * sizeof(float));
+  }
+}
+
+Result<Linear> Linear::create(const format::TensorView& weight, const format::TensorView* bias) {
+  Linear l;
+  l.out_ = weight.rows();
+  l.in_ = weight.cols();
+  const float* kernel = nullptr;
+  std::vector<float> converted;  // f16/i8 weights widened once; XNNPACK packs its own copy
+  if (weight.dtype == format::DType::kF32) {
+    kernel = reinterpret_cast<const float*>(weight.data);
+  } else if (weight.dtype == format::DType::kF16 || weight.dtype == format::DType::kI8) {
+    converted.resize(l.out_ * l.in_);
+    for (uint32_t r = 0; r < l.out_; ++r) dequantize_row(weight, r, converted.data() + r * l.in_);
+    kernel = converted.data();
+  } else {
+    return unsupported("tensor '" + weight.name + "': dtype " + format::dtype_name(weight.dtype) +
+                       " is not supported by the linear kernel");
+  }
+  const float* b = (bias && bias->present()) ? reinterpret_cast<const float*>(bias->data) : nullptr;
+  xnn_status st = xnn_create_fully_connected_nc_f32(l.in_, l.out_, l.in_, l.out_, kernel, b,
+                                                    -std::numeric_limits<float>::infinity(),
+                                                    std::numeric_limits<float>::infinity(), 0, &l.op_);
+  if (st != xnn_status_success) {
+    return internal_error("XNNPACK could not create the fully-connected operator for '" + weight.name +
+                          "' (status " + std::to_string(static_cast<int>(st)) + ")");
+  }
+  l.weight_bytes_ = l.out_ * l.in_ * sizeof(float);
+  return l;
+}
+
+Status Linear::run(size_t batch, const float* input, float* output, pthreadpool_t pool) const {
+  xnn_status st = xnn_setup_fully_connected_nc_f32(op_, batch, input, output, pool);
+  if (st == xnn_status_success) st = xnn_run_operator(op_, pool);
+  if (st != xnn_status_success) {
+    return internal_error("XNNPACK fully-connected [" + std::to_string(out_) + "x" + std::to_string(in_) +
+                          "] failed (status " + std::to_string(static_cast<int>(st)) + ")");
+  }
+  return Status::Ok();
+}
+
+}  // namespace ordinal::kernels

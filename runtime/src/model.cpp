@@ -1,0 +1,94 @@
+#include <xnnpack.h>
+
+#include "format/loader.hpp"
+#include "model_data.hpp"
+#include "ordinal/runtime.hpp"
+
+namespace ordinal {
+
+const char* positional_scheme_name(PositionalScheme scheme) {
+  switch (scheme) {
+    case PositionalScheme::kNone: return "none";
+    case PositionalScheme::kLearnedTable: return "learned-table";
+    case PositionalScheme::kCodebookTable: return "codebook-table";
+    case PositionalScheme::kBucketedTable: return "bucketed-table";
+    case PositionalScheme::kLowRankTable: return "lowrank-table";
+    case PositionalScheme::kSinusoidal: return "sinusoidal";
+    case PositionalScheme::kRope: return "rope";
+    case PositionalScheme::kAlibi: return "alibi";
+    case PositionalScheme::kRelativeBias: return "relative-bias";
+  }
+  return "unknown";
+}
+
+namespace detail {
+
+const char* out_of_range_policy_name(OutOfRangePolicy p) {
+  switch (p) {
+    case OutOfRangePolicy::kError: return "error";
+    case OutOfRangePolicy::kClamp: return "clamp";
+    case OutOfRangePolicy::kInterpolate: return "interpolate";
+  }
+  return "?";
+}
+
+const char* trig_precision_name(TrigPrecision p) {
+  switch (p) {
+    case TrigPrecision::kF32: return "f32";
+    case TrigPrecision::kQ15: return "q15";
+    case TrigPrecision::kQ31: return "q31";
+  }
+  return "?";
+}
+
+std::vector<const format::TensorView*> ModelData::tensors() const {
+  std::vector<const format::TensorView*> out;
+  auto add = [&out](const format::TensorView& v) {
+    if (v.present()) out.push_back(&v);
+  };
+  add(token_embedding);
+  add(positional.table);
+  add(positional.codebook);
+  add(positional.indices);
+  add(positional.low_a);
+  add(positional.low_b);
+  for (const LayerWeights& w : layers) {
+    for (const format::TensorView* v : {&w.attn_norm, &w.attn_norm_bias, &w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk,
+                                        &w.bv, &w.bo, &w.ffn_norm, &w.ffn_norm_bias, &w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) {
+      add(*v);
+    }
+  }
+  add(final_norm);
+  add(final_norm_bias);
+  add(classifier);
+  return out;
+}
+
+}  // namespace detail
+
+Model::Model(std::unique_ptr<detail::ModelData> data) : data_(std::move(data)) {}
+Model::~Model() = default;
+
+Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+  ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::open(path));
+  ORDINAL_ASSIGN_OR_RETURN(auto data, format::load_model_data(std::move(file)));
+  // XNNPACK's initialisation is idempotent and thread-safe; sessions need it.
+  if (xnn_initialize(nullptr) != xnn_status_success) return internal_error("XNNPACK failed to initialize");
+  return std::shared_ptr<const Model>(new Model(std::move(data)));
+}
+
+Result<std::shared_ptr<const Model>> Model::load_from_buffer(const void* data, size_t size) {
+  if (data == nullptr) return invalid_argument("load_from_buffer: null buffer");
+  ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(format::MappedFile::borrow(data, size)));
+  if (xnn_initialize(nullptr) != xnn_status_success) return internal_error("XNNPACK failed to initialize");
+  return std::shared_ptr<const Model>(new Model(std::move(md)));
+}
+
+const ModelConfig& Model::config() const { return data_->config; }
+PositionalScheme Model::positional_scheme() const { return data_->positional.scheme; }
+const Tokenizer& Model::tokenizer() const { return data_->tokenizer; }
+int64_t Model::position_limit() const { return data_->position_limit; }
+size_t Model::file_bytes() const { return data_->file->size(); }
+std::string Model::task_spec() const { return data_->task_spec; }
+
+}  // namespace ordinal

@@ -1,0 +1,97 @@
+// The verified, immutable contents of a loaded model: typed views into the mapped file.
+// Built once by the loader (format/loader.cpp); read by sessions, tools and tests.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "format/mapped_file.hpp"
+#include "format/tensor_view.hpp"
+#include "ordinal/runtime.hpp"
+#include "ordinal/tokenizer.hpp"
+
+namespace ordinal::detail {
+
+enum class OutOfRangePolicy : uint8_t { kError = 0, kClamp = 1, kInterpolate = 2 };
+enum class TrigPrecision : uint8_t { kF32 = 0, kQ15 = 1, kQ31 = 2 };
+enum class RopeLayoutKind : uint8_t { kInterleaved = 0, kSplitHalf = 1 };
+enum class RopeScalingKind : uint8_t { kNone = 0, kLinear = 1, kNTK = 2, kYaRN = 3 };
+enum class BucketRuleKind : uint8_t { kUniformStride = 0, kT5Log = 1 };
+enum class AlibiFormKind : uint8_t { kCausal = 0, kSymmetric = 1 };
+
+const char* out_of_range_policy_name(OutOfRangePolicy p);
+const char* trig_precision_name(TrigPrecision p);
+
+struct PositionalParams {
+  PositionalScheme scheme = PositionalScheme::kNone;
+  OutOfRangePolicy policy = OutOfRangePolicy::kError;
+  float interpolation_factor = 1.0f;
+  uint32_t stored_positions = 0;  // positions the stored table/mapping covers
+
+  // Table schemes.
+  format::TensorView table;     // learned [P, dim], bucketed [rows, dim], relative bias [buckets, heads]
+  format::TensorView codebook;  // [K, dim]
+  format::TensorView indices;   // [P] u8/u16
+  format::TensorView low_a;     // [P, r]
+  format::TensorView low_b;     // [r, dim]
+
+  // Bucketed.
+  BucketRuleKind bucket_rule = BucketRuleKind::kUniformStride;
+  uint32_t stride = 1;
+  uint32_t num_buckets = 0;
+  uint32_t max_distance = 0;
+
+  // Sinusoidal and RoPE.
+  double base = 10000.0;
+  TrigPrecision precision = TrigPrecision::kF32;
+  const uint64_t* frequencies = nullptr;  // fixed point, fraction of a turn per position
+  uint32_t frequency_count = 0;
+  uint32_t rotary_dims = 0;
+  RopeLayoutKind rope_layout = RopeLayoutKind::kInterleaved;
+  RopeScalingKind scaling = RopeScalingKind::kNone;
+  float scaling_factor = 1.0f;
+  uint32_t original_context = 0;
+  float attention_factor = 1.0f;
+
+  // ALiBi.
+  AlibiFormKind alibi_form = AlibiFormKind::kCausal;
+  const uint32_t* slopes_q32 = nullptr;
+
+  // Relative bias.
+  bool bidirectional = false;
+
+  // Bytes of the positional component in the file (tables, indices, scales).
+  uint64_t bytes = 0;
+};
+
+struct LayerWeights {
+  format::TensorView attn_norm, attn_norm_bias;
+  format::TensorView wq, wk, wv, wo;
+  format::TensorView bq, bk, bv, bo;
+  format::TensorView ffn_norm, ffn_norm_bias;
+  format::TensorView w1, w2, w3, b1, b2;
+};
+
+struct ModelData {
+  std::unique_ptr<format::MappedFile> file;
+  uint32_t format_version = 0;
+  ModelConfig config;
+  format::TensorView token_embedding;
+  std::vector<LayerWeights> layers;
+  format::TensorView final_norm, final_norm_bias;
+  format::TensorView classifier;  // absent when tied
+  PositionalParams positional;
+  Tokenizer tokenizer;
+  int64_t position_limit = 0;
+  std::string task_spec;
+  std::vector<std::pair<std::string, std::string>> metadata;
+
+  // Every present tensor, in file order of roles (for inspect and tools).
+  std::vector<const format::TensorView*> tensors() const;
+  // The classifier weight actually used (token embedding when tied).
+  const format::TensorView& classifier_weight() const { return config.tied_classifier ? token_embedding : classifier; }
+};
+
+}  // namespace ordinal::detail

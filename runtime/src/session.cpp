@@ -1,0 +1,330 @@
+// Session: KV cache, scratch plan and the decoder forward pass. Everything is sized in create(); prefill
+// and decode only compute into those buffers (a test counts allocations over 100 decode steps).
+#include <pthreadpool.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "kernels/elementwise.hpp"
+#include "kernels/linear.hpp"
+#include "model_data.hpp"
+#include "ordinal/runtime.hpp"
+#include "positional/encoder.hpp"
+#include "threads.hpp"
+
+namespace ordinal {
+namespace detail {
+
+namespace {
+
+struct LayerOps {
+  kernels::Linear wq, wk, wv, wo, w1, w2, w3;
+};
+
+// Work shared by the per-head attention tasks of one layer.
+struct AttentionJob {
+  const class SessionImpl* session;
+  uint32_t layer;
+  size_t first_slot;  // cache slot of the chunk's first token
+  size_t tokens;      // tokens in the chunk
+};
+
+}  // namespace
+
+class SessionImpl {
+ public:
+  static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model, const SessionOptions& opt);
+
+  Status prefill(const int32_t* tokens, size_t count);
+  Status decode(int32_t token) { return prefill(&token, 1); }
+  Status reset(int64_t offset);
+
+  const float* logits() const { return logits_.data(); }
+  size_t vocab() const { return cfg_.vocab_size; }
+  int64_t position() const { return offset_ + static_cast<int64_t>(cached_); }
+  size_t cached() const { return cached_; }
+  size_t capacity() const { return ctx_; }
+  uint32_t threads() const { return threads_; }
+  size_t memory_bytes() const;
+  size_t kv_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
+  const Model& model() const { return *model_; }
+
+  void attention_head(const AttentionJob& job, uint32_t head) const;
+
+ private:
+  SessionImpl() = default;
+  Status validate_tokens(const int32_t* tokens, size_t count) const;
+  Status forward_chunk(const int32_t* tokens, size_t n, bool want_logits);
+  void embed(int32_t token, float* out) const;
+  void norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const;
+
+  std::shared_ptr<const Model> model_;
+  const ModelData* md_ = nullptr;
+  ModelConfig cfg_;
+  SessionOptions opt_;
+  std::unique_ptr<pthreadpool, threads::PoolDeleter> pool_;
+  uint32_t threads_ = 1;
+  positional::PositionalEncoder pos_;
+  std::vector<LayerOps> ops_;
+  kernels::Linear classifier_;
+
+  size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
+  std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
+  mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  std::vector<float> key_cache_, value_cache_;  // [layer, slot, kv_dim]
+  size_t cached_ = 0;
+  int64_t offset_ = 0;
+  bool unusable_ = false;
+  std::string unusable_reason_;
+};
+
+Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
+                                                         const SessionOptions& opt) {
+  if (!model) return invalid_argument("Session::create: null model");
+  std::unique_ptr<SessionImpl> s(new SessionImpl());
+  s->model_ = model;
+  s->md_ = &model->data();
+  s->cfg_ = model->config();
+  s->opt_ = opt;
+  const ModelConfig& c = s->cfg_;
+  if (opt.prefill_chunk == 0) return invalid_argument("SessionOptions.prefill_chunk must be at least 1");
+  s->ctx_ = opt.context_length == 0 ? c.max_positions : opt.context_length;
+  if (s->ctx_ > (1u << 24)) return invalid_argument("SessionOptions.context_length exceeds 2^24");
+  s->chunk_ = std::min<size_t>(opt.prefill_chunk, s->ctx_);
+  ORDINAL_ASSIGN_OR_RETURN(s->pos_, positional::PositionalEncoder::create(*s->md_));
+  ORDINAL_RETURN_IF_ERROR(s->reset(opt.position_offset));
+
+  uint32_t actual = 1;
+  ORDINAL_ASSIGN_OR_RETURN(pthreadpool_t pool, threads::create_pool(opt.threads, &actual));
+  s->pool_.reset(pool);
+  s->threads_ = actual;
+
+  s->ops_.resize(c.n_layers);
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = s->md_->layers[l];
+    LayerOps& o = s->ops_[l];
+    ORDINAL_ASSIGN_OR_RETURN(o.wq, kernels::Linear::create(w.wq, &w.bq));
+    ORDINAL_ASSIGN_OR_RETURN(o.wk, kernels::Linear::create(w.wk, &w.bk));
+    ORDINAL_ASSIGN_OR_RETURN(o.wv, kernels::Linear::create(w.wv, &w.bv));
+    ORDINAL_ASSIGN_OR_RETURN(o.wo, kernels::Linear::create(w.wo, &w.bo));
+    ORDINAL_ASSIGN_OR_RETURN(o.w1, kernels::Linear::create(w.w1, &w.b1));
+    ORDINAL_ASSIGN_OR_RETURN(o.w2, kernels::Linear::create(w.w2, &w.b2));
+    if (w.w3.present()) {
+      ORDINAL_ASSIGN_OR_RETURN(o.w3, kernels::Linear::create(w.w3, nullptr));
+    }
+  }
+  ORDINAL_ASSIGN_OR_RETURN(s->classifier_, kernels::Linear::create(s->md_->classifier_weight(), nullptr));
+
+  s->q_dim_ = size_t{c.n_heads} * c.head_dim;
+  s->kv_dim_ = size_t{c.n_kv_heads} * c.head_dim;
+  const size_t n = s->chunk_;
+  s->x_.assign(n * c.dim, 0.0f);
+  s->xb_.assign(n * std::max<size_t>(c.dim, s->q_dim_), 0.0f);
+  s->xb2_.assign(n * c.dim, 0.0f);
+  s->q_.assign(n * s->q_dim_, 0.0f);
+  s->hb_.assign(n * c.hidden_dim, 0.0f);
+  s->hb2_.assign(n * c.hidden_dim, 0.0f);
+  s->logits_.assign(c.vocab_size, 0.0f);
+  s->pos_scratch_.assign(std::max<size_t>(s->pos_.scratch_floats(), 1), 0.0f);
+  s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
+  s->key_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
+  s->value_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
+  return s;
+}
+
+Status SessionImpl::reset(int64_t offset) {
+  if (offset < 0) return invalid_argument("position offset " + std::to_string(offset) + " is negative");
+  ORDINAL_RETURN_IF_ERROR(pos_.check_position(offset));
+  offset_ = offset;
+  cached_ = 0;
+  unusable_ = false;
+  unusable_reason_.clear();
+  return Status::Ok();
+}
+
+size_t SessionImpl::memory_bytes() const {
+  size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
+                  pos_scratch_.size() + att_.size() + key_cache_.size() + value_cache_.size();
+  size_t packed = classifier_.weight_bytes();
+  for (const LayerOps& o : ops_) {
+    packed += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
+              o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();
+  }
+  return floats * sizeof(float) + packed;
+}
+
+Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
+  if (unusable_) {
+    return Status(ErrorCode::kSessionUnusable, "session is unusable after an earlier error (" + unusable_reason_ +
+                                                   "); call reset()");
+  }
+  if (count == 0) return invalid_argument("no tokens given (empty prompt)");
+  if (tokens == nullptr) return invalid_argument("tokens pointer is null");
+  for (size_t i = 0; i < count; ++i) {
+    if (tokens[i] < 0 || static_cast<uint32_t>(tokens[i]) >= cfg_.vocab_size) {
+      return invalid_argument("token id " + std::to_string(tokens[i]) + " at index " + std::to_string(i) +
+                              " is outside the vocabulary [0, " + std::to_string(cfg_.vocab_size) + ")");
+    }
+  }
+  if (count > ctx_ - cached_) {
+    return capacity_exceeded("KV cache full: " + std::to_string(cached_) + " of " + std::to_string(ctx_) +
+                             " slots used, " + std::to_string(count) + " more tokens do not fit");
+  }
+  const int64_t last = position() + static_cast<int64_t>(count) - 1;
+  return pos_.check_position(last);
+}
+
+Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
+  ORDINAL_RETURN_IF_ERROR(validate_tokens(tokens, count));
+  for (size_t done = 0; done < count;) {
+    const size_t n = std::min(chunk_, count - done);
+    Status st = forward_chunk(tokens + done, n, done + n == count);
+    if (!st.ok()) {
+      unusable_ = true;
+      unusable_reason_ = st.message();
+      return st;
+    }
+    done += n;
+  }
+  return Status::Ok();
+}
+
+void SessionImpl::embed(int32_t token, float* out) const {
+  kernels::dequantize_row(md_->token_embedding, static_cast<uint32_t>(token), out);
+}
+
+void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const {
+  const float* wp = reinterpret_cast<const float*>(w.data);
+  if (cfg_.norm == NormType::kRMSNorm) {
+    kernels::rmsnorm(out, x, wp, cfg_.dim, cfg_.norm_eps);
+  } else {
+    kernels::layernorm(out, x, wp, b.present() ? reinterpret_cast<const float*>(b.data) : nullptr, cfg_.dim,
+                       cfg_.norm_eps);
+  }
+}
+
+void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
+  const uint32_t hd = cfg_.head_dim;
+  const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
+  const float* kc = key_cache_.data() + size_t{job.layer} * ctx_ * kv_dim_;
+  const float* vc = value_cache_.data() + size_t{job.layer} * ctx_ * kv_dim_;
+  float* att = att_.data() + size_t{h} * ctx_ * 2;
+  float* bias = att + ctx_;
+  const float norm = sqrtf(static_cast<float>(hd));
+  const float scale = pos_.logit_scale();
+  for (size_t i = 0; i < job.tokens; ++i) {
+    const size_t slot = job.first_slot + i;
+    const size_t keys = slot + 1;  // causal: the token sees itself and everything before
+    const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
+    if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
+    for (size_t t = 0; t < keys; ++t) {
+      const float* k = kc + t * kv_dim_ + size_t{kv_head} * hd;
+      float score = 0.0f;
+      for (uint32_t d = 0; d < hd; ++d) score += q[d] * k[d];
+      score /= norm;
+      if (scale != 1.0f) score *= scale;
+      if (pos_.biases_attention()) score += bias[t];
+      att[t] = score;
+    }
+    kernels::softmax(att, keys);
+    float* out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h} * hd;
+    std::memset(out, 0, hd * sizeof(float));
+    for (size_t t = 0; t < keys; ++t) {
+      const float* v = vc + t * kv_dim_ + size_t{kv_head} * hd;
+      const float a = att[t];
+      for (uint32_t d = 0; d < hd; ++d) out[d] += a * v[d];
+    }
+  }
+}
+
+namespace {
+void attention_task(void* context, size_t head) {
+  const AttentionJob* job = static_cast<const AttentionJob*>(context);
+  job->session->attention_head(*job, static_cast<uint32_t>(head));
+}
+}  // namespace
+
+Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_logits) {
+  const ModelConfig& c = cfg_;
+  const size_t dim = c.dim;
+  const size_t first = cached_;
+  pthreadpool_t pool = pool_.get();
+  for (size_t i = 0; i < n; ++i) {
+    float* x = x_.data() + i * dim;
+    embed(tokens[i], x);
+    if (pos_.adds_to_embedding()) {
+      pos_.add_to_embedding(offset_ + static_cast<int64_t>(first + i), x, pos_scratch_.data());
+    }
+  }
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& w = md_->layers[l];
+    const LayerOps& o = ops_[l];
+    float* kslot = key_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
+    float* vslot = value_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
+    for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+    ORDINAL_RETURN_IF_ERROR(o.wq.run(n, xb_.data(), q_.data(), pool));
+    ORDINAL_RETURN_IF_ERROR(o.wk.run(n, xb_.data(), kslot, pool));
+    ORDINAL_RETURN_IF_ERROR(o.wv.run(n, xb_.data(), vslot, pool));
+    if (pos_.rotates()) {
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t p = offset_ + static_cast<int64_t>(first + i);
+        pos_.rotate(p, q_.data() + i * q_dim_, c.n_heads);
+        pos_.rotate(p, kslot + i * kv_dim_, c.n_kv_heads);
+      }
+    }
+    AttentionJob job{this, l, first, n};
+    pthreadpool_parallelize_1d(pool, attention_task, &job, c.n_heads, 0);
+    ORDINAL_RETURN_IF_ERROR(o.wo.run(n, xb_.data(), xb2_.data(), pool));
+    kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
+
+    for (size_t i = 0; i < n; ++i) norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+    ORDINAL_RETURN_IF_ERROR(o.w1.run(n, xb_.data(), hb_.data(), pool));
+    if (c.activation == Activation::kSwiGLU) {
+      ORDINAL_RETURN_IF_ERROR(o.w3.run(n, xb_.data(), hb2_.data(), pool));
+      kernels::swiglu(hb_.data(), hb2_.data(), n * c.hidden_dim);
+    } else {
+      kernels::gelu_tanh(hb_.data(), n * c.hidden_dim);
+    }
+    ORDINAL_RETURN_IF_ERROR(o.w2.run(n, hb_.data(), xb2_.data(), pool));
+    kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
+  }
+  cached_ += n;
+  if (!want_logits) return Status::Ok();
+  const float* last = x_.data() + (n - 1) * dim;
+  norm(md_->final_norm, md_->final_norm_bias, last, xb_.data());
+  ORDINAL_RETURN_IF_ERROR(classifier_.run(1, xb_.data(), logits_.data(), pool));
+  if (opt_.check_numerics && !kernels::all_finite(logits_.data(), logits_.size())) {
+    return numeric_error("non-finite logits at position " + std::to_string(position() - 1) +
+                         " (NaN/Inf in activations)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace detail
+
+// ---- public Session -------------------------------------------------------------------------------
+
+Session::Session(std::unique_ptr<detail::SessionImpl> impl) : impl_(std::move(impl)) {}
+Session::~Session() = default;
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
+  ORDINAL_ASSIGN_OR_RETURN(auto impl, detail::SessionImpl::create(std::move(model), options));
+  return std::unique_ptr<Session>(new Session(std::move(impl)));
+}
+
+Status Session::prefill(const int32_t* tokens, size_t count) { return impl_->prefill(tokens, count); }
+Status Session::decode(int32_t token) { return impl_->decode(token); }
+const float* Session::logits() const { return impl_->logits(); }
+size_t Session::vocab_size() const { return impl_->vocab(); }
+int64_t Session::position() const { return impl_->position(); }
+size_t Session::cached_tokens() const { return impl_->cached(); }
+size_t Session::capacity() const { return impl_->capacity(); }
+Status Session::reset(int64_t position_offset) { return impl_->reset(position_offset); }
+uint32_t Session::threads() const { return impl_->threads(); }
+size_t Session::memory_bytes() const { return impl_->memory_bytes(); }
+size_t Session::kv_cache_bytes() const { return impl_->kv_bytes(); }
+const Model& Session::model() const { return impl_->model(); }
+
+}  // namespace ordinal

@@ -1,0 +1,73 @@
+// ordinal import llama2c MODEL.bin TOKENIZER.bin -o OUT.ordinal
+// ordinal import safetensors DIR -o OUT.ordinal
+#include <cstdio>
+#include <string>
+
+#include "importers/llama2c.hpp"
+#include "modelio/model_spec.hpp"
+#include "ordinal/args.hpp"
+#include "ordinal/commands.hpp"
+#include "ordinal/runtime.hpp"
+
+namespace ordinal::cli {
+
+namespace {
+const char* kUsage =
+    "usage: ordinal import llama2c MODEL.bin TOKENIZER.bin -o OUT.ordinal\n"
+    "       ordinal import safetensors DIR -o OUT.ordinal\n"
+    "  DIR holds config.json, model.safetensors and tokenizer.json (GPT-2 or llama style, HF tensor names).\n";
+}
+
+int cmd_import(int argc, char** argv) {
+  Args args(argc, argv, 1);
+  if (args.empty()) return usage_error("import", "missing format (llama2c or safetensors)", kUsage);
+  std::string format = args.take();
+  std::vector<std::string> inputs;
+  std::string out;
+  while (!args.empty()) {
+    std::string a = args.take();
+    if (a == "-o" || a == "--output") {
+      if (!args.value(a, &out)) return usage_error("import", args.error, kUsage);
+    } else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("import", "unknown option " + a, kUsage);
+    } else {
+      inputs.push_back(a);
+    }
+  }
+  if (out.empty()) return usage_error("import", "missing -o OUT.ordinal", kUsage);
+  Result<modelio::ModelSpec> spec = Status(ErrorCode::kInvalidArgument, "unset");
+  if (format == "llama2c") {
+    if (inputs.size() != 2) return usage_error("import", "llama2c needs MODEL.bin and TOKENIZER.bin", kUsage);
+    spec = importers::import_llama2c(inputs[0], inputs[1]);
+  } else if (format == "safetensors") {
+    if (inputs.size() != 1) return usage_error("import", "safetensors needs one directory", kUsage);
+    return usage_error("import", "safetensors import is not built yet", kUsage);
+  } else {
+    return usage_error("import", "unknown format '" + format + "'", kUsage);
+  }
+  if (!spec.ok()) {
+    std::fprintf(stderr, "ordinal import: %s\n", spec.status().to_string().c_str());
+    return kExitUsage;
+  }
+  Status st = modelio::write_model(spec.value(), out);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ordinal import: %s\n", st.to_string().c_str());
+    return kExitFailed;
+  }
+  // Prove the file we wrote loads through the same verifier devices use.
+  auto check = Model::load(out);
+  if (!check.ok()) {
+    std::fprintf(stderr, "ordinal import: written model does not verify: %s\n", check.status().to_string().c_str());
+    return kExitFailed;
+  }
+  const ModelConfig& c = check.value()->config();
+  std::printf("wrote %s: %s, dim %u, %u layers, %u/%u heads, vocab %u, context %u, %zu bytes\n", out.c_str(),
+              positional_scheme_name(check.value()->positional_scheme()), c.dim, c.n_layers, c.n_heads, c.n_kv_heads,
+              c.vocab_size, c.max_positions, check.value()->file_bytes());
+  return kExitOk;
+}
+
+}  // namespace ordinal::cli

@@ -1,0 +1,141 @@
+// ordinal inspect MODEL: config, positional scheme, tensors, and bytes per component.
+#include <cinttypes>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "model_data.hpp"
+#include "ordinal/args.hpp"
+#include "ordinal/commands.hpp"
+#include "ordinal/runtime.hpp"
+
+namespace ordinal::cli {
+
+namespace {
+const char* kUsage = "usage: ordinal inspect MODEL [--tensors]\n";
+
+uint64_t tensor_bytes(const format::TensorView& v) {
+  uint64_t b = v.bytes;
+  if (v.quant.scales) b += format::dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count);
+  if (v.quant.zero_points) b += v.quant.scale_count;
+  return b;
+}
+
+std::string quant_string(const format::TensorView& v) {
+  switch (v.quant.granularity) {
+    case format::QuantGranularity::kNone: return "-";
+    case format::QuantGranularity::kPerTensor: return std::string("per-tensor ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kPerRow: return std::string("per-row ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kPerColumn: return std::string("per-column ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kPerGroup:
+      return "group-" + std::to_string(v.quant.group_size) + " " + format::dtype_name(v.quant.scale_dtype) +
+             (v.quant.zero_points ? " +zp" : "");
+  }
+  return "?";
+}
+
+std::string positional_details(const detail::ModelData& m) {
+  const detail::PositionalParams& p = m.positional;
+  char buf[512];
+  switch (p.scheme) {
+    case PositionalScheme::kLearnedTable:
+    case PositionalScheme::kCodebookTable:
+    case PositionalScheme::kLowRankTable:
+    case PositionalScheme::kBucketedTable:
+      std::snprintf(buf, sizeof buf, "%u stored positions, out-of-range %s%s", p.stored_positions,
+                    detail::out_of_range_policy_name(p.policy),
+                    p.policy == detail::OutOfRangePolicy::kInterpolate
+                        ? (" x" + std::to_string(p.interpolation_factor)).c_str()
+                        : "");
+      return buf;
+    case PositionalScheme::kRope:
+      std::snprintf(buf, sizeof buf, "base %g, rotary dims %u of %u, %s layout, %s, scaling %d x%g", p.base,
+                    p.rotary_dims, m.config.head_dim,
+                    p.rope_layout == detail::RopeLayoutKind::kInterleaved ? "interleaved" : "split-half",
+                    detail::trig_precision_name(p.precision), static_cast<int>(p.scaling), p.scaling_factor);
+      return buf;
+    case PositionalScheme::kSinusoidal:
+      std::snprintf(buf, sizeof buf, "base %g, %s", p.base, detail::trig_precision_name(p.precision));
+      return buf;
+    case PositionalScheme::kAlibi:
+      return std::string(p.alibi_form == detail::AlibiFormKind::kCausal ? "causal" : "symmetric") + ", " +
+             std::to_string(m.config.n_heads) + " slopes (Q0.32)";
+    case PositionalScheme::kRelativeBias:
+      return std::to_string(p.num_buckets) + " buckets, max distance " + std::to_string(p.max_distance) +
+             (p.bidirectional ? ", bidirectional" : ", causal");
+    case PositionalScheme::kNone: return "no positional information";
+  }
+  return "";
+}
+}  // namespace
+
+int cmd_inspect(int argc, char** argv) {
+  Args args(argc, argv, 1);
+  std::string path;
+  bool list_tensors = true;
+  while (!args.empty()) {
+    std::string a = args.take();
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (a == "--summary") {
+      list_tensors = false;
+    } else if (a == "--tensors") {
+      list_tensors = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("inspect", "unknown option " + a, kUsage);
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return usage_error("inspect", "unexpected argument " + a, kUsage);
+    }
+  }
+  if (path.empty()) return usage_error("inspect", "missing MODEL", kUsage);
+  auto model = Model::load(path);
+  if (!model.ok()) {
+    std::fprintf(stderr, "ordinal inspect: %s\n", model.status().to_string().c_str());
+    return kExitUsage;
+  }
+  const detail::ModelData& m = model.value()->data();
+  const ModelConfig& c = m.config;
+  std::printf("model          %s (format v%u, %zu bytes)\n", path.c_str(), m.format_version, model.value()->file_bytes());
+  std::printf("architecture   %s\n", c.architecture == Architecture::kLlama ? "llama" : "gpt2");
+  std::printf("dims           dim %u, hidden %u, layers %u, heads %u, kv-heads %u, head_dim %u\n", c.dim, c.hidden_dim,
+              c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim);
+  std::printf("vocab          %u (bos %d, eos %d)\n", c.vocab_size, m.tokenizer.bos_id(), m.tokenizer.eos_id());
+  std::printf("context        %u positions (addressable: %" PRId64 ")\n", c.max_positions, m.position_limit);
+  std::printf("norm           %s eps %g; activation %s; classifier %s\n",
+              c.norm == NormType::kRMSNorm ? "rmsnorm" : "layernorm", c.norm_eps,
+              c.activation == Activation::kSwiGLU ? "swiglu" : "gelu", c.tied_classifier ? "tied" : "separate");
+  std::printf("positional     %s: %s\n", positional_scheme_name(m.positional.scheme), positional_details(m).c_str());
+  for (const auto& kv : m.metadata) std::printf("meta           %s = %s\n", kv.first.c_str(), kv.second.c_str());
+  if (!m.task_spec.empty()) std::printf("task spec      %zu bytes of JSON\n", m.task_spec.size());
+
+  if (list_tensors) {
+    std::printf("\n%-44s %-5s %-14s %-22s %10s\n", "tensor", "dtype", "shape", "quantization", "bytes");
+    for (const format::TensorView* v : m.tensors()) {
+      std::printf("%-44s %-5s %-14s %-22s %10" PRIu64 "\n", v->name.c_str(), format::dtype_name(v->dtype),
+                  v->shape_string().c_str(), quant_string(*v).c_str(), tensor_bytes(*v));
+    }
+  }
+  uint64_t attention = 0, mlp = 0, norms = 0;
+  for (const detail::LayerWeights& w : m.layers) {
+    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.bo}) attention += tensor_bytes(*v);
+    for (const auto* v : {&w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) mlp += tensor_bytes(*v);
+    for (const auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.ffn_norm, &w.ffn_norm_bias}) norms += tensor_bytes(*v);
+  }
+  norms += tensor_bytes(m.final_norm) + tensor_bytes(m.final_norm_bias);
+  std::printf("\nbytes per component\n");
+  std::printf("  %-22s %12" PRIu64 "\n", "token embedding", tensor_bytes(m.token_embedding));
+  std::printf("  %-22s %12" PRIu64 "   (%s)\n", "positional", m.positional.bytes,
+              positional_scheme_name(m.positional.scheme));
+  std::printf("  %-22s %12" PRIu64 "\n", "attention", attention);
+  std::printf("  %-22s %12" PRIu64 "\n", "mlp", mlp);
+  std::printf("  %-22s %12" PRIu64 "\n", "norms", norms);
+  std::printf("  %-22s %12" PRIu64 "%s\n", "classifier", tensor_bytes(m.classifier),
+              c.tied_classifier ? "   (tied to token embedding)" : "");
+  std::printf("  %-22s %12zu\n", "file total", model.value()->file_bytes());
+  return kExitOk;
+}
+
+}  // namespace ordinal::cli

@@ -1,0 +1,142 @@
+// ordinal run MODEL [-p PROMPT] [-n STEPS] [-t TEMP] [--top-p P] [--seed S] [--threads N]
+// Prints exactly what llama2.c run.c prints on stdout (BOS first, leading-space rule, stop on BOS),
+// then "achieved tok/s" on stderr as run.c does, so the two can be compared byte for byte.
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "ordinal/args.hpp"
+#include "ordinal/commands.hpp"
+#include "ordinal/runtime.hpp"
+#include "ordinal/sampler.hpp"
+
+namespace ordinal::cli {
+
+namespace {
+const char* kUsage =
+    "usage: ordinal run MODEL [options]\n"
+    "  -p, --prompt TEXT   prompt (default: empty; BOS is always fed first)\n"
+    "  -n, --steps N       positions to run, prompt included; 0 = the model's context (default 256)\n"
+    "  -t, --temperature T 0 = greedy (default 1.0)\n"
+    "      --top-p P       nucleus sampling in [0,1]; 0 or 1 disables (default 0.9)\n"
+    "      --seed S        RNG seed > 0 (default 42)\n"
+    "      --threads N     worker threads >= 1 (default: one per core)\n";
+
+void print_piece(std::string_view piece) {
+  if (!Tokenizer::is_printable_piece(piece)) return;
+  std::fwrite(piece.data(), 1, piece.size(), stdout);
+}
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+  Args args(argc, argv, 1);
+  std::string model_path, prompt;
+  int64_t steps = 256, seed = 42, threads = 0;
+  double temperature = 1.0, top_p = 0.9;
+  while (!args.empty()) {
+    std::string a = args.take(), v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (a == "-p" || a == "--prompt") {
+      if (!args.value(a, &prompt)) return usage_error("run", args.error, kUsage);
+    } else if (a == "-n" || a == "--steps") {
+      if (!args.value(a, &v) || !parse_int(v, 0, INT32_MAX, &steps)) {
+        return usage_error("run", a + " needs an integer >= 0", kUsage);
+      }
+    } else if (a == "-t" || a == "--temperature") {
+      if (!args.value(a, &v) || !parse_float(v, 0.0, 1e6, &temperature)) {
+        return usage_error("run", a + " needs a finite number >= 0", kUsage);
+      }
+    } else if (a == "--top-p") {
+      if (!args.value(a, &v) || !parse_float(v, 0.0, 1.0, &top_p)) {
+        return usage_error("run", "--top-p needs a number in [0, 1]", kUsage);
+      }
+    } else if (a == "--seed") {
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &seed)) {
+        return usage_error("run", "--seed needs an integer > 0", kUsage);
+      }
+    } else if (a == "--threads") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 256, &threads)) {
+        return usage_error("run", "--threads needs an integer in [1, 256]", kUsage);
+      }
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("run", "unknown option " + a, kUsage);
+    } else if (model_path.empty()) {
+      model_path = a;
+    } else {
+      return usage_error("run", "unexpected argument " + a, kUsage);
+    }
+  }
+  if (model_path.empty()) return usage_error("run", "missing MODEL", kUsage);
+
+  auto model = Model::load(model_path);
+  if (!model.ok()) {
+    std::fprintf(stderr, "ordinal run: %s\n", model.status().to_string().c_str());
+    return kExitUsage;
+  }
+  const ModelConfig& cfg = model.value()->config();
+  if (steps == 0 || steps > cfg.max_positions) steps = cfg.max_positions;  // as run.c
+  SessionOptions so;
+  so.threads = static_cast<uint32_t>(threads);
+  auto session = Session::create(model.value(), so);
+  if (!session.ok()) {
+    std::fprintf(stderr, "ordinal run: %s\n", session.status().to_string().c_str());
+    return kExitFailed;
+  }
+  auto sampler = Sampler::create(cfg.vocab_size, static_cast<float>(temperature), static_cast<float>(top_p),
+                                 static_cast<uint64_t>(seed));
+  if (!sampler.ok()) return usage_error("run", sampler.status().message(), kUsage);
+  const Tokenizer& tok = model.value()->tokenizer();
+  std::vector<int32_t> prompt_tokens;
+  Status st = tok.encode(prompt, /*bos=*/true, /*eos=*/false, &prompt_tokens);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ordinal run: %s\n", st.to_string().c_str());
+    return kExitFailed;
+  }
+  const int64_t n_prompt = static_cast<int64_t>(prompt_tokens.size());
+  Session& s = *session.value();
+  std::vector<float> logits(cfg.vocab_size);
+
+  using clock = std::chrono::steady_clock;
+  clock::time_point start;
+  bool started = false;
+  int64_t pos = 0;
+  int32_t token = prompt_tokens[0];
+  // The prompt goes through prefill in one batched call (as far as the step budget reaches).
+  const int64_t prefill_n = std::min<int64_t>(n_prompt, steps);
+  st = s.prefill(prompt_tokens.data(), static_cast<size_t>(prefill_n));
+  while (st.ok() && pos < steps) {
+    int32_t next;
+    if (pos < n_prompt - 1) {
+      next = prompt_tokens[static_cast<size_t>(pos + 1)];
+    } else {
+      std::copy(s.logits(), s.logits() + cfg.vocab_size, logits.begin());
+      next = sampler.value().sample(logits.data());
+    }
+    ++pos;
+    if (next == tok.bos_id()) break;
+    print_piece(tok.decode(token, next));
+    std::fflush(stdout);
+    token = next;
+    if (!started) {
+      start = clock::now();
+      started = true;
+    }
+    if (pos >= prefill_n && pos < steps) st = s.decode(token);
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ordinal run: %s\n", st.to_string().c_str());
+    return kExitFailed;
+  }
+  if (pos > 1 && started) {
+    double secs = std::chrono::duration<double>(clock::now() - start).count();
+    std::fprintf(stderr, "achieved tok/s: %f\n", secs > 0 ? static_cast<double>(pos - 1) / secs : 0.0);
+  }
+  return kExitOk;
+}
+
+}  // namespace ordinal::cli
