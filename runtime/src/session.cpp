@@ -275,7 +275,9 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
       }
     }
     AttentionJob job{this, l, first, n};
-    pthreadpool_parallelize_1d(pool, attention_task, &job, c.n_heads, 0);
+    const size_t attention_macs = n * (first + n) * q_dim_ * 2;
+    pthreadpool_parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
+                               c.n_heads, 0);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(n, xb_.data(), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 

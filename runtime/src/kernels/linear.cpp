@@ -81,6 +81,8 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
 }
 
 Status Linear::run(size_t batch, const float* input, float* output, pthreadpool_t pool) const {
+  // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
+  if (batch * in_ * out_ < kParallelMinMacs) pool = nullptr;
   xnn_status st = xnn_setup_fully_connected_nc_f32(op_, batch, input, output, pool);
   if (st == xnn_status_success) st = xnn_run_operator(op_, pool);
   if (st != xnn_status_success) {

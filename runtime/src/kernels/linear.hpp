@@ -12,6 +12,9 @@
 
 namespace ordinal::kernels {
 
+// Work (multiply-adds) below which an operation runs on the calling thread.
+constexpr size_t kParallelMinMacs = size_t{1} << 16;
+
 class Linear {
  public:
   Linear() = default;

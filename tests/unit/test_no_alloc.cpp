@@ -1,0 +1,116 @@
+// The decode loop allocates nothing: every malloc-family call (ours, XNNPACK's, pthreadpool's) is
+// counted while a session decodes 100 tokens. Buffers are planned when the session is created.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "ordinal/runtime.hpp"
+#include "ordinal/sampler.hpp"
+#include "support/synthetic_model.hpp"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ORDINAL_COUNT_MALLOC 0  // sanitizers own malloc; count C++ allocations only
+#else
+#define ORDINAL_COUNT_MALLOC 1
+#endif
+
+static std::atomic<long> g_allocations{0};
+static std::atomic<bool> g_counting{false};
+static inline void note() {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1, std::memory_order_relaxed);
+}
+
+#if ORDINAL_COUNT_MALLOC
+extern "C" {
+void* __libc_malloc(size_t);
+void* __libc_calloc(size_t, size_t);
+void* __libc_realloc(void*, size_t);
+void* __libc_memalign(size_t, size_t);
+void* malloc(size_t n) {
+  note();
+  return __libc_malloc(n);
+}
+void* calloc(size_t a, size_t b) {
+  note();
+  return __libc_calloc(a, b);
+}
+void* realloc(void* p, size_t n) {
+  note();
+  return __libc_realloc(p, n);
+}
+int posix_memalign(void** out, size_t align, size_t n) {
+  note();
+  void* p = __libc_memalign(align, n);
+  if (!p) return ENOMEM;
+  *out = p;
+  return 0;
+}
+void* aligned_alloc(size_t align, size_t n) {
+  note();
+  return __libc_memalign(align, n);
+}
+void* memalign(size_t align, size_t n) {
+  note();
+  return __libc_memalign(align, n);
+}
+}
+#else
+void* operator new(size_t n) {
+  note();
+  void* p = std::malloc(n ? n : 1);
+  if (!p) std::abort();
+  return p;
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, size_t) noexcept { std::free(p); }
+#endif
+
+using namespace ordinal;
+
+TEST_CASE("100 decode steps allocate nothing (1 and 2 threads, both architectures)") {
+  for (auto arch : {Architecture::kLlama, Architecture::kGPT2}) {
+    for (uint32_t threads : {1u, 2u}) {
+      testing::SyntheticOptions o;
+      o.arch = arch;
+      o.scheme = arch == Architecture::kGPT2 ? PositionalScheme::kLearnedTable : PositionalScheme::kRope;
+      o.dim = 128;  // large enough that the kernels really use the thread pool
+      o.hidden = 256;
+      o.heads = 4;
+      o.kv_heads = 2;
+      o.context = 128;
+      std::string path = testing::temp_path("noalloc.ordinal");
+      REQUIRE(modelio::write_model(testing::make_synthetic_model(o), path).ok());
+      auto m = Model::load(path);
+      REQUIRE(m.ok());
+      SessionOptions so;
+      so.threads = threads;
+      // The counter must see allocations where they do happen, or a zero below would prove nothing.
+      g_allocations = 0;
+      g_counting = true;
+      auto s = Session::create(m.value(), so);
+      g_counting = false;
+      REQUIRE(s.ok());
+      CHECK(g_allocations.load() > 0);
+      auto sampler = Sampler::create(m.value()->config().vocab_size, 0.8f, 0.9f, 42);
+      REQUIRE(sampler.ok());
+      std::vector<float> logits(m.value()->config().vocab_size);
+      int32_t prompt[4] = {1, 84, 104, 101};
+      REQUIRE(s.value()->prefill(prompt, 4).ok());
+      int32_t token = 0;
+      bool ok = true;
+      g_allocations = 0;
+      g_counting = true;
+      for (int step = 0; step < 100 && ok; ++step) {
+        std::copy(s.value()->logits(), s.value()->logits() + logits.size(), logits.begin());
+        token = sampler.value().sample(logits.data());
+        ok = s.value()->decode(token).ok();
+      }
+      g_counting = false;
+      CHECK(ok);
+      CHECK_MESSAGE(g_allocations.load() == 0, "arch " << static_cast<int>(arch) << " threads " << threads);
+      CHECK(s.value()->position() == 104);
+    }
+  }
+}
