@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
       CHECK(ord_session_position(session) == (int64_t)n);
       ord_sampler* sampler = NULL;
       CHECK(ord_sampler_create(ord_model_vocab_size(model), 0.0f, 0.0f, 7, &sampler) == ORD_OK);
-      CHECK(ord_sampler_create(ord_model_vocab_size(model), -1.0f, 0.0f, 7, &sampler) == ORD_INVALID_ARGUMENT);
+      ord_sampler* rejected = (ord_sampler*)&failures;
+      CHECK(ord_sampler_create(ord_model_vocab_size(model), -1.0f, 0.0f, 7, &rejected) == ORD_INVALID_ARGUMENT);
+      CHECK(rejected == NULL);
       int32_t tok = -1;
       for (int i = 0; i < 8; ++i) {
         CHECK(ord_sampler_sample(sampler, session, &tok) == ORD_OK);
