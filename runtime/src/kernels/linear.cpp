@@ -41,9 +41,37 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       }
       break;
     case format::DType::kI8: {
-      const float s = format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
       const int8_t* q = reinterpret_cast<const int8_t*>(src);
-      for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * s;
+      if (m.quant.granularity == format::QuantGranularity::kPerColumn) {
+        for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, j);
+      } else if (m.quant.granularity == format::QuantGranularity::kPerGroup) {
+        const uint32_t g = m.quant.group_size, groups = cols / g;
+        for (uint32_t j = 0; j < cols; ++j) {
+          out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, uint64_t{row} * groups + j / g);
+        }
+      } else {
+        const float s = format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
+        for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * s;
+      }
+      break;
+    }
+    case format::DType::kI4: {
+      // Two values per byte, low nibble first. Without zero points a nibble is signed [-8, 7]; with
+      // them it is unsigned [0, 15] and the group's zero point is subtracted.
+      const uint32_t g = m.quant.granularity == format::QuantGranularity::kPerGroup ? m.quant.group_size : cols;
+      const uint32_t groups = cols / g;
+      for (uint32_t j = 0; j < cols; ++j) {
+        const uint8_t nib = (j % 2 == 0) ? (src[j / 2] & 0x0F) : (src[j / 2] >> 4);
+        uint64_t si = 0;
+        switch (m.quant.granularity) {
+          case format::QuantGranularity::kPerGroup: si = uint64_t{row} * groups + j / g; break;
+          case format::QuantGranularity::kPerRow: si = row; break;
+          case format::QuantGranularity::kPerColumn: si = j; break;
+          default: si = 0;
+        }
+        const int q = m.quant.zero_points ? static_cast<int>(nib) - m.quant.zero_points[si] : ((nib ^ 8) - 8);
+        out[j] = static_cast<float>(q) * format::scale_at(m.quant, si);
+      }
       break;
     }
     default:

@@ -40,7 +40,8 @@ class Linear {
   size_t weight_bytes_ = 0;
 };
 
-// Dequantizes row `row` of an f32/f16/int8-per-row/per-tensor matrix into `out` (cols floats).
+// Dequantizes row `row` of a matrix into `out` (cols floats): f32, f16, int8 (per tensor/row/column/group),
+// int4 (per group, optional zero points).
 void dequantize_row(const format::TensorView& m, uint32_t row, float* out);
 
 }  // namespace ordinal::kernels

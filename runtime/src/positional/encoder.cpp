@@ -4,6 +4,9 @@
 #include <cstring>
 
 #include "kernels/linear.hpp"
+#include "positional/alibi.hpp"
+#include "positional/rope_fixed.hpp"
+#include "positional/sinusoidal.hpp"
 
 namespace ordinal::positional {
 
@@ -23,9 +26,19 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
   switch (p.scheme) {
     case PositionalScheme::kNone: break;
     case PositionalScheme::kLearnedTable:
+    case PositionalScheme::kCodebookTable:
+    case PositionalScheme::kBucketedTable:
+      if (p.bucket_rule == detail::BucketRuleKind::kT5Log) {
+        return unsupported("bucketed table with the T5 rule is not available in this build");
+      }
       e.adds_ = true;
       e.scratch_floats_ = e.dim_;
       break;
+    case PositionalScheme::kLowRankTable:
+      e.adds_ = true;
+      e.scratch_floats_ = e.dim_ + p.low_a.cols();
+      break;
+    case PositionalScheme::kSinusoidal: e.adds_ = true; break;
     case PositionalScheme::kRope: {
       const uint32_t pairs = p.rotary_dims / 2;
       if (p.precision == detail::TrigPrecision::kF32) {
@@ -40,15 +53,13 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
                 1.0f / powf(static_cast<float>(p.base), static_cast<float>(2 * j) / static_cast<float>(p.rotary_dims));
           }
         }
-      } else {
-        return unsupported("rope: fixed-point precision is not available in this build");
       }
       if (p.scaling == detail::RopeScalingKind::kYaRN) e.logit_scale_ = p.attention_factor * p.attention_factor;
       break;
     }
-    default:
-      return unsupported(std::string("positional scheme '") + positional_scheme_name(p.scheme) +
-                         "' is not available in this build");
+    case PositionalScheme::kAlibi: break;
+    case PositionalScheme::kRelativeBias:
+      return unsupported("positional scheme 'relative-bias' is not available in this build");
   }
   return e;
 }
@@ -70,10 +81,49 @@ void PositionalEncoder::add_table_row(const format::TensorView& table, uint32_t 
 }
 
 void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, float* x, float* scratch) const {
-  add_table_row(p_->table, static_cast<uint32_t>(stored_row), weight, x, scratch);
+  const uint32_t row = static_cast<uint32_t>(stored_row);
+  switch (scheme_) {
+    case PositionalScheme::kLearnedTable: add_table_row(p_->table, row, weight, x, scratch); return;
+    case PositionalScheme::kCodebookTable: {
+      const format::TensorView& ix = p_->indices;
+      const uint32_t k = ix.dtype == format::DType::kU8
+                             ? ix.data[row]
+                             : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
+      add_table_row(p_->codebook, k, weight, x, scratch);
+      return;
+    }
+    case PositionalScheme::kBucketedTable: add_table_row(p_->table, bucket_of(stored_row), weight, x, scratch); return;
+    case PositionalScheme::kLowRankTable: {
+      // x += weight * A[row] . B, one B row at a time (never materialising the table).
+      const uint32_t rank = p_->low_a.cols();
+      float* a = scratch + dim_;
+      kernels::dequantize_row(p_->low_a, row, a);
+      for (uint32_t r = 0; r < rank; ++r) {
+        kernels::dequantize_row(p_->low_b, r, scratch);
+        const float w = weight * a[r];
+        for (uint32_t j = 0; j < dim_; ++j) x[j] += w * scratch[j];
+      }
+      return;
+    }
+    default: return;
+  }
+}
+
+uint32_t PositionalEncoder::bucket_of(int64_t pos) const {
+  if (p_->bucket_rule == detail::BucketRuleKind::kUniformStride) return static_cast<uint32_t>(pos / p_->stride);
+  return 0;  // T5 rule: refused in create() until the integer bucket function is wired
 }
 
 void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) const {
+  if (scheme_ == PositionalScheme::kSinusoidal) {
+    if (p_->precision == detail::TrigPrecision::kF32) {
+      (void)add_sinusoidal_f32(x, static_cast<int>(dim_), pos, p_->base);
+    } else {
+      (void)add_sinusoidal_fixed(x, static_cast<int>(dim_), pos, p_->frequencies,
+                                 p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
+    }
+    return;
+  }
   const int64_t rows = p_->stored_positions;
   switch (p_->policy) {
     case detail::OutOfRangePolicy::kError: add_stored_position(pos, 1.0f, x, scratch); return;
@@ -81,7 +131,7 @@ void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) 
     case detail::OutOfRangePolicy::kInterpolate: {
       // Row p / factor, linear between the two stored rows around it.
       const double r = static_cast<double>(pos) / p_->interpolation_factor;
-      int64_t lo = static_cast<int64_t>(std::floor(r));
+      const int64_t lo = static_cast<int64_t>(std::floor(r));
       if (lo >= rows - 1) {
         add_stored_position(rows - 1, 1.0f, x, scratch);
         return;
@@ -97,6 +147,17 @@ void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) 
 void PositionalEncoder::rotate(int64_t pos, float* heads, uint32_t n_heads) const {
   const uint32_t pairs = p_->rotary_dims / 2;
   const bool interleaved = p_->rope_layout == detail::RopeLayoutKind::kInterleaved;
+  if (p_->precision != detail::TrigPrecision::kF32) {
+    // Exact phase (pos * f mod 1 turn in uint64) and integer sin/cos: identical bits on every CPU.
+    RopeShape shape;
+    shape.head_dim = static_cast<int>(head_dim_);
+    shape.rotary_dims = static_cast<int>(p_->rotary_dims);
+    shape.layout = interleaved ? RopeLayout::kInterleaved : RopeLayout::kSplitHalf;
+    shape.freqs = p_->frequencies;
+    (void)rope_rotate_f32(heads, static_cast<int>(n_heads), shape, pos,
+                          p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
+    return;
+  }
   const float fpos = static_cast<float>(pos);
   for (uint32_t j = 0; j < pairs; ++j) {
     const float angle = fpos * f32_frequencies_[j];
@@ -114,6 +175,11 @@ void PositionalEncoder::rotate(int64_t pos, float* heads, uint32_t n_heads) cons
 
 void PositionalEncoder::attention_bias(uint32_t head, int64_t query_pos, int64_t key_pos0, size_t n,
                                        float* bias) const {
+  if (scheme_ == PositionalScheme::kAlibi) {
+    alibi_bias_row(p_->slopes_q32[head], query_pos, key_pos0, static_cast<int>(n),
+                   p_->alibi_form == detail::AlibiFormKind::kCausal ? AlibiForm::kCausal : AlibiForm::kSymmetric, bias);
+    return;
+  }
   for (size_t j = 0; j < n; ++j) bias[j] = 0.0f;
 }
 

@@ -40,6 +40,7 @@ class PositionalEncoder {
  private:
   void add_table_row(const format::TensorView& table, uint32_t row, float weight, float* x, float* scratch) const;
   void add_stored_position(int64_t stored_row, float weight, float* x, float* scratch) const;
+  uint32_t bucket_of(int64_t pos) const;
 
   const detail::ModelData* model_ = nullptr;
   const detail::PositionalParams* p_ = nullptr;
