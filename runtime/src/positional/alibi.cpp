@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
+
 namespace ordinal::positional {
 
 namespace {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "numerics/fixed_point.hpp"
+#include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
 
 namespace ordinal::positional {
 

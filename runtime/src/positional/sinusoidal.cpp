@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
 #include "numerics/trig_fixed.hpp"
 
 namespace ordinal::positional {
