@@ -89,3 +89,20 @@ TEST_CASE("run generates from a model and a corrupt file is a clean error") {
   CHECK(o.code == 2);
   CHECK(o.text.find("invalid-model") != std::string::npos);
 }
+
+TEST_CASE("bench prints its table and writes JSON with every figure") {
+  const std::string json = ordinal::testing::temp_path("bench.json");
+  Output o = run("bench " + model_path() + " --threads 1 --steps 8 --prompt-tokens 4 --repeat 1 --json " + json);
+  REQUIRE_MESSAGE(o.code == 0, o.text);
+  CHECK(o.text.find("decode tok/s") != std::string::npos);
+  std::ifstream f(json);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string j = ss.str();
+  for (const char* key : {"\"decode_tokens_per_s\"", "\"ttft_ms\"", "\"weight_bytes_per_token\"", "\"kv_cache_bytes\"",
+                          "\"peak_rss_kib\"", "\"load_ms\""}) {
+    CHECK_MESSAGE(j.find(key) != std::string::npos, key);
+  }
+  CHECK(run("bench " + model_path() + " --threads 0").code == 2);
+  CHECK(run("bench").code == 2);
+}

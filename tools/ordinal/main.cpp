@@ -10,7 +10,8 @@ const char* kUsage =
     "usage: ordinal VERB [args]   (ordinal VERB --help for details)\n"
     "  import     import a llama2.c or safetensors checkpoint\n"
     "  run        generate text (prints exactly what llama2.c run.c prints)\n"
-    "  inspect    show config, positional scheme, tensors and bytes per component\n";
+    "  inspect    show config, positional scheme, tensors and bytes per component\n"
+    "  bench      decode tokens/s, time to first token, bytes per token, memory (JSON with --json)\n";
 }
 
 int main(int argc, char** argv) {
@@ -27,6 +28,7 @@ int main(int argc, char** argv) {
       {"import", ordinal::cli::cmd_import},
       {"run", ordinal::cli::cmd_run},
       {"inspect", ordinal::cli::cmd_inspect},
+      {"bench", ordinal::cli::cmd_bench},
   };
   for (const Entry& e : verbs) {
     if (!std::strcmp(verb, e.name)) return e.fn(argc - 1, argv + 1);

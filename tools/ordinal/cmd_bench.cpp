@@ -1,0 +1,190 @@
+// ordinal bench MODEL... [--threads LIST] [--steps N] [--prompt-tokens N] [--repeat R] [--json FILE]
+// Measures, per model and thread count, in one run: load time, session creation, time to first token
+// (prefill of a fixed prompt), decode tokens/s, weight bytes read per decoded token, session and KV cache
+// bytes, and the process's peak RSS. Figures are for comparing ratios within a run, not absolute claims.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "model_data.hpp"
+#include "ordinal/args.hpp"
+#include "ordinal/commands.hpp"
+#include "ordinal/runtime.hpp"
+#include "ordinal/sampler.hpp"
+
+namespace ordinal::cli {
+
+namespace {
+const char* kUsage =
+    "usage: ordinal bench MODEL... [options]\n"
+    "  --threads LIST        comma-separated thread counts (default 1,<cores>)\n"
+    "  --steps N             decode steps per measurement (default 128)\n"
+    "  --prompt-tokens N     prompt length for time-to-first-token (default 32)\n"
+    "  --repeat R            measurements per configuration; the median is reported (default 3)\n"
+    "  --json FILE           write every figure as JSON (compare runs with tools/bench-compare)\n";
+
+using clock = std::chrono::steady_clock;
+double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
+
+long peak_rss_kb() {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+uint64_t weight_bytes_per_token(const detail::ModelData& m) {
+  // Every linear weight is read once per decoded token, plus one embedding row.
+  uint64_t b = 0;
+  for (const detail::LayerWeights& w : m.layers) {
+    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) b += v->bytes;
+  }
+  b += m.classifier_weight().bytes;
+  b += m.token_embedding.row_bytes();
+  return b;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+bool parse_list(const std::string& s, std::vector<int64_t>* out) {
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(',', start);
+    std::string item = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    int64_t v;
+    if (!parse_int(item, 1, 256, &v)) return false;
+    out->push_back(v);
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return !out->empty();
+}
+}  // namespace
+
+int cmd_bench(int argc, char** argv) {
+  Args args(argc, argv, 1);
+  std::vector<std::string> models;
+  std::vector<int64_t> threads;
+  int64_t steps = 128, prompt_tokens = 32, repeat = 3;
+  std::string json_path;
+  while (!args.empty()) {
+    std::string a = args.take(), v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (a == "--threads") {
+      if (!args.value(a, &v) || !parse_list(v, &threads)) return usage_error("bench", "--threads needs a list of integers in [1, 256]", kUsage);
+    } else if (a == "--steps") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &steps)) return usage_error("bench", "--steps needs an integer >= 1", kUsage);
+    } else if (a == "--prompt-tokens") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &prompt_tokens)) {
+        return usage_error("bench", "--prompt-tokens needs an integer >= 1", kUsage);
+      }
+    } else if (a == "--repeat") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 100, &repeat)) return usage_error("bench", "--repeat needs an integer in [1, 100]", kUsage);
+    } else if (a == "--json") {
+      if (!args.value(a, &json_path)) return usage_error("bench", args.error, kUsage);
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("bench", "unknown option " + a, kUsage);
+    } else {
+      models.push_back(a);
+    }
+  }
+  if (models.empty()) return usage_error("bench", "missing MODEL", kUsage);
+  const bool default_threads = threads.empty();
+  if (default_threads) threads.push_back(1);
+  nlohmann::json out;
+  out["schema"] = "ordinal-bench-1";
+  out["runs"] = nlohmann::json::array();
+  std::printf("%-28s %4s %9s %9s %11s %12s %12s %10s %10s\n", "model", "thr", "load ms", "ttft ms", "decode tok/s",
+              "weights B/tok", "session B", "kv B", "rss KiB");
+  for (const std::string& path : models) {
+    auto t0 = clock::now();
+    auto model = Model::load(path);
+    const double load_ms = seconds_since(t0) * 1e3;
+    if (!model.ok()) {
+      std::fprintf(stderr, "ordinal bench: %s\n", model.status().to_string().c_str());
+      return kExitUsage;
+    }
+    const ModelConfig& c = model.value()->config();
+    const int64_t ctx = c.max_positions;
+    const int64_t prompt_n = std::min<int64_t>(prompt_tokens, ctx - 1);
+    const int64_t decode_n = std::min<int64_t>(steps, ctx - prompt_n);
+    std::vector<int32_t> prompt(static_cast<size_t>(prompt_n));
+    for (int64_t i = 0; i < prompt_n; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 3) % c.vocab_size);
+    std::vector<int64_t> thread_list = threads;
+    if (default_threads) {
+      // Default: 1 and all cores (as cpuinfo reports them).
+      SessionOptions so;
+      auto s = Session::create(model.value(), so);
+      if (s.ok() && s.value()->threads() > 1) thread_list.push_back(s.value()->threads());
+    }
+    for (int64_t nt : thread_list) {
+      std::vector<double> ttft, tps;
+      size_t session_bytes = 0, kv_bytes = 0;
+      for (int64_t r = 0; r < repeat; ++r) {
+        SessionOptions so;
+        so.threads = static_cast<uint32_t>(nt);
+        auto s = Session::create(model.value(), so);
+        if (!s.ok()) {
+          std::fprintf(stderr, "ordinal bench: %s\n", s.status().to_string().c_str());
+          return kExitFailed;
+        }
+        session_bytes = s.value()->memory_bytes();
+        kv_bytes = s.value()->kv_cache_bytes();
+        auto t1 = clock::now();
+        Status st = s.value()->prefill(prompt.data(), prompt.size());
+        ttft.push_back(seconds_since(t1) * 1e3);
+        int32_t tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
+        auto t2 = clock::now();
+        for (int64_t i = 0; i < decode_n && st.ok(); ++i) {
+          st = s.value()->decode(tok);
+          tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
+        }
+        const double secs = seconds_since(t2);
+        if (!st.ok()) {
+          std::fprintf(stderr, "ordinal bench: %s\n", st.to_string().c_str());
+          return kExitFailed;
+        }
+        tps.push_back(secs > 0 ? static_cast<double>(decode_n) / secs : 0.0);
+      }
+      const uint64_t wbytes = weight_bytes_per_token(model.value()->data());
+      std::string name = path.substr(path.find_last_of('/') + 1);
+      std::printf("%-28s %4lld %9.2f %9.3f %11.1f %12llu %12zu %10zu %10ld\n", name.c_str(), static_cast<long long>(nt),
+                  load_ms, median(ttft), median(tps), static_cast<unsigned long long>(wbytes), session_bytes, kv_bytes,
+                  peak_rss_kb());
+      out["runs"].push_back({{"model", name},
+                             {"path", path},
+                             {"threads", nt},
+                             {"load_ms", load_ms},
+                             {"ttft_ms", median(ttft)},
+                             {"prompt_tokens", prompt_n},
+                             {"decode_tokens", decode_n},
+                             {"decode_tokens_per_s", median(tps)},
+                             {"weight_bytes_per_token", wbytes},
+                             {"session_bytes", session_bytes},
+                             {"kv_cache_bytes", kv_bytes},
+                             {"file_bytes", model.value()->file_bytes()},
+                             {"peak_rss_kib", peak_rss_kb()}});
+    }
+  }
+  if (!json_path.empty()) {
+    std::ofstream f(json_path);
+    f << out.dump(2) << "\n";
+    if (!f) {
+      std::fprintf(stderr, "ordinal bench: cannot write %s\n", json_path.c_str());
+      return kExitFailed;
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace ordinal::cli
