@@ -4,6 +4,7 @@
 #include <string>
 
 #include "importers/llama2c.hpp"
+#include "importers/safetensors.hpp"
 #include "modelio/model_spec.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
@@ -44,7 +45,7 @@ int cmd_import(int argc, char** argv) {
     spec = importers::import_llama2c(inputs[0], inputs[1]);
   } else if (format == "safetensors") {
     if (inputs.size() != 1) return usage_error("import", "safetensors needs one directory", kUsage);
-    return usage_error("import", "safetensors import is not built yet", kUsage);
+    spec = importers::import_safetensors(inputs[0]);
   } else {
     return usage_error("import", "unknown format '" + format + "'", kUsage);
   }
