@@ -2,7 +2,11 @@
 // with a message or load into a model that still runs (never a crash); semantic errors name the field.
 #include <doctest/doctest.h>
 
+#include <dirent.h>
+
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -240,4 +244,21 @@ TEST_CASE("structural problems: identifier, version, misalignment, ranges outsid
     CHECK_FALSE(load_status({}).ok());
     CHECK_FALSE(load_status(std::vector<uint8_t>(7, 0)).ok());
   }
+}
+
+TEST_CASE("inputs the fuzzer once crashed on are replayed (tests/fuzz/regressions)") {
+  const std::string dir = std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/regressions";
+  std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+  REQUIRE(d);
+  int replayed = 0;
+  while (dirent* e = readdir(d.get())) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(dir + "/" + e->d_name, std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    AlignedBuffer buf(bytes);
+    auto m = Model::load_from_buffer(buf.ptr, buf.size);
+    if (m.ok()) exercise(m.value());
+    ++replayed;
+  }
+  MESSAGE(replayed << " regression inputs replayed");
 }
