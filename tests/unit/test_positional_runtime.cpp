@@ -225,3 +225,56 @@ TEST_CASE("sinusoidal: fixed-point Q31 tracks f32; ALiBi runs causal and symmetr
   Trace sym = trace(load(al, "alibi_sym.ordinal"), 20);
   CHECK(max_logit_error(causal, sym) == 0.0f);  // for causal attention |i-j| = i-j
 }
+
+TEST_CASE("T5 relative bias: f32 and int8 tables; T5-bucketed absolute tables") {
+  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kRelativeBias, Architecture::kGPT2));
+  const uint32_t nb = 32, H = spec.config.n_heads;
+  testing::TestRng rng(99);
+  std::vector<float> table = testing::random_values(rng, size_t{nb} * H, 2.0f);
+  spec.positional.table = modelio::HostTensor::f32("relative_attention_bias", {nb, H}, table);
+  spec.positional.num_buckets = nb;
+  spec.positional.max_distance = 128;
+  Trace f32 = trace(load(spec, "relbias_f32.ordinal"), 20);
+  modelio::ModelSpec none = spec;
+  none.positional = modelio::HostPositional();
+  CHECK(max_logit_error(f32, trace(load(none, "relbias_none.ordinal"), 20)) > 1e-3f);
+
+  // int8, one scale per head (column).
+  modelio::ModelSpec q = spec;
+  modelio::HostTensor& t = q.positional.table;
+  t.dtype = format::DType::kI8;
+  t.granularity = format::QuantGranularity::kPerColumn;
+  t.data.assign(size_t{nb} * H, 0);
+  t.scales.clear();
+  for (uint32_t h = 0; h < H; ++h) {
+    float amax = 0.0f;
+    for (uint32_t b = 0; b < nb; ++b) amax = std::max(amax, std::fabs(table[b * H + h]));
+    const float scale = amax / 127.0f;
+    uint8_t sb[4];
+    std::memcpy(sb, &scale, 4);
+    t.scales.insert(t.scales.end(), sb, sb + 4);
+    for (uint32_t b = 0; b < nb; ++b) {
+      t.data[b * H + h] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(table[b * H + h] / scale)));
+    }
+  }
+  Trace i8 = trace(load(q, "relbias_int8.ordinal"), 20);
+  const float err = max_logit_error(f32, i8);
+  CHECK(err > 0.0f);
+  CHECK(err < 0.05f);
+  CHECK(i8.tokens == f32.tokens);
+
+  // Bucketed absolute table with the T5 rule: 16 rows cover positions up to 96 (exact below 8).
+  modelio::ModelSpec bk = testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
+  modelio::HostTensor full = bk.positional.table;
+  bk.positional = modelio::HostPositional();
+  bk.positional.scheme = PositionalScheme::kBucketedTable;
+  bk.positional.bucket_rule = detail::BucketRuleKind::kT5Log;
+  bk.positional.num_buckets = 16;
+  bk.positional.max_distance = 96;
+  bk.positional.positions = 96;
+  bk.positional.table = full;
+  bk.positional.table.shape = {16, full.shape[1]};
+  bk.positional.table.data.resize(size_t{16} * full.shape[1] * 4);
+  Trace b = trace(load(bk, "bucket_t5.ordinal"), 30);
+  CHECK(b.tokens.size() == 30);
+}

@@ -395,7 +395,8 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
                                " rows");
         }
       } else {
-        if (p.num_buckets < 2 || p.num_buckets != rows || p.max_distance <= p.num_buckets / 2) {
+        if (p.num_buckets < 2 || p.num_buckets > 256 || p.num_buckets != rows || p.max_distance <= p.num_buckets / 2 ||
+            p.max_distance > kMaxPositions) {
           return invalid_model("bucketed table: T5 rule needs num_buckets == rows >= 2 and max_distance > num_buckets/2");
         }
       }
@@ -509,8 +510,10 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       p.scheme = PositionalScheme::kRelativeBias;
       uint32_t nb = t->num_buckets();
       uint32_t exact_buckets = t->bidirectional() ? nb / 2 : nb;
-      if (nb < 2 || nb > 4096 || t->max_distance() <= exact_buckets / 2 || t->max_distance() > kMaxPositions) {
-        return invalid_model("relative bias: num_buckets must be in [2, 4096] and max_distance > exact buckets");
+      if (nb < 2 || nb > 256 || (t->bidirectional() && (nb < 4 || nb % 2 != 0)) ||
+          t->max_distance() <= exact_buckets / 2 || t->max_distance() > kMaxPositions) {
+        return invalid_model("relative bias: num_buckets must be in [2, 256] (even and >= 4 when bidirectional) and "
+                             "max_distance in (exact buckets, 2^24]");
       }
       ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.relative_bias", {nb, cfg.n_heads},
                                            kFloatOnly | kAllowI8, true, &p.table));

@@ -5,6 +5,7 @@
 
 #include "kernels/linear.hpp"
 #include "positional/alibi.hpp"
+#include "positional/relative_bias.hpp"
 #include "positional/rope_fixed.hpp"
 #include "positional/sinusoidal.hpp"
 
@@ -24,12 +25,14 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
   e.n_heads_ = model.config.n_heads;
   const detail::PositionalParams& p = model.positional;
   switch (p.scheme) {
-    case PositionalScheme::kNone: break;
+    case PositionalScheme::kNone:
+      break;
     case PositionalScheme::kLearnedTable:
     case PositionalScheme::kCodebookTable:
     case PositionalScheme::kBucketedTable:
       if (p.bucket_rule == detail::BucketRuleKind::kT5Log) {
-        return unsupported("bucketed table with the T5 rule is not available in this build");
+        // Absolute position p uses the causal T5 bucket of distance p (exact, then logarithmic).
+        ORDINAL_ASSIGN_OR_RETURN(e.t5_, make_t5_bucket_table(static_cast<int>(p.num_buckets), p.max_distance, false));
       }
       e.adds_ = true;
       e.scratch_floats_ = e.dim_;
@@ -38,7 +41,9 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
       e.adds_ = true;
       e.scratch_floats_ = e.dim_ + p.low_a.cols();
       break;
-    case PositionalScheme::kSinusoidal: e.adds_ = true; break;
+    case PositionalScheme::kSinusoidal:
+      e.adds_ = true;
+      break;
     case PositionalScheme::kRope: {
       const uint32_t pairs = p.rotary_dims / 2;
       if (p.precision == detail::TrigPrecision::kF32) {
@@ -46,20 +51,30 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
         for (uint32_t j = 0; j < pairs; ++j) {
           if (p.frequencies != nullptr) {
             // Scaled RoPE: the host computed exact frequencies; use them as radians per position.
-            e.f32_frequencies_[j] = static_cast<float>(static_cast<double>(p.frequencies[j]) * 0x1p-64 * kTwoPi);
+            e.f32_frequencies_[j] =
+                static_cast<float>(static_cast<double>(p.frequencies[j]) * 0x1p-64 * kTwoPi);
           } else {
             // As llama2.c run.c and HF compute them, in float.
             e.f32_frequencies_[j] =
-                1.0f / powf(static_cast<float>(p.base), static_cast<float>(2 * j) / static_cast<float>(p.rotary_dims));
+                1.0f / powf(static_cast<float>(p.base),
+                            static_cast<float>(2 * j) / static_cast<float>(p.rotary_dims));
           }
         }
       }
-      if (p.scaling == detail::RopeScalingKind::kYaRN) e.logit_scale_ = p.attention_factor * p.attention_factor;
+      if (p.scaling == detail::RopeScalingKind::kYaRN)
+        e.logit_scale_ = p.attention_factor * p.attention_factor;
       break;
     }
-    case PositionalScheme::kAlibi: break;
+    case PositionalScheme::kAlibi:
+      break;
     case PositionalScheme::kRelativeBias:
-      return unsupported("positional scheme 'relative-bias' is not available in this build");
+      ORDINAL_ASSIGN_OR_RETURN(e.t5_, make_t5_bucket_table(static_cast<int>(p.num_buckets), p.max_distance,
+                                                          p.bidirectional));
+      if (p.table.dtype == format::DType::kI8) {
+        e.bias_scales_.resize(p.table.quant.scale_count);
+        for (uint64_t i = 0; i < p.table.quant.scale_count; ++i) e.bias_scales_[i] = format::scale_at(p.table.quant, i);
+      }
+      break;
   }
   return e;
 }
@@ -80,19 +95,25 @@ void PositionalEncoder::add_table_row(const format::TensorView& table, uint32_t 
   for (uint32_t j = 0; j < dim_; ++j) x[j] += weight * scratch[j];
 }
 
-void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, float* x, float* scratch) const {
+void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, float* x,
+                                            float* scratch) const {
   const uint32_t row = static_cast<uint32_t>(stored_row);
   switch (scheme_) {
-    case PositionalScheme::kLearnedTable: add_table_row(p_->table, row, weight, x, scratch); return;
+    case PositionalScheme::kLearnedTable:
+      add_table_row(p_->table, row, weight, x, scratch);
+      return;
     case PositionalScheme::kCodebookTable: {
       const format::TensorView& ix = p_->indices;
-      const uint32_t k = ix.dtype == format::DType::kU8
-                             ? ix.data[row]
-                             : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
+      const uint32_t k =
+          ix.dtype == format::DType::kU8
+              ? ix.data[row]
+              : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
       add_table_row(p_->codebook, k, weight, x, scratch);
       return;
     }
-    case PositionalScheme::kBucketedTable: add_table_row(p_->table, bucket_of(stored_row), weight, x, scratch); return;
+    case PositionalScheme::kBucketedTable:
+      add_table_row(p_->table, bucket_of(stored_row), weight, x, scratch);
+      return;
     case PositionalScheme::kLowRankTable: {
       // x += weight * A[row] . B, one B row at a time (never materialising the table).
       const uint32_t rank = p_->low_a.cols();
@@ -105,13 +126,15 @@ void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, fl
       }
       return;
     }
-    default: return;
+    default:
+      return;
   }
 }
 
 uint32_t PositionalEncoder::bucket_of(int64_t pos) const {
-  if (p_->bucket_rule == detail::BucketRuleKind::kUniformStride) return static_cast<uint32_t>(pos / p_->stride);
-  return 0;  // T5 rule: refused in create() until the integer bucket function is wired
+  if (p_->bucket_rule == detail::BucketRuleKind::kUniformStride)
+    return static_cast<uint32_t>(pos / p_->stride);
+  return static_cast<uint32_t>(t5_relative_position_bucket(t5_, -pos));
 }
 
 void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) const {
@@ -119,15 +142,20 @@ void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) 
     if (p_->precision == detail::TrigPrecision::kF32) {
       (void)add_sinusoidal_f32(x, static_cast<int>(dim_), pos, p_->base);
     } else {
-      (void)add_sinusoidal_fixed(x, static_cast<int>(dim_), pos, p_->frequencies,
-                                 p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
+      (void)add_sinusoidal_fixed(
+          x, static_cast<int>(dim_), pos, p_->frequencies,
+          p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
     }
     return;
   }
   const int64_t rows = p_->stored_positions;
   switch (p_->policy) {
-    case detail::OutOfRangePolicy::kError: add_stored_position(pos, 1.0f, x, scratch); return;
-    case detail::OutOfRangePolicy::kClamp: add_stored_position(pos < rows ? pos : rows - 1, 1.0f, x, scratch); return;
+    case detail::OutOfRangePolicy::kError:
+      add_stored_position(pos, 1.0f, x, scratch);
+      return;
+    case detail::OutOfRangePolicy::kClamp:
+      add_stored_position(pos < rows ? pos : rows - 1, 1.0f, x, scratch);
+      return;
     case detail::OutOfRangePolicy::kInterpolate: {
       // Row p / factor, linear between the two stored rows around it.
       const double r = static_cast<double>(pos) / p_->interpolation_factor;
@@ -154,8 +182,9 @@ void PositionalEncoder::rotate(int64_t pos, float* heads, uint32_t n_heads) cons
     shape.rotary_dims = static_cast<int>(p_->rotary_dims);
     shape.layout = interleaved ? RopeLayout::kInterleaved : RopeLayout::kSplitHalf;
     shape.freqs = p_->frequencies;
-    (void)rope_rotate_f32(heads, static_cast<int>(n_heads), shape, pos,
-                          p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
+    (void)rope_rotate_f32(
+        heads, static_cast<int>(n_heads), shape, pos,
+        p_->precision == detail::TrigPrecision::kQ15 ? RopePrecision::kQ15 : RopePrecision::kQ31);
     return;
   }
   const float fpos = static_cast<float>(pos);
@@ -176,8 +205,21 @@ void PositionalEncoder::rotate(int64_t pos, float* heads, uint32_t n_heads) cons
 void PositionalEncoder::attention_bias(uint32_t head, int64_t query_pos, int64_t key_pos0, size_t n,
                                        float* bias) const {
   if (scheme_ == PositionalScheme::kAlibi) {
-    alibi_bias_row(p_->slopes_q32[head], query_pos, key_pos0, static_cast<int>(n),
-                   p_->alibi_form == detail::AlibiFormKind::kCausal ? AlibiForm::kCausal : AlibiForm::kSymmetric, bias);
+    alibi_bias_row(
+        p_->slopes_q32[head], query_pos, key_pos0, static_cast<int>(n),
+        p_->alibi_form == detail::AlibiFormKind::kCausal ? AlibiForm::kCausal : AlibiForm::kSymmetric, bias);
+    return;
+  }
+  if (scheme_ == PositionalScheme::kRelativeBias) {
+    const format::TensorView& t = p_->table;
+    if (t.dtype == format::DType::kI8) {
+      t5_bias_row_int8(t5_, reinterpret_cast<const int8_t*>(t.data), bias_scales_.data(),
+                       static_cast<int>(bias_scales_.size()), static_cast<int>(n_heads_), static_cast<int>(head),
+                       query_pos, key_pos0, static_cast<int>(n), bias);
+    } else {
+      t5_bias_row_f32(t5_, reinterpret_cast<const float*>(t.data), static_cast<int>(n_heads_), static_cast<int>(head),
+                      query_pos, key_pos0, static_cast<int>(n), bias);
+    }
     return;
   }
   for (size_t j = 0; j < n; ++j) bias[j] = 0.0f;
