@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -206,6 +207,279 @@ void expect_error(const std::string& dir, std::initializer_list<const char*> nee
   const std::string msg = r.status().message();
   INFO("error: " << msg);
   for (const char* n : needles) CHECK_MESSAGE(msg.find(n) != std::string::npos, "missing '" << n << "'");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiny random models of every body/scheme with an independent double-precision forward pass written
+// from models/train/common.py (HF names and layouts), so the importer's mapping and the runtime's
+// positional semantics are checked without Python even before the zoo has such a model.
+
+struct Tiny {
+  std::string name;
+  json config;
+  std::vector<Entry> tensors;
+  std::map<std::string, std::vector<double>> w;  // values as stored (after F16 rounding)
+};
+
+float round_half(float v) { return ordinal::numerics::half_to_float(ordinal::numerics::float_to_half(v)); }
+
+Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, uint32_t d, uint32_t H, uint32_t KV = 0,
+               bool tied = true) {
+  ordinal::testing::TestRng rng(seed);
+  Tiny t;
+  const uint32_t V = 6, L = 2, P = 16, hidden = body == "gpt2" ? 4 * d : 3 * d / 2;
+  const std::string scheme = positional["scheme"].get<std::string>();
+  t.name = body + "/" + positional.dump();
+  auto add = [&](const std::string& name, const std::string& dtype, std::vector<uint64_t> shape, float scale,
+                 float offset = 0.0f) {
+    uint64_t n = 1;
+    for (uint64_t s : shape) n *= s;
+    Entry e{name, dtype, shape, {}};
+    for (uint64_t i = 0; i < n; ++i) {
+      float v = offset + rng.symmetric(scale);
+      if (dtype == "F16") v = round_half(v);
+      e.values.push_back(v);
+    }
+    t.w[name] = std::vector<double>(e.values.begin(), e.values.end());
+    t.tensors.push_back(std::move(e));
+  };
+  if (body == "gpt2") {
+    t.config = {{"model_type", "gpt2"}, {"n_embd", d},     {"n_layer", L},           {"n_head", H},
+                {"n_positions", P},     {"vocab_size", V}, {"layer_norm_epsilon", 1e-5}, {"activation_function", "gelu_new"},
+                {"tie_word_embeddings", true}, {"ordinal_positional", positional}};
+    add("transformer.wte.weight", "F16", {V, d}, 1.0f);
+    if (scheme == "learned") add("transformer.wpe.weight", "F16", {P, d}, 0.5f);
+    if (scheme == "relative_bias") {
+      add("transformer.relative_attention_bias.weight", "F16", {positional["num_buckets"].get<uint64_t>(), H}, 1.0f);
+    }
+    for (uint32_t l = 0; l < L; ++l) {
+      const std::string pre = "transformer.h." + std::to_string(l) + ".";
+      add(pre + "ln_1.weight", "F32", {d}, 0.1f, 1.0f);
+      add(pre + "ln_1.bias", "F32", {d}, 0.1f);
+      add(pre + "attn.c_attn.weight", "F16", {d, 3ull * d}, 0.4f);
+      add(pre + "attn.c_attn.bias", "F16", {3ull * d}, 0.1f);
+      add(pre + "attn.c_proj.weight", "F16", {d, d}, 0.3f);
+      add(pre + "attn.c_proj.bias", "F16", {d}, 0.1f);
+      add(pre + "ln_2.weight", "F32", {d}, 0.1f, 1.0f);
+      add(pre + "ln_2.bias", "F32", {d}, 0.1f);
+      add(pre + "mlp.c_fc.weight", "F16", {d, hidden}, 0.3f);
+      add(pre + "mlp.c_fc.bias", "F16", {hidden}, 0.1f);
+      add(pre + "mlp.c_proj.weight", "F16", {hidden, d}, 0.2f);
+      add(pre + "mlp.c_proj.bias", "F16", {d}, 0.1f);
+    }
+    add("transformer.ln_f.weight", "F32", {d}, 0.1f, 1.0f);
+    add("transformer.ln_f.bias", "F32", {d}, 0.1f);
+  } else {
+    const uint32_t hd = d / H;
+    t.config = {{"model_type", "llama"}, {"hidden_size", d}, {"intermediate_size", hidden}, {"num_hidden_layers", L},
+                {"num_attention_heads", H}, {"num_key_value_heads", KV}, {"max_position_embeddings", P},
+                {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}, {"vocab_size", V}, {"tie_word_embeddings", tied},
+                {"hidden_act", "silu"}, {"ordinal_positional", positional}};
+    add("model.embed_tokens.weight", "F16", {V, d}, 1.0f);
+    for (uint32_t l = 0; l < L; ++l) {
+      const std::string pre = "model.layers." + std::to_string(l) + ".";
+      add(pre + "input_layernorm.weight", "F32", {d}, 0.1f, 1.0f);
+      add(pre + "self_attn.q_proj.weight", "F16", {uint64_t{H} * hd, d}, 0.4f);
+      add(pre + "self_attn.k_proj.weight", "F16", {uint64_t{KV} * hd, d}, 0.4f);
+      add(pre + "self_attn.v_proj.weight", "F16", {uint64_t{KV} * hd, d}, 0.4f);
+      add(pre + "self_attn.o_proj.weight", "F16", {d, uint64_t{H} * hd}, 0.3f);
+      add(pre + "post_attention_layernorm.weight", "F32", {d}, 0.1f, 1.0f);
+      add(pre + "mlp.gate_proj.weight", "F16", {hidden, d}, 0.3f);
+      add(pre + "mlp.up_proj.weight", "F16", {hidden, d}, 0.3f);
+      add(pre + "mlp.down_proj.weight", "F16", {d, hidden}, 0.2f);
+    }
+    add("model.norm.weight", "F32", {d}, 0.1f, 1.0f);
+    if (!tied) add("lm_head.weight", "F16", {V, d}, 1.0f);
+  }
+  return t;
+}
+
+json tiny_tokenizer6() {
+  return {{"kind", "llama2c-bpe"}, {"pieces", {"<unk>", "<s>", "</s>", "a", "b", "c"}},
+          {"scores", {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}}, {"bos_id", 1}, {"eos_id", 2}, {"max_token_length", 4}};
+}
+
+using Vec = std::vector<double>;
+
+// y[o] = sum_i x[i] * W[i][o] + b[o]   (HF Conv1D, W [in, out], columns c0..c0+n)
+Vec conv1d(const Vec& x, const Vec& W, uint64_t out_total, uint64_t c0, uint64_t n, const Vec* b) {
+  Vec y(n, 0.0);
+  for (uint64_t o = 0; o < n; ++o) {
+    double s = b ? (*b)[c0 + o] : 0.0;
+    for (uint64_t i = 0; i < x.size(); ++i) s += x[i] * W[i * out_total + c0 + o];
+    y[o] = s;
+  }
+  return y;
+}
+
+// y[o] = sum_i W[o][i] x[i]   (nn.Linear, W [out, in])
+Vec linear(const Vec& x, const Vec& W, uint64_t out) {
+  Vec y(out, 0.0);
+  for (uint64_t o = 0; o < out; ++o)
+    for (uint64_t i = 0; i < x.size(); ++i) y[o] += W[o * x.size() + i] * x[i];
+  return y;
+}
+
+Vec layer_norm(const Vec& x, const Vec& w, const Vec& b, double eps) {
+  double mu = 0, var = 0;
+  for (double v : x) mu += v;
+  mu /= static_cast<double>(x.size());
+  for (double v : x) var += (v - mu) * (v - mu);
+  var /= static_cast<double>(x.size());
+  Vec y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = (x[i] - mu) / std::sqrt(var + eps) * w[i] + b[i];
+  return y;
+}
+
+Vec rms_norm(const Vec& x, const Vec& w, double eps) {
+  double ms = 0;
+  for (double v : x) ms += v * v;
+  ms /= static_cast<double>(x.size());
+  Vec y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) y[i] = w[i] * (x[i] / std::sqrt(ms + eps));
+  return y;
+}
+
+std::vector<double> bloom_slopes(uint32_t n) {
+  auto pow2 = [](uint32_t m) {
+    std::vector<double> s;
+    const double start = std::pow(2.0, -std::pow(2.0, -(std::log2(static_cast<double>(m)) - 3)));
+    for (uint32_t i = 0; i < m; ++i) s.push_back(start * std::pow(start, i));
+    return s;
+  };
+  uint32_t c = 1;
+  while (c * 2 <= n) c *= 2;
+  std::vector<double> s = pow2(c);
+  if (c != n) {
+    std::vector<double> more = bloom_slopes(2 * c);
+    for (uint32_t j = 0; j < n - c; ++j) s.push_back(more[2 * j]);
+  }
+  for (double& v : s) v = static_cast<float>(v);  // common.py keeps them as float32
+  return s;
+}
+
+int64_t t5_bucket(int64_t n, int64_t nb, int64_t max_distance) {
+  const int64_t max_exact = nb / 2;
+  if (n < max_exact) return n;
+  const int64_t large = max_exact + static_cast<int64_t>(std::log(static_cast<double>(n) / max_exact) /
+                                                         std::log(static_cast<double>(max_distance) / max_exact) *
+                                                         static_cast<double>(nb - max_exact));
+  return std::min(large, nb - 1);
+}
+
+// Logits at every position of `tokens`, as common.py computes them.
+std::vector<Vec> reference_forward(const Tiny& t, const std::vector<int32_t>& tokens) {
+  const json& c = t.config;
+  const bool gpt2 = c["model_type"] == "gpt2";
+  const uint64_t d = gpt2 ? c["n_embd"].get<uint64_t>() : c["hidden_size"].get<uint64_t>();
+  const uint64_t L = gpt2 ? c["n_layer"].get<uint64_t>() : c["num_hidden_layers"].get<uint64_t>();
+  const uint64_t H = gpt2 ? c["n_head"].get<uint64_t>() : c["num_attention_heads"].get<uint64_t>();
+  const uint64_t KV = gpt2 ? H : c["num_key_value_heads"].get<uint64_t>();
+  const uint64_t V = c["vocab_size"].get<uint64_t>(), hd = d / H;
+  const json& pos = c["ordinal_positional"];
+  const std::string scheme = pos["scheme"].get<std::string>();
+  auto W = [&](const std::string& n) -> const Vec& { return t.w.at(n); };
+  const Vec& emb = W(gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight");
+  std::vector<double> slopes = scheme == "alibi" ? bloom_slopes(static_cast<uint32_t>(H)) : std::vector<double>();
+  std::vector<std::vector<Vec>> kcache(L), vcache(L);  // [layer][pos] -> KV*hd
+  std::vector<Vec> out;
+  for (size_t p = 0; p < tokens.size(); ++p) {
+    Vec x(emb.begin() + static_cast<std::ptrdiff_t>(tokens[p] * d), emb.begin() + static_cast<std::ptrdiff_t>((tokens[p] + 1) * d));
+    if (scheme == "learned") {
+      for (uint64_t i = 0; i < d; ++i) x[i] += W("transformer.wpe.weight")[p * d + i];
+    } else if (scheme == "sinusoidal") {
+      const double base = pos.value("base", 10000.0);
+      for (uint64_t i = 0; i < d / 2; ++i) {
+        const double w = std::pow(base, -2.0 * static_cast<double>(i) / static_cast<double>(d));
+        x[2 * i] += static_cast<float>(std::sin(static_cast<double>(p) * w));
+        x[2 * i + 1] += static_cast<float>(std::cos(static_cast<double>(p) * w));
+      }
+    }
+    for (uint64_t l = 0; l < L; ++l) {
+      Vec q, k, v;
+      Vec h;
+      std::string pre;
+      if (gpt2) {
+        pre = "transformer.h." + std::to_string(l) + ".";
+        h = layer_norm(x, W(pre + "ln_1.weight"), W(pre + "ln_1.bias"), 1e-5);
+        const Vec& ca = W(pre + "attn.c_attn.weight");
+        const Vec& cb = W(pre + "attn.c_attn.bias");
+        q = conv1d(h, ca, 3 * d, 0, d, &cb);
+        k = conv1d(h, ca, 3 * d, d, d, &cb);
+        v = conv1d(h, ca, 3 * d, 2 * d, d, &cb);
+      } else {
+        pre = "model.layers." + std::to_string(l) + ".";
+        h = rms_norm(x, W(pre + "input_layernorm.weight"), 1e-5);
+        q = linear(h, W(pre + "self_attn.q_proj.weight"), H * hd);
+        k = linear(h, W(pre + "self_attn.k_proj.weight"), KV * hd);
+        v = linear(h, W(pre + "self_attn.v_proj.weight"), KV * hd);
+        const double theta = c["rope_theta"].get<double>();
+        auto rope = [&](Vec& z, uint64_t heads) {
+          for (uint64_t hh = 0; hh < heads; ++hh) {
+            double* s = z.data() + hh * hd;
+            for (uint64_t i = 0; i < hd / 2; ++i) {
+              const double ang = static_cast<double>(p) * std::pow(theta, -2.0 * static_cast<double>(i) / hd);
+              const double cs = std::cos(ang), sn = std::sin(ang);
+              const double a = s[i], b = s[i + hd / 2];
+              s[i] = a * cs - b * sn;
+              s[i + hd / 2] = b * cs + a * sn;
+            }
+          }
+        };
+        rope(q, H);
+        rope(k, KV);
+      }
+      kcache[l].push_back(k);
+      vcache[l].push_back(v);
+      Vec y(H * hd, 0.0);
+      for (uint64_t hh = 0; hh < H; ++hh) {
+        const uint64_t kvh = hh / (H / KV);
+        std::vector<double> s(p + 1);
+        double mx = -1e300;
+        for (size_t j = 0; j <= p; ++j) {
+          double dot = 0;
+          for (uint64_t i = 0; i < hd; ++i) dot += q[hh * hd + i] * kcache[l][j][kvh * hd + i];
+          s[j] = dot / std::sqrt(static_cast<double>(hd));
+          const int64_t n = static_cast<int64_t>(p - j);
+          if (scheme == "alibi") s[j] += -slopes[hh] * static_cast<double>(n);
+          if (scheme == "relative_bias") {
+            const int64_t b = t5_bucket(n, pos["num_buckets"].get<int64_t>(), pos["max_distance"].get<int64_t>());
+            s[j] += W("transformer.relative_attention_bias.weight")[static_cast<uint64_t>(b) * H + hh];
+          }
+          mx = std::max(mx, s[j]);
+        }
+        double z = 0;
+        for (double& e : s) z += (e = std::exp(e - mx));
+        for (size_t j = 0; j <= p; ++j)
+          for (uint64_t i = 0; i < hd; ++i) y[hh * hd + i] += s[j] / z * vcache[l][j][kvh * hd + i];
+      }
+      if (gpt2) {
+        const Vec o = conv1d(y, W(pre + "attn.c_proj.weight"), d, 0, d, &W(pre + "attn.c_proj.bias"));
+        for (uint64_t i = 0; i < d; ++i) x[i] += o[i];
+        const Vec h2 = layer_norm(x, W(pre + "ln_2.weight"), W(pre + "ln_2.bias"), 1e-5);
+        const uint64_t hidden = W(pre + "mlp.c_fc.bias").size();
+        Vec f = conv1d(h2, W(pre + "mlp.c_fc.weight"), hidden, 0, hidden, &W(pre + "mlp.c_fc.bias"));
+        for (double& e : f) e = 0.5 * e * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (e + 0.044715 * e * e * e)));
+        const Vec m = conv1d(f, W(pre + "mlp.c_proj.weight"), d, 0, d, &W(pre + "mlp.c_proj.bias"));
+        for (uint64_t i = 0; i < d; ++i) x[i] += m[i];
+      } else {
+        const Vec o = linear(y, W(pre + "self_attn.o_proj.weight"), d);
+        for (uint64_t i = 0; i < d; ++i) x[i] += o[i];
+        const Vec h2 = rms_norm(x, W(pre + "post_attention_layernorm.weight"), 1e-5);
+        const uint64_t hidden = W(pre + "mlp.gate_proj.weight").size() / d;
+        Vec g = linear(h2, W(pre + "mlp.gate_proj.weight"), hidden);
+        const Vec u = linear(h2, W(pre + "mlp.up_proj.weight"), hidden);
+        for (uint64_t i = 0; i < hidden; ++i) g[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+        const Vec m = linear(g, W(pre + "mlp.down_proj.weight"), d);
+        for (uint64_t i = 0; i < d; ++i) x[i] += m[i];
+      }
+    }
+    const Vec xf = gpt2 ? layer_norm(x, W("transformer.ln_f.weight"), W("transformer.ln_f.bias"), 1e-5)
+                        : rms_norm(x, W("model.norm.weight"), 1e-5);
+    const bool tied = c.value("tie_word_embeddings", gpt2);
+    out.push_back(linear(xf, tied ? emb : W("lm_head.weight"), V));
+  }
+  return out;
 }
 
 }  // namespace
@@ -529,5 +803,58 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
     bytes[8] = '[';
     bytes[9] = '[';
     expect_error(write_dir("notjson", tiny_gpt2_config(), bytes), {"model.safetensors", "JSON"});
+  }
+}
+
+TEST_CASE("safetensors: tiny random models of every scheme match an independent f64 forward pass (common.py semantics)") {
+  const std::vector<int32_t> tokens = {1, 3, 4, 5, 3, 3, 4, 5, 5, 4, 3, 5, 4, 4};  // 14 positions
+  std::vector<Tiny> models = {
+      make_tiny("gpt2", {{"scheme", "learned"}}, 11, 16, 4),
+      make_tiny("gpt2", {{"scheme", "sinusoidal"}, {"base", 10000.0}}, 12, 16, 4),
+      make_tiny("gpt2", {{"scheme", "alibi"}, {"form", "causal"}}, 13, 16, 4),
+      make_tiny("gpt2", {{"scheme", "alibi"}, {"form", "causal"}}, 14, 24, 6),  // non-power-of-two heads
+      make_tiny("gpt2", {{"scheme", "relative_bias"}, {"num_buckets", 8}, {"max_distance", 16}, {"bidirectional", false}},
+                15, 16, 4),
+      make_tiny("gpt2", {{"scheme", "none"}}, 16, 16, 4),
+      make_tiny("llama", {{"scheme", "rope"}, {"layout", "split_half"}}, 17, 16, 4, 2, false),
+      make_tiny("llama", {{"scheme", "rope"}, {"layout", "split_half"}}, 18, 16, 2, 2, true),
+  };
+  for (size_t m = 0; m < models.size(); ++m) {
+    const Tiny& t = models[m];
+    CAPTURE(t.name);
+    const std::string dir = write_dir("tiny" + std::to_string(m), t.config, safetensors_bytes(t.tensors), tiny_tokenizer6());
+    auto spec = import_safetensors(dir);
+    REQUIRE_MESSAGE(spec.ok(), spec.status().to_string());
+    const std::string out = dir + ".ordinal";
+    REQUIRE(ordinal::modelio::write_model(spec.value(), out).ok());
+    auto model = ordinal::Model::load(out);
+    REQUIRE_MESSAGE(model.ok(), model.status().to_string());
+    ordinal::SessionOptions opts;
+    opts.threads = 1;
+    auto session = ordinal::Session::create(model.value(), opts);
+    if (!session.ok() && session.status().code() == ordinal::ErrorCode::kUnsupported) {
+      WARN_MESSAGE(false, t.name << ": the runtime cannot run this scheme yet: " << session.status().to_string());
+      continue;
+    }
+    REQUIRE_MESSAGE(session.ok(), session.status().to_string());
+    const std::vector<Vec> want = reference_forward(t, tokens);
+    double max_err = 0.0;
+    bool unsupported = false;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      ordinal::Status st = session.value()->decode(tokens[i]);
+      if (st.code() == ordinal::ErrorCode::kUnsupported) {
+        WARN_MESSAGE(false, t.name << ": decode not supported yet: " << st.to_string());
+        unsupported = true;
+        break;
+      }
+      REQUIRE_MESSAGE(st.ok(), st.to_string());
+      for (size_t v = 0; v < want[i].size(); ++v) {
+        const double err = std::fabs(static_cast<double>(session.value()->logits()[v]) - want[i][v]);
+        if (!(err <= max_err)) max_err = err;
+      }
+    }
+    if (unsupported) continue;
+    MESSAGE(t.name << ": max |logit error| vs f64 reference = " << max_err);
+    CHECK(max_err <= 1e-4);
   }
 }
