@@ -5,6 +5,7 @@
 
 #include "kernels/linear.hpp"
 #include "positional/alibi.hpp"
+#include "positional/position_buckets.hpp"
 #include "positional/relative_bias.hpp"
 #include "positional/rope_fixed.hpp"
 #include "positional/sinusoidal.hpp"
@@ -30,9 +31,11 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
     case PositionalScheme::kLearnedTable:
     case PositionalScheme::kCodebookTable:
     case PositionalScheme::kBucketedTable:
+      // The same integer mapping quant/bucketed.cpp used to build the rows.
       if (p.bucket_rule == detail::BucketRuleKind::kT5Log) {
-        // Absolute position p uses the causal T5 bucket of distance p (exact, then logarithmic).
-        ORDINAL_ASSIGN_OR_RETURN(e.t5_, make_t5_bucket_table(static_cast<int>(p.num_buckets), p.max_distance, false));
+        ORDINAL_ASSIGN_OR_RETURN(e.buckets_, make_log_bucket_map(static_cast<int>(p.num_buckets), p.max_distance));
+      } else {
+        ORDINAL_ASSIGN_OR_RETURN(e.buckets_, make_stride_bucket_map(p.stride, p.stored_positions));
       }
       e.adds_ = true;
       e.scratch_floats_ = e.dim_;
@@ -132,9 +135,7 @@ void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, fl
 }
 
 uint32_t PositionalEncoder::bucket_of(int64_t pos) const {
-  if (p_->bucket_rule == detail::BucketRuleKind::kUniformStride)
-    return static_cast<uint32_t>(pos / p_->stride);
-  return static_cast<uint32_t>(t5_relative_position_bucket(t5_, -pos));
+  return static_cast<uint32_t>(position_to_row(buckets_, pos));
 }
 
 void PositionalEncoder::add_to_embedding(int64_t pos, float* x, float* scratch) const {

@@ -8,6 +8,7 @@
 
 #include "model_data.hpp"
 #include "ordinal/status.hpp"
+#include "positional/position_buckets.hpp"
 #include "positional/relative_bias.hpp"
 
 namespace ordinal::positional {
@@ -51,7 +52,8 @@ class PositionalEncoder {
   float logit_scale_ = 1.0f;
   size_t scratch_floats_ = 0;
   std::vector<float> f32_frequencies_;  // radians per position, computed as llama2.c / HF do (F32 precision)
-  T5BucketTable t5_;                // relative bias, and the T5 rule of bucketed tables
+  T5BucketTable t5_;           // relative bias buckets
+  PositionBucketMap buckets_;  // bucketed absolute tables: position -> stored row
   std::vector<float> bias_scales_;  // int8 relative-bias scales widened once
 };
 
