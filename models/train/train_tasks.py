@@ -40,7 +40,7 @@ MODELS = {
     "task-nopos": (GPT2_BASE, {"scheme": "none"}),
 }
 
-DEFAULTS = {"steps": 1500, "batch": 64, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01, "seed": 1234,
+DEFAULTS = {"steps": 3000, "batch": 64, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01, "seed": 1234,
             "eval_cases": 10000, "extrap_cases": 1000, "eval_seed": 777}
 
 
@@ -122,7 +122,7 @@ def evaluate(model, cfg, args):
         res["in_distribution"][task] = {"cases": len(cases), "correct": c, "accuracy": c / len(cases),
                                         "answer_token_ce": ce / nt}
         # explicit autoregressive greedy decoding on a subset must agree with the teacher-forced test
-        sub = cases[:100]
+        sub = cases[:40]
         agree = 0
         for p, a in sub:
             g = greedy_decode(model, p, len(a))
@@ -189,12 +189,6 @@ def train_one(name, args):
     t1 = time.time()
     res = evaluate(exported, cfg, args)
     res["eval_time_s"] = time.time() - t1
-    # same in-distribution test on the un-rounded f32 training weights (for the record)
-    c_f32 = {}
-    for ti, task in enumerate(T.TASKS):
-        cases = gen_cases(args.eval_seed + 100 * ti, task, 2000)
-        c_f32[task] = exact_match(model, cases)[0] / 2000
-    res["train_weights_first2000_accuracy"] = c_f32
     res.update({"name": name, "params": n_params, "train_time_s": train_time,
                 "final_train_loss_avg100": float(np.mean(recent[-100:])), "log": log,
                 "hparams": {k: getattr(args, k) for k in DEFAULTS},
@@ -260,7 +254,7 @@ def write_card(name, cfg, res, args):
     lines += ["", "Training lengths: reverse/sort/copy_offset n ∈ [%d, %d]; passkey haystack n ∈ [%d, %d] with a %d-digit "
               "key. Extrapolation rows use exactly the given n (%d cases each)." % (
                   T.TRAIN_MIN, T.TRAIN_MAX, T.PK_MIN, T.PK_MAX, T.KEY_LEN, args.extrap_cases),
-              "Greedy cross-check (explicit autoregressive decoding vs teacher-forced test, 100 cases per task): %s." %
+              "Greedy cross-check (explicit autoregressive decoding vs teacher-forced test, 40 cases per task): %s." %
               ", ".join("%s %d/%d agree" % (t, v["agree"], v["cases"]) for t, v in res["greedy_crosscheck"].items()),
               "", "`reference.json`: tokens = `<s> R x1..x10 > y1..y10 </s>` (24 tokens), float32 logits at every position.",
               ""]
