@@ -1,0 +1,492 @@
+// ordinal quantize IN OUT --pos SCHEME [--rope-scaling KIND:F[,ORIG]] [--context N] [--weights f32|f16|int8]
+// Rebuilds the positional component (and optionally the weights) in a smaller or exact format, writes a
+// normal model, reloads it through the verifier, and prints a before/after table with reconstruction errors.
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "model_data.hpp"
+#include "modelio/model_spec.hpp"
+#include "numerics/half.hpp"
+#include "ordinal/args.hpp"
+#include "ordinal/commands.hpp"
+#include "ordinal/quantize.hpp"
+#include "ordinal/runtime.hpp"
+#include "quant/bucketed.hpp"
+#include "quant/codebook.hpp"
+#include "quant/lowrank.hpp"
+#include "quant/metrics.hpp"
+#include "quant/rope_frequencies.hpp"
+#include "quant/table_quantizers.hpp"
+
+namespace ordinal::cli {
+
+namespace {
+
+const char* kUsage =
+    "usage: ordinal quantize IN OUT --pos SCHEME [options]\n"
+    "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | int4-g{16,32,64}[-zp]\n"
+    "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
+    "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | sin-f32\n"
+    "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | f32\n"
+    "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
+    "  --context N           new max_positions (context length) of the output model\n"
+    "  --weights W           f32 (keep) | f16 | int8 for linear layers and embeddings\n"
+    "  --seed S              seed for k-means (default 1)\n";
+
+using modelio::HostTensor;
+
+
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+bool parse_suffix_int(const std::string& s, const char* prefix, int64_t lo, int64_t hi, int64_t* out,
+                      std::string* rest) {
+  if (!starts_with(s, prefix)) return false;
+  std::string tail = s.substr(std::strlen(prefix));
+  size_t dash = tail.find('-');
+  *rest = dash == std::string::npos ? "" : tail.substr(dash + 1);
+  return parse_int(tail.substr(0, dash), lo, hi, out);
+}
+
+}  // namespace
+
+// ---- positional transforms --------------------------------------------------------------------------
+
+namespace quantize {
+
+Components components(const modelio::ModelSpec& s) {
+  Components c;
+  c.embedding = s.token_embedding.total_bytes();
+  c.positional = s.positional.bytes();
+  for (const modelio::HostLayer& l : s.layers) {
+    for (const HostTensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.bo}) c.attention += t->total_bytes();
+    for (const HostTensor* t : {&l.w1, &l.w2, &l.w3, &l.b1, &l.b2}) c.mlp += t->total_bytes();
+    for (const HostTensor* t : {&l.attn_norm, &l.attn_norm_bias, &l.ffn_norm, &l.ffn_norm_bias}) c.norms += t->total_bytes();
+  }
+  c.norms += s.final_norm.total_bytes() + s.final_norm_bias.total_bytes();
+  c.classifier = s.classifier.total_bytes();
+  return c;
+}
+
+
+HostTensor tensor_from_quantized(const std::string& name, const quant::QuantizedTable& q) {
+  HostTensor t;
+  t.name = name;
+  t.shape = {static_cast<uint32_t>(q.rows), static_cast<uint32_t>(q.cols)};
+  t.data = q.data;
+  switch (q.format) {
+    case positional::RowFormat::kF32: t.dtype = format::DType::kF32; break;
+    case positional::RowFormat::kF16: t.dtype = format::DType::kF16; break;
+    case positional::RowFormat::kInt8RowF32Scale:
+    case positional::RowFormat::kInt8RowF16Scale:
+      t.dtype = format::DType::kI8;
+      t.granularity = format::QuantGranularity::kPerRow;
+      t.scale_dtype = q.format == positional::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
+      t.scales = q.scales;
+      break;
+    case positional::RowFormat::kInt8Col:
+      t.dtype = format::DType::kI8;
+      t.granularity = format::QuantGranularity::kPerColumn;
+      t.scale_dtype = format::DType::kF32;
+      t.scales = q.scales;
+      break;
+    case positional::RowFormat::kInt4Group:
+    case positional::RowFormat::kInt4GroupZpU8:
+    case positional::RowFormat::kInt4GroupZpU4:
+      t.dtype = format::DType::kI4;
+      t.granularity = format::QuantGranularity::kPerGroup;
+      t.group_size = static_cast<uint32_t>(q.group);
+      t.scale_dtype = format::DType::kF16;
+      t.scales = q.scales;
+      if (q.format == positional::RowFormat::kInt4GroupZpU8) t.zero_points = q.zero_points;
+      if (q.format == positional::RowFormat::kInt4GroupZpU4) {
+        // The file stores one zero point per byte; widen the packed nibbles.
+        const size_t n = static_cast<size_t>(q.rows) * (q.cols / q.group);
+        t.zero_points.resize(n);
+        for (size_t i = 0; i < n; ++i) t.zero_points[i] = (i % 2 == 0) ? (q.zero_points[i / 2] & 0x0F) : (q.zero_points[i / 2] >> 4);
+      }
+      break;
+  }
+  return t;
+}
+
+Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const std::string& scheme, uint64_t seed) {
+  modelio::HostPositional& p = spec.positional;
+  if (p.scheme != PositionalScheme::kLearnedTable) {
+    return invalid_argument(std::string("--pos ") + scheme + " needs a model with a learned position table; this one has '" +
+                            positional_scheme_name(p.scheme) + "' (quantize from the original f32/f16 model)");
+  }
+  const std::vector<float> table = p.table.to_f32();
+  const int64_t P = p.table.shape[0];
+  const int D = static_cast<int>(p.table.shape[1]);
+  TableReport report;
+  report.original = table;
+  report.positions = P;
+  report.cols = D;
+  std::string rest;
+  int64_t n = 0;
+  auto plain = [&](positional::RowFormat fmt, int group) -> Status {
+    ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q, quant::quantize_table(table.data(), P, D, fmt, group));
+    report.reconstructed = quant::dequantize_table(q);
+    HostTensor t = tensor_from_quantized("positional.table", q);
+    p.table = std::move(t);
+    return Status::Ok();
+  };
+  if (scheme == "f32") {
+    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kF32, 0));
+  } else if (scheme == "f16") {
+    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kF16, 0));
+  } else if (scheme == "int8-row") {
+    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8RowF16Scale, 0));
+  } else if (scheme == "int8-row-f32") {
+    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8RowF32Scale, 0));
+  } else if (scheme == "int8-col") {
+    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8Col, 0));
+  } else if (parse_suffix_int(scheme, "int4-g", 2, 4096, &n, &rest) && (rest.empty() || rest == "zp")) {
+    if (D % n != 0) return invalid_argument("--pos " + scheme + ": group " + std::to_string(n) + " does not divide dim " + std::to_string(D));
+    ORDINAL_RETURN_IF_ERROR(
+        plain(rest == "zp" ? positional::RowFormat::kInt4GroupZpU8 : positional::RowFormat::kInt4Group, static_cast<int>(n)));
+  } else if (parse_suffix_int(scheme, "codebook-", 1, 65536, &n, &rest) && (rest.empty() || rest == "int8")) {
+    quant::CodebookOptions o;
+    o.k = static_cast<int>(n);
+    o.seed = seed;
+    o.codebook_format = rest == "int8" ? positional::RowFormat::kInt8RowF16Scale : positional::RowFormat::kF32;
+    ORDINAL_ASSIGN_OR_RETURN(quant::Codebook cb, quant::build_codebook(table.data(), P, D, o));
+    report.reconstructed = quant::reconstruct_codebook(cb);
+    const positional::CodebookTable v = cb.view();
+    quant::QuantizedTable stored;
+    stored.format = v.codebook.format;
+    stored.rows = v.codebook.rows;
+    stored.cols = v.codebook.cols;
+    const uint64_t row_bytes = v.codebook.format == positional::RowFormat::kF32 ? 4ull * D : static_cast<uint64_t>(D);
+    stored.data.assign(static_cast<const uint8_t*>(v.codebook.data),
+                       static_cast<const uint8_t*>(v.codebook.data) + row_bytes * v.codebook.rows);
+    if (v.codebook.scales) {
+      stored.scales.assign(static_cast<const uint8_t*>(v.codebook.scales),
+                           static_cast<const uint8_t*>(v.codebook.scales) + 2 * v.codebook.rows);
+    }
+    modelio::HostPositional np;
+    np.scheme = PositionalScheme::kCodebookTable;
+    np.codebook = tensor_from_quantized("positional.codebook", stored);
+    np.indices.name = "positional.indices";
+    np.indices.shape = {static_cast<uint32_t>(P)};
+    if (cb.k <= 256) {
+      np.indices.dtype = format::DType::kU8;
+      np.indices.data.assign(cb.indices_u8.begin(), cb.indices_u8.end());
+    } else {
+      np.indices.dtype = format::DType::kU16;
+      for (uint16_t i : cb.indices_u16) {
+        np.indices.data.push_back(static_cast<uint8_t>(i & 0xFF));
+        np.indices.data.push_back(static_cast<uint8_t>(i >> 8));
+      }
+    }
+    report.shares_by_design = cb.k < P;
+    p = std::move(np);
+  } else if (parse_suffix_int(scheme, "bucket-stride-", 1, 1 << 24, &n, &rest) && rest.empty()) {
+    ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b, quant::build_bucketed_stride(table.data(), P, D, n));
+    report.reconstructed = quant::expand_bucketed(b, P);
+    modelio::HostPositional np;
+    np.scheme = PositionalScheme::kBucketedTable;
+    np.bucket_rule = detail::BucketRuleKind::kUniformStride;
+    np.stride = static_cast<uint32_t>(n);
+    np.positions = static_cast<uint32_t>(P);
+    np.table = HostTensor::f32("positional.table", {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
+    report.shares_by_design = n > 1;
+    p = std::move(np);
+  } else if (parse_suffix_int(scheme, "bucket-t5-", 2, 256, &n, &rest) && rest.empty()) {
+    ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b, quant::build_bucketed_log(table.data(), P, D, static_cast<int>(n), P));
+    report.reconstructed = quant::expand_bucketed(b, P);
+    modelio::HostPositional np;
+    np.scheme = PositionalScheme::kBucketedTable;
+    np.bucket_rule = detail::BucketRuleKind::kT5Log;
+    np.num_buckets = static_cast<uint32_t>(n);
+    np.max_distance = static_cast<uint32_t>(P);
+    np.positions = static_cast<uint32_t>(P);
+    np.table = HostTensor::f32("positional.table", {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
+    report.shares_by_design = true;
+    p = std::move(np);
+  } else if (parse_suffix_int(scheme, "lowrank-", 1, 4096, &n, &rest) && (rest.empty() || rest == "int8")) {
+    if (n > D) return invalid_argument("--pos " + scheme + ": rank exceeds dim " + std::to_string(D));
+    ORDINAL_ASSIGN_OR_RETURN(quant::LowRankFactors f, quant::lowrank_factorize(table.data(), P, D, static_cast<int>(n)));
+    const bool int8 = rest == "int8";
+    report.reconstructed = quant::reconstruct_lowrank(f, int8 ? positional::LowRankFormat::kInt8Row : positional::LowRankFormat::kF32);
+    modelio::HostPositional np;
+    np.scheme = PositionalScheme::kLowRankTable;
+    const uint32_t r = static_cast<uint32_t>(n);
+    if (int8) {
+      auto int8_tensor = [](const std::string& name, uint32_t rows, uint32_t cols, const std::vector<int8_t>& q,
+                            const std::vector<float>& scales) {
+        HostTensor t;
+        t.name = name;
+        t.dtype = format::DType::kI8;
+        t.shape = {rows, cols};
+        t.data.assign(reinterpret_cast<const uint8_t*>(q.data()), reinterpret_cast<const uint8_t*>(q.data()) + q.size());
+        t.granularity = format::QuantGranularity::kPerRow;
+        t.scales.resize(scales.size() * 4);
+        std::memcpy(t.scales.data(), scales.data(), t.scales.size());
+        return t;
+      };
+      np.low_a = int8_tensor("positional.a", static_cast<uint32_t>(P), r, f.qa, f.a_scales);
+      np.low_b = int8_tensor("positional.b", r, static_cast<uint32_t>(D), f.qb, f.b_scales);
+    } else {
+      np.low_a = HostTensor::f32("positional.a", {static_cast<uint32_t>(P), r}, f.a);
+      np.low_b = HostTensor::f32("positional.b", {r, static_cast<uint32_t>(D)}, f.b);
+    }
+    report.energy_kept = f.energy_kept;
+    p = std::move(np);
+  } else {
+    return invalid_argument("unknown --pos scheme '" + scheme + "' for a learned table");
+  }
+  report.bytes = static_cast<int64_t>(p.bytes());
+  report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D, report.bytes,
+                                         report.shares_by_design);
+  return report;
+}
+
+Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std::string& scaling, int64_t context) {
+  modelio::HostPositional& p = spec.positional;
+  if (p.scheme != PositionalScheme::kRope) {
+    return invalid_argument("--pos " + scheme + " needs a RoPE model; this one has '" + positional_scheme_name(p.scheme) + "'");
+  }
+  quant::RopeScalingParams params;
+  detail::RopeScalingKind kind = detail::RopeScalingKind::kNone;
+  if (!scaling.empty()) {
+    size_t colon = scaling.find(':');
+    std::string name = scaling.substr(0, colon);
+    std::string args = colon == std::string::npos ? "" : scaling.substr(colon + 1);
+    std::string factor_s = args.substr(0, args.find(','));
+    double factor = 0;
+    if (!parse_float(factor_s, 1.0, 1024.0, &factor)) {
+      return invalid_argument("--rope-scaling " + scaling + ": factor must be a number in [1, 1024]");
+    }
+    params.factor = factor;
+    if (name == "linear") {
+      params.kind = quant::RopeScaling::kLinear;
+      kind = detail::RopeScalingKind::kLinear;
+    } else if (name == "ntk") {
+      params.kind = quant::RopeScaling::kNtkAware;
+      kind = detail::RopeScalingKind::kNTK;
+    } else if (name == "yarn") {
+      params.kind = quant::RopeScaling::kYarn;
+      kind = detail::RopeScalingKind::kYaRN;
+      int64_t orig = 0;
+      size_t comma = args.find(',');
+      if (comma == std::string::npos || !parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
+        return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
+      }
+      params.original_max_position = orig;
+    } else {
+      return invalid_argument("--rope-scaling: unknown kind '" + name + "' (linear, ntk, yarn)");
+    }
+  }
+  if (scheme == "rope-f32") {
+    p.precision = detail::TrigPrecision::kF32;
+  } else if (scheme == "rope-q15") {
+    p.precision = detail::TrigPrecision::kQ15;
+  } else if (scheme == "rope-q31") {
+    p.precision = detail::TrigPrecision::kQ31;
+  } else {
+    return invalid_argument("unknown --pos scheme '" + scheme + "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
+  }
+  const int rot = static_cast<int>(p.rotary_dims == 0 ? spec.config.head_dim : p.rotary_dims);
+  if (p.precision == detail::TrigPrecision::kF32 && kind == detail::RopeScalingKind::kNone) {
+    p.frequencies.clear();  // llama2.c / HF float angles
+  } else {
+    ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::rope_frequencies(rot, p.base, params));
+    p.frequencies = f.turns;
+    p.attention_factor = static_cast<float>(f.attention_factor);
+  }
+  p.scaling = kind;
+  p.scaling_factor = static_cast<float>(params.factor);
+  p.original_context = static_cast<uint32_t>(params.original_max_position);
+  if (context > 0) spec.config.max_positions = static_cast<uint32_t>(context);
+  return Status::Ok();
+}
+
+Status apply_sinusoidal(modelio::ModelSpec& spec, const std::string& scheme) {
+  modelio::HostPositional& p = spec.positional;
+  if (p.scheme != PositionalScheme::kSinusoidal) return invalid_argument("--pos " + scheme + " needs a sinusoidal model");
+  if (scheme == "sin-f32") {
+    p.precision = detail::TrigPrecision::kF32;
+    p.frequencies.clear();
+    return Status::Ok();
+  }
+  p.precision = scheme == "sin-q15" ? detail::TrigPrecision::kQ15 : detail::TrigPrecision::kQ31;
+  ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::sinusoidal_frequencies(static_cast<int>(spec.config.dim), p.base));
+  p.frequencies = f.turns;
+  return Status::Ok();
+}
+
+Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::string& scheme) {
+  modelio::HostPositional& p = spec.positional;
+  const std::vector<float> table = p.table.to_f32();
+  const int64_t rows = p.table.shape[0];
+  const int cols = static_cast<int>(p.table.shape[1]);
+  TableReport report;
+  report.original = table;
+  report.positions = rows;
+  report.cols = cols;
+  ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q,
+                           quant::quantize_table(table.data(), rows, cols,
+                                                 scheme == "int8" ? positional::RowFormat::kInt8Col : positional::RowFormat::kF32));
+  report.reconstructed = quant::dequantize_table(q);
+  p.table = tensor_from_quantized("positional.relative_bias", q);
+  report.bytes = static_cast<int64_t>(p.bytes());
+  report.metrics = quant::compare_tables(table.data(), report.reconstructed.data(), rows, cols, report.bytes, true);
+  report.is_bias_table = true;
+  return report;
+}
+
+Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o) {
+  const std::string& s = o.pos;
+  switch (spec.positional.scheme) {
+    case PositionalScheme::kRope: {
+      ORDINAL_RETURN_IF_ERROR(apply_rope(spec, s, o.rope_scaling, o.context));
+      return TableReport();
+    }
+    case PositionalScheme::kSinusoidal:
+      if (s != "sin-f32" && s != "sin-q15" && s != "sin-q31") return invalid_argument("unknown --pos '" + s + "' for a sinusoidal model");
+      ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, s));
+      return TableReport();
+    case PositionalScheme::kAlibi:
+      if (s != "int8") return invalid_argument("unknown --pos '" + s + "' for an ALiBi model (int8)");
+      return TableReport();  // slopes are integers (Q0.32) in every ALiBi model
+    case PositionalScheme::kRelativeBias:
+      if (s != "int8" && s != "f32") return invalid_argument("unknown --pos '" + s + "' for a relative-bias model (int8, f32)");
+      return apply_relative_bias(spec, s);
+    case PositionalScheme::kNone: return invalid_argument("this model has no positional component to quantize");
+    default: break;
+  }
+  if (!o.rope_scaling.empty()) return invalid_argument("--rope-scaling applies to RoPE models only");
+  auto r = quantize_positional_table(spec, s, o.seed);
+  if (r.ok() && o.context > 0) spec.config.max_positions = static_cast<uint32_t>(o.context);
+  return r;
+}
+
+Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights) {
+  if (weights == "f32") return 0.0;
+  if (weights == "int8") {
+    return unsupported("--weights int8: int8 linear layers are not available in this build yet (quantized inference "
+                       "lands with the int8 XNNPACK path); use f32 or f16");
+  }
+  if (weights != "f16") return invalid_argument("--weights must be f32, f16 or int8");
+  double max_err = 0.0;
+  auto to_f16 = [&max_err](HostTensor& t) {
+    if (!t.present() || t.dtype != format::DType::kF32) return;
+    std::vector<float> v = t.to_f32();
+    t.dtype = format::DType::kF16;
+    t.data.resize(v.size() * 2);
+    for (size_t i = 0; i < v.size(); ++i) {
+      uint16_t h = numerics::float_to_half(v[i]);
+      std::memcpy(t.data.data() + 2 * i, &h, 2);
+      max_err = std::max(max_err, static_cast<double>(std::fabs(numerics::half_to_float(h) - v[i])));
+    }
+  };
+  to_f16(spec.token_embedding);
+  to_f16(spec.classifier);
+  for (modelio::HostLayer& l : spec.layers) {
+    for (HostTensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3}) to_f16(*t);
+  }
+  return max_err;
+}
+
+}  // namespace quantize
+
+int cmd_quantize(int argc, char** argv) {
+  Args args(argc, argv, 1);
+  quantize::Options o;
+  std::vector<std::string> paths;
+  while (!args.empty()) {
+    std::string a = args.take(), v;
+    if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (a == "--pos") {
+      if (!args.value(a, &o.pos)) return usage_error("quantize", args.error, kUsage);
+    } else if (a == "--rope-scaling") {
+      if (!args.value(a, &o.rope_scaling)) return usage_error("quantize", args.error, kUsage);
+    } else if (a == "--context") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 24, &o.context)) return usage_error("quantize", "--context needs an integer in [1, 2^24]", kUsage);
+    } else if (a == "--weights") {
+      if (!args.value(a, &o.weights)) return usage_error("quantize", args.error, kUsage);
+    } else if (a == "--seed") {
+      int64_t s = 0;
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--seed needs an integer > 0", kUsage);
+      o.seed = static_cast<uint64_t>(s);
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("quantize", "unknown option " + a, kUsage);
+    } else {
+      paths.push_back(a);
+    }
+  }
+  if (paths.size() != 2) return usage_error("quantize", "needs IN and OUT", kUsage);
+  if (o.pos.empty() && o.weights == "f32") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage);
+
+  auto model = Model::load(paths[0]);
+  if (!model.ok()) {
+    std::fprintf(stderr, "ordinal quantize: %s\n", model.status().to_string().c_str());
+    return kExitUsage;
+  }
+  modelio::ModelSpec spec = modelio::spec_from_model(model.value()->data());
+  const quantize::Components before = quantize::components(spec);
+  quantize::TableReport table;
+  if (!o.pos.empty()) {
+    auto r = quantize::apply_positional(spec, o);
+    if (!r.ok()) return usage_error("quantize", r.status().message(), kUsage);
+    table = std::move(r).value();
+  }
+  auto werr = quantize::convert_weights(spec, o.weights);
+  if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage);
+  spec.metadata.push_back({"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
+  Status st = modelio::write_model(spec, paths[1]);
+  if (!st.ok()) {
+    std::fprintf(stderr, "ordinal quantize: %s\n", st.to_string().c_str());
+    return kExitFailed;
+  }
+  auto check = Model::load(paths[1]);
+  if (!check.ok()) {
+    std::fprintf(stderr, "ordinal quantize: written model does not verify: %s\n", check.status().to_string().c_str());
+    return kExitFailed;
+  }
+  const quantize::Components after = quantize::components(spec);
+  auto row = [](const char* name, uint64_t b, uint64_t a) {
+    char note[64] = "";
+    if (a < b && a > 0) std::snprintf(note, sizeof note, "x%.2f smaller", static_cast<double>(b) / static_cast<double>(a));
+    if (a == 0 && b > 0) std::snprintf(note, sizeof note, "removed");
+    if (a > b) std::snprintf(note, sizeof note, "+%" PRIu64 " bytes", a - b);
+    if (a == b && b > 0) std::snprintf(note, sizeof note, "=");
+    std::printf("  %-18s %12" PRIu64 " %12" PRIu64 "   %s\n", name, b, a, note);
+  };
+
+  std::printf("%s -> %s  (positional %s -> %s)\n", paths[0].c_str(), paths[1].c_str(),
+              positional_scheme_name(model.value()->positional_scheme()), positional_scheme_name(check.value()->positional_scheme()));
+  std::printf("  %-18s %12s %12s\n", "component", "bytes before", "bytes after");
+  row("token embedding", before.embedding, after.embedding);
+  row("positional", before.positional, after.positional);
+  row("attention", before.attention, after.attention);
+  row("mlp", before.mlp, after.mlp);
+  row("norms", before.norms, after.norms);
+  row("classifier", before.classifier, after.classifier);
+  row("file total", model.value()->file_bytes(), check.value()->file_bytes());
+  if (!table.original.empty()) {
+    const quant::TableMetrics& m = table.metrics;
+    std::printf("reconstruction of the %s: max |err| %.3g, mean |err| %.3g, rms %.3g, %.2f bytes/position\n",
+                table.is_bias_table ? "relative-bias table" : "position table", m.max_abs_error, m.mean_abs_error,
+                m.rms_error, m.bytes_per_position);
+    if (!table.is_bias_table) {
+      std::printf("position identity: nearest-neighbour recovery %.2f%%, min distance between positions %.3g, "
+                  "collapsed pairs %" PRId64 "%s\n",
+                  100.0 * m.nn_recovery_rate, m.min_pair_distance, m.collapsed_pairs,
+                  m.shares_positions_by_design ? " (positions shared by design)"
+                                               : (m.collapse_flagged ? "  <-- WARNING: distinct positions collapsed" : ""));
+    }
+    if (table.energy_kept > 0) std::printf("low-rank energy kept: %.6f\n", table.energy_kept);
+  }
+  if (o.weights == "f16") std::printf("weights f16: max |err| %.3g\n", werr.value());
+  return kExitOk;
+}
+
+}  // namespace ordinal::cli

@@ -1,0 +1,44 @@
+// The transforms behind `ordinal quantize` (tools/ordinal/cmd_quantize.cpp), callable from tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "modelio/model_spec.hpp"
+#include "quant/metrics.hpp"
+
+namespace ordinal::cli::quantize {
+
+struct Options {
+  std::string pos;           // positional scheme, empty: unchanged
+  std::string rope_scaling;  // linear:F | ntk:F | yarn:F,ORIG
+  int64_t context = 0;       // new max_positions, 0: unchanged
+  std::string weights = "f32";
+  uint64_t seed = 1;
+};
+
+// What happened to a stored table (position table or relative-bias table).
+struct TableReport {
+  std::vector<float> original, reconstructed;  // [positions x cols]
+  int64_t positions = 0;
+  int cols = 0;
+  int64_t bytes = 0;
+  bool shares_by_design = false;
+  bool is_bias_table = false;
+  double energy_kept = 0;  // low-rank only
+  quant::TableMetrics metrics;
+};
+
+struct Components {
+  uint64_t embedding = 0, positional = 0, attention = 0, mlp = 0, norms = 0, classifier = 0;
+};
+Components components(const modelio::ModelSpec& spec);
+
+// Rewrites spec's positional component per o.pos (and o.rope_scaling / o.context). For table schemes the
+// report carries reconstruction metrics; for computed schemes it is empty.
+Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o);
+// Converts linear weights and embeddings (f16); returns the max abs conversion error.
+Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights);
+
+}  // namespace ordinal::cli::quantize
