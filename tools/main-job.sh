@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The main job: build, import the real model (stories260K from ../shared when present), inspect it,
-# and generate text with it.
+# The main job: build; import the real llama-family model (stories260K, ../shared/models) and the shipped
+# GPT-2-style story model (models/zoo/story-gpt2); quantize their positional parts; verify on
+# order-sensitive tests that nothing about order was lost; generate text with the quantized models.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,15 +11,28 @@ cmake --build build -j "$(nproc)" --target ordinal
 ordinal=build/tools/ordinal
 mkdir -p out
 shared=${ORDINAL_SHARED:-$root/../shared}
+text="$shared/corpus/tinystories_val_head.txt"
+
+echo "== import the shipped GPT-2-style story model (learned position table)"
+$ordinal import safetensors models/zoo/story-gpt2 -o out/story-gpt2.ordinal
+echo "== quantize its position table: int8 per row"
+$ordinal quantize out/story-gpt2.ordinal out/story-gpt2-int8row.ordinal --pos int8-row
+
 if [[ -f "$shared/models/stories260K.bin" ]]; then
-  echo "== import stories260K (llama2.c checkpoint)"
+  echo "== import stories260K (llama2.c checkpoint, RoPE)"
   $ordinal import llama2c "$shared/models/stories260K.bin" "$shared/models/tok512.bin" -o out/stories260K.ordinal
-  $ordinal inspect out/stories260K.ordinal --summary
-  echo "== generate (greedy, 256 steps)"
-  $ordinal run out/stories260K.ordinal -t 0 -n 256
-  echo "== generate (temperature 0.8, top-p 0.9, prompt)"
-  $ordinal run out/stories260K.ordinal -t 0.8 --top-p 0.9 --seed 7 -n 200 -p "One day, Lily found a"
+  echo "== quantize: RoPE in Q15 fixed point (exact phase at every position)"
+  $ordinal quantize out/stories260K.ordinal out/stories260K-q15.ordinal --pos rope-q15
+  echo "== verify stories260K f32 -> rope-q15 on TinyStories text"
+  $ordinal verify out/stories260K.ordinal out/stories260K-q15.ordinal --text "$text" --max-positions 8192 \
+    --min-top1 0.999 --max-ppl-delta 0.001 --json out/verify-stories260K-q15.json --report out/verify-stories260K-q15.html
+  echo "== verify story-gpt2 -> int8-row position table"
+  $ordinal verify out/story-gpt2.ordinal out/story-gpt2-int8row.ordinal --text "$text" --max-positions 4096 \
+    --max-ppl-delta 0.002 --json out/verify-story-gpt2-int8row.json --report out/verify-story-gpt2-int8row.html
+  echo "== generate with the quantized stories260K (greedy, 256 steps)"
+  $ordinal run out/stories260K-q15.ordinal -t 0 -n 256
 else
-  echo "main-job: $shared/models/stories260K.bin not found (set ORDINAL_SHARED)" >&2
-  exit 1
+  echo "main-job: $shared/models/stories260K.bin not found (set ORDINAL_SHARED); skipping the llama2.c model" >&2
 fi
+echo "== generate with the quantized story-gpt2 (temperature 0.8, top-p 0.9)"
+$ordinal run out/story-gpt2-int8row.ordinal -t 0.8 --top-p 0.9 --seed 7 -n 200 -p "One day, Lily found a"
