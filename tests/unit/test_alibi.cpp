@@ -112,7 +112,8 @@ TEST_CASE("Q0.32 slopes are the rounded exact values for n = 1..256 and larger c
     std::vector<uint32_t> s(n);
     REQUIRE(alibi_slopes_q32(n, s.data()).ok());
     const std::vector<long double> ref = paper_slopes(n);
-    for (int h = 0; h < n; ++h) {
+    const int step = n > 4096 ? 61 : 1;  // sample the huge head counts (keeps the test fast)
+    for (int h = 0; h < n; h += step) {
       int64_t num, den;
       alibi_slope_exponent(n, h, &num, &den);
       const long double exact = std::exp2(-static_cast<long double>(num) / den);
