@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "quant/rope_frequencies.hpp"
@@ -12,7 +13,10 @@ using namespace ordinal::quant;
 
 namespace {
 constexpr long double kTwoPi = 6.28318530717958647692528676655900577L;
-}
+// Host-side frequencies are specified for a >= 64-bit long double (x86-64, aarch64); where long double is a
+// double (armhf) they are only good to ~2^11 units, which this tolerance documents rather than hides.
+constexpr uint64_t kUnits = std::numeric_limits<long double>::digits >= 64 ? 1 : 4096;
+}  // namespace
 
 TEST_CASE("theta_i = base^(-2i/d) rounded to the nearest 2^-64 turn") {
   auto f = rope_frequencies(128, 10000.0);
@@ -20,7 +24,7 @@ TEST_CASE("theta_i = base^(-2i/d) rounded to the nearest 2^-64 turn") {
   REQUIRE(f->turns.size() == 64);
   // theta_0 = 1 rad: 2^64 / (2 pi) = 2935890503282001226.37..., from 60-digit decimal arithmetic.
   // long double carries ~64 bits, so the result is within 1 unit (0.5 rounding + representation error).
-  CHECK(f->turns[0] - 2935890503282001226ull + 1 <= 2);
+  CHECK(f->turns[0] - 2935890503282001226ull + kUnits <= 2 * kUnits);
   for (int i = 0; i < 64; ++i) {
     const long double exact = std::ldexp(std::pow(10000.0L, -2.0L * i / 128) / kTwoPi, 64);
     CHECK(std::fabs(static_cast<long double>(f->turns[i]) - exact) <= 1.0L);
@@ -45,7 +49,8 @@ TEST_CASE("linear interpolation divides every theta by the factor") {
   auto plain = rope_frequencies(64, 10000.0);
   REQUIRE(f.ok());
   REQUIRE(plain.ok());
-  CHECK(f->turns[0] - 366986312910250153ull + 1 <= 2);  // 2^64 / (16 pi) from decimal, within 1 unit
+  CHECK(f->turns[0] - 366986312910250153ull + kUnits <=
+        2 * kUnits);  // 2^64 / (16 pi) from decimal, within 1 unit
   for (int i = 0; i < 32; ++i)
     CHECK(std::fabs(f->theta_radians[i] * 8 / plain->theta_radians[i] - 1) <= 1e-18L);
   CHECK(f->attention_factor == 1.0);
