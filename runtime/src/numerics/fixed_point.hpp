@@ -42,6 +42,7 @@ constexpr int64_t rounding_shift_right_half_away(int64_t x, int shift) {
   return -static_cast<int64_t>((static_cast<uint64_t>(-x) + half) >> shift);
 }
 
+// Saturating casts: exact inside the target range, clamp outside (no rounding involved).
 constexpr int8_t saturate_int8(int64_t x) {
   return static_cast<int8_t>(x < INT8_MIN ? INT8_MIN : (x > INT8_MAX ? INT8_MAX : x));
 }
@@ -60,7 +61,7 @@ constexpr int32_t saturate_int32(int64_t x) {
 constexpr int kInt4Min = -8;
 constexpr int kInt4Max = 7;
 
-// Signed nibble (two's complement, 4 bits) -> [-8, 7]; (n ^ 8) - 8 sign-extends without shifts.
+// Signed nibble (two's complement, 4 bits) -> [-8, 7], exact; (n ^ 8) - 8 sign-extends without shifts.
 constexpr int8_t int4_from_nibble(uint8_t nibble) {
   return static_cast<int8_t>(((nibble & 0x0f) ^ 8) - 8);
 }

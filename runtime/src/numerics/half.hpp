@@ -10,8 +10,9 @@ namespace ordinal::numerics {
 // mantissa bits.
 float half_to_float(uint16_t h);
 
-// Round to nearest, ties to even (IEEE default). |x| >= 65520 gives +-inf; |x| <= 2^-25 gives +-0;
-// results below 2^-14 are correctly rounded subnormals. NaN stays NaN (quiet, top payload bits kept).
+// Round to nearest, ties to even (IEEE default): |error| <= 1/2 ulp of the half result. |x| >= 65520 gives
+// +-inf; |x| <= 2^-25 gives +-0; results below 2^-14 are correctly rounded subnormals. NaN stays NaN (quiet,
+// top payload bits kept).
 uint16_t float_to_half(float f);
 
 }  // namespace ordinal::numerics

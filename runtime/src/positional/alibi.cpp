@@ -11,8 +11,8 @@ namespace {
 
 constexpr uint64_t kOneQ63 = uint64_t{1} << 63;
 
-// round(a * b / 2^63) for a, b <= 2^63, with a portable 64x64 -> 128 product from 32-bit halves
-// (armhf has no __int128).
+// Q1.63 x Q1.63 -> Q1.63: round half up of a * b / 2^63 (|error| <= 1/2 LSB), a, b <= 2^63, with a portable
+// 64x64 -> 128 product from 32-bit halves (armhf has no __int128).
 uint64_t mul_q63(uint64_t a, uint64_t b) {
   const uint64_t a_lo = a & 0xffffffffu, a_hi = a >> 32, b_lo = b & 0xffffffffu, b_hi = b >> 32;
   const uint64_t ll = a_lo * b_lo, lh = a_lo * b_hi, hl = a_hi * b_lo, hh = a_hi * b_hi;

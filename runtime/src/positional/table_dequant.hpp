@@ -2,8 +2,9 @@
 // row for position p to the token embedding and never materializes the table in f32.
 //
 // Value semantics (identical bits on every target and for the later NEON paths): each element is
-// v = float(q - z) * scale with q - z an exact small integer, i.e. ONE float rounding (f32/f16 storage: v is
-// the stored value, exact); add_* then does x += v (one more rounding); dequant_* stores x = v.
+// v = float(q - z) * scale with q - z an exact small integer, i.e. ONE float rounding, round to nearest even,
+// |v - (q - z) * scale| <= 2^-24 |v| (f32/f16 storage: v is the stored value, exact); add_* then does
+// x += v (one more rounding); dequant_* stores x = v. Quantization error itself is quant/'s, see there.
 // Layouts are row-major; packed int4 uses the flattened element index (row * cols + c), two per byte,
 // even index in the low nibble, so with even cols every row starts on a byte boundary.
 #pragma once
