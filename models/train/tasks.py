@@ -111,3 +111,25 @@ def sample_train_batch(rng, batch_size):
         for _ in range(per):
             cases.append(make_case(rng, t, rng.randint(lo, hi + 1)))
     return make_batch(rng, cases)
+
+
+def write_cases(path, per_task=5, seed=99):
+    """Example cases for C++ tests of the task spec (answer derivation, format), incl. extrapolation lengths."""
+    import json
+    rng = np.random.RandomState(seed)
+    out = []
+    for t in TASKS:
+        lo, hi = length_range(t)
+        for n in [lo, hi, int(1.5 * hi), 2 * hi] + [rng.randint(lo, hi + 1) for _ in range(per_task - 4)]:
+            p, a = make_case(rng, t, n)
+            out.append({"task": t, "n": n, "prompt": p, "answer": a,
+                        "text": "".join(PIECES[i] for i in p + a)})
+    with open(path, "w") as f:
+        json.dump({"note": "task-* cases from models/train/tasks.py (prompt = <s> <task> x <sep>, answer = y </s>); "
+                           "spec in models/train/TASKS.md", "cases": out}, f, indent=0)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    import sys
+    write_cases(sys.argv[1] if len(sys.argv) > 1 else "tests/data/task_cases.json")

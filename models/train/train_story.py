@@ -210,7 +210,7 @@ def write_card(name, cfg, res, args):
            args.warmup, args.weight_decay),
         "| seed | %d (torch.manual_seed, window sampling); word-shuffle seed %d |" % (args.seed, args.shuffle_seed),
         "| command | `%s` |" % cmd,
-        "| train wall time | %.0f s (1 CPU thread) |" % res["train_time_s"],
+        "| train wall time | %.0f s (1 CPU thread on a machine shared with concurrent C++ builds; not a compute measure) |" % res["train_time_s"],
         "| final train loss | %.4f (mean of last 50 steps); %.4f (exported weights, 64 fixed training windows) |" % (
             res["final_train_loss_avg50"], res["train_loss_exported_64_windows"]),
         "", "## Held-out evaluation (exported F16 weights in f32 math)", "",
@@ -231,7 +231,8 @@ def write_card(name, cfg, res, args):
         "(+%.4f nats/token; per-word ratio %.3f×). Shuffle: `numpy.random.RandomState(%d)`, one `permutation` of "
         "`p.split()` per held-out paragraph in file order, joined with single spaces." % (
             g["ppl_ratio_shuffled_over_unshuffled"], g["nll_per_token_diff"], g["ppl_per_word_ratio"], args.shuffle_seed),
-        "", "`reference.json`: tokens = `<s>` + encode(%s) (%d tokens), float32 logits at every position." % (
+        "", "`reference.json`: tokens = `<s>` + encode(%s) (%d tokens), logits at every position (float64 math on the "
+        "exported weights, rounded to float32)." % (
             json.dumps(REF_TEXT), res["reference_tokens"]), ""]
     with open(os.path.join(common.ZOO_DIR, name + ".md"), "w") as f:
         f.write("\n".join(lines))
