@@ -30,7 +30,7 @@ const char* kUsage =
     "      --beyond N             also evaluate positions [context, N) when both models address them\n"
     "      --task-cases N         task cases per task in distribution (default 1000)\n"
     "      --task-extrap-cases N  task cases per task at 1.5x and 2x length (default: --task-cases)\n"
-    "      --threads N            threads per model session (default: one per core)\n"
+    "      --threads N            threads per model session, same for both (default 1)\n"
     "output\n"
     "      --json FILE            every figure as JSON\n"
     "      --report FILE          self-contained HTML report with SVG plots\n"

@@ -34,7 +34,12 @@ void bucket_row(std::string* s, const std::string& label, const BucketStats& b) 
   }
 }
 
-double ratio(double a, double b) { return b != 0 ? a / b : 0.0; }
+std::string ratio(double a, double b) {
+  if (b == 0) return a == 0 ? "1" : "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", a / b);
+  return buf;
+}
 }  // namespace
 
 std::string report_text(const Report& r) {
@@ -104,14 +109,14 @@ std::string report_text(const Report& r) {
 
   s += "\ncost (same run, same threads)\n";
   appendf(&s, "  %-28s %14s %14s %8s\n", "", "reference", "candidate", "ratio");
-  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8.4f\n", "positional bytes", r.ref_cost.positional_bytes,
-          r.cand_cost.positional_bytes, ratio(r.cand_cost.positional_bytes, r.ref_cost.positional_bytes));
-  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8.4f\n", "model file bytes", r.ref_cost.file_bytes,
-          r.cand_cost.file_bytes, ratio(r.cand_cost.file_bytes, r.ref_cost.file_bytes));
-  appendf(&s, "  %-28s %14.2f %14.2f %8.4f\n", "decode us/token (mean)", r.ref_cost.decode_us_per_token,
-          r.cand_cost.decode_us_per_token, ratio(r.cand_cost.decode_us_per_token, r.ref_cost.decode_us_per_token));
-  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8.4f\n", "memory bytes per sequence", r.ref_cost.memory_bytes,
-          r.cand_cost.memory_bytes, ratio(r.cand_cost.memory_bytes, r.ref_cost.memory_bytes));
+  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8s\n", "positional bytes", r.ref_cost.positional_bytes,
+          r.cand_cost.positional_bytes, ratio(r.cand_cost.positional_bytes, r.ref_cost.positional_bytes).c_str());
+  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8s\n", "model file bytes", r.ref_cost.file_bytes,
+          r.cand_cost.file_bytes, ratio(r.cand_cost.file_bytes, r.ref_cost.file_bytes).c_str());
+  appendf(&s, "  %-28s %14.2f %14.2f %8s\n", "decode us/token (mean)", r.ref_cost.decode_us_per_token,
+          r.cand_cost.decode_us_per_token, ratio(r.cand_cost.decode_us_per_token, r.ref_cost.decode_us_per_token).c_str());
+  appendf(&s, "  %-28s %14" PRIu64 " %14" PRIu64 " %8s\n", "memory bytes per sequence", r.ref_cost.memory_bytes,
+          r.cand_cost.memory_bytes, ratio(r.cand_cost.memory_bytes, r.ref_cost.memory_bytes).c_str());
 
   if (!r.gates.empty()) {
     s += "\ngates\n";

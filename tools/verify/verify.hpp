@@ -36,7 +36,7 @@ struct Options {
   int64_t swap_pairs = 48;             // swap pairs built from the text / samples (plus templates)
   int64_t task_cases = 1000;           // in-distribution cases per task
   int64_t task_extrap_cases = 0;       // cases per task at 1.5x / 2x (0: same as task_cases)
-  uint32_t threads = 0;
+  uint32_t threads = 1;                // per session; tiny models decode fastest on one thread
   // Gates (unset: not checked). Position recovery is checked by default (100% unless shared by design).
   std::optional<double> min_top1, max_ppl_delta, max_kl, min_gap_ratio, min_swap_agreement, min_task_accuracy;
   double min_position_recovery = 1.0;
