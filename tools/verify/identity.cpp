@@ -4,12 +4,12 @@
 // table. RoPE: relative-position invariance of q·k under the candidate's rotation.
 #include <cmath>
 #include <cstring>
-#include <limits>
 
 #include "model_data.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/prng.hpp"
 #include "positional/encoder.hpp"
+#include "quant/metrics.hpp"
 #include "verify/verify.hpp"
 
 namespace ordinal::verify {
@@ -197,32 +197,27 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   const uint32_t dim = c.dim;
   const uint32_t n = std::min(c.positions, t.positions);
   r.positions = n;
-  int64_t recovered = 0;
+  // Recovery, pair distances and collapsed rows come from quant/metrics (the same figures `ordinal
+  // quantize` prints), over the positions both tables store.
+  const quant::TableMetrics m = quant::compare_tables(t.rows.data(), c.rows.data(), n, static_cast<int>(dim),
+                                                      static_cast<int64_t>(cand.data().positional.bytes),
+                                                      c.shared_by_design);
+  r.recovery = m.nn_recovery_rate;
+  r.min_distance = m.min_pair_distance;
+  r.collapsed_pairs = m.collapsed_pairs;
+  r.max_abs_error = m.max_abs_error;
+  r.rms_error = m.rms_error;
   double rel_sum = 0.0;
   for (uint32_t p = 0; p < n; ++p) {
-    const float* cp = &c.rows[size_t{p} * dim];
-    const double own = dist2(cp, &t.rows[size_t{p} * dim], dim);
-    bool best = true;
-    for (uint32_t q = 0; q < t.positions && best; ++q) {
-      if (q != p && dist2(cp, &t.rows[size_t{q} * dim], dim) < own) best = false;
-    }
-    if (best) ++recovered;
+    const float* rp = &t.rows[size_t{p} * dim];
     double rn2 = 0.0;
-    for (uint32_t j = 0; j < dim; ++j) rn2 += double{t.rows[size_t{p} * dim + j]} * t.rows[size_t{p} * dim + j];
-    const double rn = std::sqrt(rn2);
-    const double rel = rn > 0 ? std::sqrt(own) / rn : std::sqrt(own);
+    for (uint32_t j = 0; j < dim; ++j) rn2 += double{rp[j]} * rp[j];
+    const double err = std::sqrt(dist2(&c.rows[size_t{p} * dim], rp, dim));
+    const double rel = rn2 > 0 ? err / std::sqrt(rn2) : err;
     rel_sum += rel;
     r.max_rel_error = std::max(r.max_rel_error, rel);
   }
-  r.recovery = n ? static_cast<double>(recovered) / n : 0.0;
   r.mean_rel_error = n ? rel_sum / n : 0.0;
-  double md = std::numeric_limits<double>::infinity();
-  for (uint32_t p = 0; p < c.positions; ++p) {
-    for (uint32_t q = p + 1; q < c.positions; ++q) {
-      md = std::min(md, dist2(&c.rows[size_t{p} * dim], &c.rows[size_t{q} * dim], dim));
-    }
-  }
-  r.min_distance = c.positions > 1 ? std::sqrt(md) : 0.0;
   return r;
 }
 

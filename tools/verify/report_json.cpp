@@ -99,6 +99,9 @@ std::string report_json(const Report& r) {
     ident["positions"] = id.positions;
     ident["recovery"] = num(id.recovery);
     ident["min_distance"] = num(id.min_distance);
+    ident["collapsed_pairs"] = id.collapsed_pairs;
+    ident["max_abs_error"] = num(id.max_abs_error);
+    ident["rms_error"] = num(id.rms_error);
     ident["mean_rel_error"] = num(id.mean_rel_error);
     ident["max_rel_error"] = num(id.max_rel_error);
     ident["shared_by_design"] = id.shared_by_design;

@@ -78,8 +78,10 @@ std::string report_text(const Report& r) {
     appendf(&s, "  %s\n", id.note.c_str());
     appendf(&s, "  nearest-neighbour recovery %.4f of %" PRId64 " positions%s\n", id.recovery, id.positions,
             id.shared_by_design ? "  (shared by design: not gated)" : "");
-    appendf(&s, "  min distance between distinct candidate positions %.4g; error vs reference mean %.3e max %.3e (relative)\n",
-            id.min_distance, id.mean_rel_error, id.max_rel_error);
+    appendf(&s, "  min distance between distinct candidate positions %.4g; %" PRId64 " collapsed (identical) pairs\n",
+            id.min_distance, id.collapsed_pairs);
+    appendf(&s, "  error vs reference: max abs %.3e, rms %.3e; per-row relative mean %.3e max %.3e\n", id.max_abs_error,
+            id.rms_error, id.mean_rel_error, id.max_rel_error);
   } else if (id.kind == "rope") {
     appendf(&s, "  RoPE shift invariance over %" PRId64 " trials: max %.3e, mean %.3e (max %.3e of |q||k|); reference max %.3e\n",
             id.trials, id.shift_max_abs, id.shift_mean_abs, id.shift_max_rel, id.ref_shift_max_abs);

@@ -163,8 +163,10 @@ struct IdentityResult {
   std::string note;
   // Table schemes.
   int64_t positions = 0;
-  double recovery = 0.0;       // fraction of candidate rows whose nearest reference row is the same position
+  double recovery = 0.0;       // fraction of candidate rows strictly nearest (L2) to the same reference row
   double min_distance = 0.0;   // min over p != q of ||c_p - c_q||
+  int64_t collapsed_pairs = 0; // p < q with identical candidate rows
+  double max_abs_error = 0.0, rms_error = 0.0;  // elementwise, candidate vs reference
   double mean_rel_error = 0.0, max_rel_error = 0.0;  // ||c_p - r_p|| / ||r_p||
   bool shared_by_design = false;
   // RoPE.
