@@ -415,3 +415,17 @@ TEST_CASE("verify: --beyond evaluates past the training context only where both 
   CHECK(l.text.find("[64,96)") != std::string::npos);
   CHECK(l.text.find("unsupported") != std::string::npos);
 }
+
+TEST_CASE("verify: a candidate that produces NaN fails (exit 1, runtime-error), it does not crash") {
+  ordinal::modelio::ModelSpec spec = ordinal::testing::make_synthetic_model(learned_options());
+  ordinal::modelio::HostTensor& t = spec.positional.table;
+  std::vector<float> v = t.to_f32();
+  v[5 * t.shape[1]] = NAN;  // position 5
+  t = ordinal::modelio::HostTensor::f32(t.name, t.shape, v);
+  const std::string path = temp_path("verify_nan.ordinal");
+  REQUIRE(ordinal::modelio::write_model(spec, path).ok());
+  Output o = run("verify " + ref_model() + " " + path + " --samples 1 --max-positions 32");
+  INFO(o.text);
+  CHECK(o.code == 1);
+  CHECK(o.text.find("FAIL runtime-error") != std::string::npos);
+}
