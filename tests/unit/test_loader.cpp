@@ -23,7 +23,7 @@ namespace {
 struct AlignedBuffer {
   explicit AlignedBuffer(const std::vector<uint8_t>& bytes) : size(bytes.size()) {
     ptr = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64 + 64));
-    std::memcpy(ptr, bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(ptr, bytes.data(), bytes.size());  // data() may be null when empty
   }
   ~AlignedBuffer() { std::free(ptr); }
   uint8_t* ptr;
