@@ -13,7 +13,9 @@
 #include "numerics/half.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
+#include "ordinal/verify_flags.hpp"
 #include "ordinal/runtime.hpp"
 #include "quant/bucketed.hpp"
 #include "quant/codebook.hpp"
@@ -26,8 +28,9 @@ namespace ordinal::cli {
 
 namespace {
 
-const char* kUsage =
+const std::string kUsage = std::string(
     "usage: ordinal quantize IN OUT --pos SCHEME [options]\n"
+    "       ordinal quantize IN OUT --search GATES [verify options] [options]\n"
     "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | int4-g{16,32,64}[-zp]\n"
     "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
     "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | sin-f32\n"
@@ -35,7 +38,13 @@ const char* kUsage =
     "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
     "  --context N           new max_positions (context length) of the output model\n"
     "  --weights W           f32 (keep) | f16 | int8 for linear layers and embeddings\n"
-    "  --seed S              seed for k-means (default 1)\n";
+    "  --seed S              seed for k-means (default 1)\n"
+    "  --search              try every --pos setting for this model's scheme from the smallest positional size\n"
+    "                        to the largest; keep the first whose model passes the verify gates against IN\n"
+    "  --search-schemes L    comma-separated --pos settings to try instead of all of them\n"
+    "  --verify-seed S       verify's --seed (sampling, shuffles, probes) during --search (default 42)\n"
+    "verify options and gates for --search (as `ordinal verify`; at least one gate is required)\n") +
+    kVerifyInputUsage + kVerifyGateUsage;
 
 using modelio::HostTensor;
 
@@ -395,35 +404,112 @@ Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weig
 
 }  // namespace quantize
 
+namespace {
+
+std::vector<std::string> split_commas(const std::string& v) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= v.size()) {
+    const size_t comma = v.find(',', start);
+    const std::string item = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+// Runs the search and prints one line per attempt; returns the winning --pos or an empty string.
+Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string& in, const std::string& out,
+                               const std::vector<std::string>& schemes, const quantize::Options& o,
+                               const verify::Options& gates) {
+  std::printf("search: %zu positional settings for %s, smallest first; gates against %s\n", schemes.size(),
+              positional_scheme_name(spec.positional.scheme), in.c_str());
+  std::printf("  %-5s %-18s %11s %8s %10s %10s %9s %9s %7s  %s\n", "try", "scheme", "pos bytes", "top1",
+              "max|dppl|", "max KL", "gap ratio", "recovery", "secs", "result");
+  std::fflush(stdout);
+  auto print = [](const quantize::SearchAttempt& a, size_t i, size_t n) {
+    char idx[32];
+    std::snprintf(idx, sizeof idx, "%zu/%zu", i + 1, n);
+    char rec[16] = "-";
+    if (a.recovery >= 0) std::snprintf(rec, sizeof rec, "%.4f", a.recovery);
+    if (a.verified) {
+      std::printf("  %-5s %-18s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx, a.scheme.c_str(),
+                  a.positional_bytes, a.top1, a.max_ppl_delta, a.max_kl, a.gap_ratio, rec, a.seconds,
+                  a.passed ? "PASS" : a.note.c_str());
+    } else {
+      std::printf("  %-5s %-18s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
+                  a.positional_bytes, "-", "-", "-", "-", "-", a.seconds, a.note.c_str());
+    }
+    std::fflush(stdout);
+  };
+  ORDINAL_ASSIGN_OR_RETURN(quantize::SearchResult r,
+                           quantize::search_positional(spec, in, schemes, o, gates, out + ".search-candidate", print));
+  for (const quantize::SearchAttempt& a : r.attempts) {
+    if (!a.built) std::printf("  %-5s %-18s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
+  }
+  if (r.winner < 0) return std::string();
+  const quantize::SearchAttempt& w = r.attempts[static_cast<size_t>(r.winner)];
+  std::printf("search: smallest passing setting is %s (%" PRIu64 " positional bytes)\n", w.scheme.c_str(),
+              w.positional_bytes);
+  return w.scheme;
+}
+
+}  // namespace
+
 int cmd_quantize(int argc, char** argv) {
   Args args(argc, argv, 1);
   quantize::Options o;
   std::vector<std::string> paths;
+  bool search = false, verify_flags_given = false;
+  std::string search_schemes;
+  verify::Options gates;
   while (!args.empty()) {
     std::string a = args.take(), v;
     if (a == "-h" || a == "--help") {
-      std::fputs(kUsage, stdout);
+      std::fputs(kUsage.c_str(), stdout);
       return kExitOk;
+    } else if (a == "--search") {
+      search = true;
+    } else if (a == "--search-schemes") {
+      if (!args.value(a, &search_schemes) || split_commas(search_schemes).empty()) {
+        return usage_error("quantize", "--search-schemes needs a comma-separated list of --pos settings", kUsage.c_str());
+      }
+    } else if (a == "--verify-seed") {
+      int64_t s = 0;
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--verify-seed needs an integer > 0", kUsage.c_str());
+      gates.seed = static_cast<uint64_t>(s);
+      verify_flags_given = true;
     } else if (a == "--pos") {
-      if (!args.value(a, &o.pos)) return usage_error("quantize", args.error, kUsage);
+      if (!args.value(a, &o.pos)) return usage_error("quantize", args.error, kUsage.c_str());
     } else if (a == "--rope-scaling") {
-      if (!args.value(a, &o.rope_scaling)) return usage_error("quantize", args.error, kUsage);
+      if (!args.value(a, &o.rope_scaling)) return usage_error("quantize", args.error, kUsage.c_str());
     } else if (a == "--context") {
-      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 24, &o.context)) return usage_error("quantize", "--context needs an integer in [1, 2^24]", kUsage);
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 24, &o.context)) return usage_error("quantize", "--context needs an integer in [1, 2^24]", kUsage.c_str());
     } else if (a == "--weights") {
-      if (!args.value(a, &o.weights)) return usage_error("quantize", args.error, kUsage);
+      if (!args.value(a, &o.weights)) return usage_error("quantize", args.error, kUsage.c_str());
     } else if (a == "--seed") {
       int64_t s = 0;
-      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--seed needs an integer > 0", kUsage);
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--seed needs an integer > 0", kUsage.c_str());
       o.seed = static_cast<uint64_t>(s);
     } else if (!a.empty() && a[0] == '-') {
-      return usage_error("quantize", "unknown option " + a, kUsage);
+      const FlagParse f = parse_verify_flag(args, a, &gates);
+      if (f == FlagParse::kError) return usage_error("quantize", args.error, kUsage.c_str());
+      if (f == FlagParse::kNotMine) return usage_error("quantize", "unknown option " + a, kUsage.c_str());
+      verify_flags_given = true;
     } else {
       paths.push_back(a);
     }
   }
-  if (paths.size() != 2) return usage_error("quantize", "needs IN and OUT", kUsage);
-  if (o.pos.empty() && o.weights == "f32") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage);
+  if (paths.size() != 2) return usage_error("quantize", "needs IN and OUT", kUsage.c_str());
+  if (search && !o.pos.empty()) return usage_error("quantize", "--search chooses the scheme: drop --pos", kUsage.c_str());
+  if (!search && (verify_flags_given || !search_schemes.empty())) {
+    return usage_error("quantize", "verify options, gates and --search-schemes apply only with --search", kUsage.c_str());
+  }
+  if (search && !has_explicit_gate(gates)) {
+    return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)", kUsage.c_str());
+  }
+  if (!search && o.pos.empty() && o.weights == "f32") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
 
   auto model = Model::load(paths[0]);
   if (!model.ok()) {
@@ -431,15 +517,26 @@ int cmd_quantize(int argc, char** argv) {
     return kExitUsage;
   }
   modelio::ModelSpec spec = modelio::spec_from_model(model.value()->data());
+  if (search) {
+    const std::vector<std::string> schemes =
+        search_schemes.empty() ? quantize::search_candidates(spec) : split_commas(search_schemes);
+    auto chosen = run_search(spec, paths[0], paths[1], schemes, o, gates);
+    if (!chosen.ok()) return usage_error("quantize", chosen.status().message(), kUsage.c_str());
+    if (chosen.value().empty()) {
+      std::fprintf(stderr, "ordinal quantize: --search: no setting passed the gates; nothing written\n");
+      return kExitFailed;
+    }
+    o.pos = chosen.value();
+  }
   const quantize::Components before = quantize::components(spec);
   quantize::TableReport table;
   if (!o.pos.empty()) {
     auto r = quantize::apply_positional(spec, o);
-    if (!r.ok()) return usage_error("quantize", r.status().message(), kUsage);
+    if (!r.ok()) return usage_error("quantize", r.status().message(), kUsage.c_str());
     table = std::move(r).value();
   }
   auto werr = quantize::convert_weights(spec, o.weights);
-  if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage);
+  if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage.c_str());
   spec.metadata.push_back({"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
   Status st = modelio::write_model(spec, paths[1]);
   if (!st.ok()) {
