@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "kernels/simd.hpp"
 #include "numerics/half.hpp"
 
 namespace ordinal::kernels {
@@ -28,6 +29,21 @@ Linear& Linear::operator=(Linear&& o) noexcept {
   return *this;
 }
 
+namespace {
+
+// int4 elements [j0, j1) of a row that starts on a byte boundary, with one scale and zero point. An odd
+// group size can start a span on a high nibble: that element is done here, the rest on the SIMD table.
+void dequant_i4_span(const uint8_t* row, uint32_t j0, uint32_t j1, uint8_t flip, int32_t zero, float scale,
+                     float* out) {
+  if (j0 % 2 != 0 && j0 < j1) {
+    out[j0] = static_cast<float>(static_cast<int32_t>((row[j0 / 2] >> 4) ^ flip) - zero) * scale;
+    ++j0;
+  }
+  active_kernels().dequant_i4(row + j0 / 2, flip, zero, scale, out + j0, j1 - j0, false);
+}
+
+}  // namespace
+
 void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
   const uint32_t cols = m.cols();
   const uint8_t* src = m.data + static_cast<uint64_t>(row) * m.row_bytes();
@@ -41,17 +57,19 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       }
       break;
     case format::DType::kI8: {
+      // One rounding per element, float(q) * scale, on the SIMD table (same bits on every path).
       const int8_t* q = reinterpret_cast<const int8_t*>(src);
+      const KernelTable& kt = active_kernels();
       if (m.quant.granularity == format::QuantGranularity::kPerColumn) {
         for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, j);
       } else if (m.quant.granularity == format::QuantGranularity::kPerGroup) {
         const uint32_t g = m.quant.group_size, groups = cols / g;
-        for (uint32_t j = 0; j < cols; ++j) {
-          out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, uint64_t{row} * groups + j / g);
+        for (uint32_t k = 0; k < groups; ++k) {
+          kt.dequant_i8(q + k * g, format::scale_at(m.quant, uint64_t{row} * groups + k), out + k * g, g, false);
         }
       } else {
         const float s = format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
-        for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * s;
+        kt.dequant_i8(q, s, out, cols, false);
       }
       break;
     }
@@ -60,6 +78,18 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       // them it is unsigned [0, 15] and the group's zero point is subtracted.
       const uint32_t g = m.quant.granularity == format::QuantGranularity::kPerGroup ? m.quant.group_size : cols;
       const uint32_t groups = cols / g;
+      if (m.quant.granularity != format::QuantGranularity::kPerColumn) {
+        // A scale (and zero point) per span of g elements: (nibble ^ flip) - zero on the SIMD table.
+        for (uint32_t k = 0; k < groups; ++k) {
+          const uint64_t si = m.quant.granularity == format::QuantGranularity::kPerGroup ? uint64_t{row} * groups + k
+                              : m.quant.granularity == format::QuantGranularity::kPerRow ? row
+                                                                                         : 0;
+          const uint8_t flip = m.quant.zero_points ? 0 : 8;
+          const int32_t zero = m.quant.zero_points ? m.quant.zero_points[si] : 8;
+          dequant_i4_span(src, k * g, k * g + g, flip, zero, format::scale_at(m.quant, si), out);
+        }
+        break;
+      }
       for (uint32_t j = 0; j < cols; ++j) {
         const uint8_t nib = (j % 2 == 0) ? (src[j / 2] & 0x0F) : (src[j / 2] >> 4);
         uint64_t si = 0;

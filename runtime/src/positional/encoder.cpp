@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernels/linear.hpp"
+#include "kernels/vector_ops.hpp"
 #include "positional/alibi.hpp"
 #include "positional/position_buckets.hpp"
 #include "positional/relative_bias.hpp"
@@ -95,7 +96,7 @@ Status PositionalEncoder::check_position(int64_t pos) const {
 void PositionalEncoder::add_table_row(const format::TensorView& table, uint32_t row, float weight, float* x,
                                       float* scratch) const {
   kernels::dequantize_row(table, row, scratch);
-  for (uint32_t j = 0; j < dim_; ++j) x[j] += weight * scratch[j];
+  kernels::axpy_f32(x, weight, scratch, dim_);
 }
 
 void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, float* x,
@@ -124,8 +125,7 @@ void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, fl
       kernels::dequantize_row(p_->low_a, row, a);
       for (uint32_t r = 0; r < rank; ++r) {
         kernels::dequantize_row(p_->low_b, r, scratch);
-        const float w = weight * a[r];
-        for (uint32_t j = 0; j < dim_; ++j) x[j] += w * scratch[j];
+        kernels::axpy_f32(x, weight * a[r], scratch, dim_);
       }
       return;
     }

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/simd.hpp"
 #include "numerics/fixed_point.hpp"
 #include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
 
@@ -21,6 +22,21 @@ void for_each_pair(T* heads, int n_heads, const RopeShape& shape, int first_pair
     for (int k = 0; k < count; ++k) {
       const int j = first_pair + k;
       rotate(k, v[rope_pair_first(shape, j)], v[rope_pair_second(shape, j)]);
+    }
+  }
+}
+
+// Rotates pairs [first, first + count) of every head with the SIMD table's split/interleaved kernel.
+template <typename T, typename C, typename SplitFn, typename InterleavedFn>
+void rotate_chunk(T* heads, int n_heads, const RopeShape& shape, int first, int count, const C* c, const C* s,
+                  SplitFn split, InterleavedFn interleaved) {
+  const int half = shape.rotary_dims / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    T* v = heads + static_cast<int64_t>(h) * shape.head_dim;
+    if (shape.layout == RopeLayout::kInterleaved) {
+      interleaved(v + 2 * first, c, s, static_cast<size_t>(count));
+    } else {
+      split(v + first, v + half + first, c, s, static_cast<size_t>(count));
     }
   }
 }
@@ -85,11 +101,8 @@ Status rope_rotate_f32(float* heads, int n_heads, const RopeShape& shape, int64_
         }
       }
     }
-    for_each_pair(heads, n_heads, shape, first, count, [&](int k, float& a, float& b) {
-      const float a0 = a, b0 = b;
-      a = a0 * c[k] - b0 * s[k];
-      b = a0 * s[k] + b0 * c[k];
-    });
+    const kernels::KernelTable& kt = kernels::active_kernels();
+    rotate_chunk(heads, n_heads, shape, first, count, c, s, kt.rotate_f32_split, kt.rotate_f32_interleaved);
   }
   return Status::Ok();
 }
@@ -101,24 +114,31 @@ Status rope_rotate_int16(int16_t* heads, int n_heads, const RopeShape& shape, in
   if (precision == RopePrecision::kF32)
     return invalid_argument("rope: int16 data needs kQ15 or kQ31 sin/cos");
   const int pairs = shape.rotary_dims / 2;
-  const int shift = precision == RopePrecision::kQ15 ? 15 : 31;
+  if (precision == RopePrecision::kQ15) {
+    // Q15: the SIMD table's kernel (int32 products are exact for a Q15 rotation, simd.hpp).
+    const kernels::KernelTable& kt = kernels::active_kernels();
+    int16_t c[kPairChunk], s[kPairChunk];
+    for (int first = 0; first < pairs; first += kPairChunk) {
+      const int count = pairs - first < kPairChunk ? pairs - first : kPairChunk;
+      for (int k = 0; k < count; ++k) {
+        const uint64_t phase = phase_for(pos, shape.freqs[first + k]);
+        c[k] = numerics::cos_q15(phase);
+        s[k] = numerics::sin_q15(phase);
+      }
+      rotate_chunk(heads, n_heads, shape, first, count, c, s, kt.rotate_i16_q15_split,
+                   kt.rotate_i16_q15_interleaved);
+    }
+    return Status::Ok();
+  }
   int32_t c[kPairChunk], s[kPairChunk];
   for (int first = 0; first < pairs; first += kPairChunk) {
     const int count = pairs - first < kPairChunk ? pairs - first : kPairChunk;
-    for (int k = 0; k < count; ++k) {
-      const uint64_t phase = phase_for(pos, shape.freqs[first + k]);
-      if (precision == RopePrecision::kQ15) {
-        c[k] = numerics::cos_q15(phase);
-        s[k] = numerics::sin_q15(phase);
-      } else {
-        numerics::sincos_q31(phase, &s[k], &c[k]);
-      }
-    }
+    for (int k = 0; k < count; ++k) numerics::sincos_q31(phase_for(pos, shape.freqs[first + k]), &s[k], &c[k]);
     for_each_pair(heads, n_heads, shape, first, count, [&](int k, int16_t& a, int16_t& b) {
       // |a*c| <= 2^15 * 2^31, so the sums stay far inside int64.
       const int64_t a0 = a, b0 = b;
-      a = numerics::saturate_int16(numerics::rounding_shift_right_half_even(a0 * c[k] - b0 * s[k], shift));
-      b = numerics::saturate_int16(numerics::rounding_shift_right_half_even(a0 * s[k] + b0 * c[k], shift));
+      a = numerics::saturate_int16(numerics::rounding_shift_right_half_even(a0 * c[k] - b0 * s[k], 31));
+      b = numerics::saturate_int16(numerics::rounding_shift_right_half_even(a0 * s[k] + b0 * c[k], 31));
     });
   }
   return Status::Ok();
@@ -128,17 +148,12 @@ Status rope_rotate_int8(int8_t* heads, int n_heads, const RopeShape& shape, int6
   ORDINAL_RETURN_IF_ERROR(validate_rope_shape(shape));
   if (heads == nullptr || n_heads <= 0) return invalid_argument("rope: no head vectors to rotate");
   const int pairs = shape.rotary_dims / 2;
+  const kernels::KernelTable& kt = kernels::active_kernels();
   int16_t c[kPairChunk], s[kPairChunk];
   for (int first = 0; first < pairs; first += kPairChunk) {
     const int count = pairs - first < kPairChunk ? pairs - first : kPairChunk;
     rope_sincos_q15(shape.freqs + first, count, pos, c, s);
-    for_each_pair(heads, n_heads, shape, first, count, [&](int k, int8_t& a, int8_t& b) {
-      const int32_t a0 = a, b0 = b;  // |a*c| < 2^22: int32 products are exact
-      a = numerics::saturate_int8_symmetric(
-          numerics::rounding_shift_right_half_even(a0 * c[k] - b0 * s[k], 15));
-      b = numerics::saturate_int8_symmetric(
-          numerics::rounding_shift_right_half_even(a0 * s[k] + b0 * c[k], 15));
-    });
+    rotate_chunk(heads, n_heads, shape, first, count, c, s, kt.rotate_i8_split, kt.rotate_i8_interleaved);
   }
   return Status::Ok();
 }

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "kernels/simd.hpp"
 #include "numerics/fixed_point.hpp"
 #include "numerics/half.hpp"
 #include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
@@ -34,16 +35,16 @@ void row_f16(const uint16_t* table, int cols, int64_t row, float* x) {
   for (int c = 0; c < cols; ++c) put<kAccumulate>(x, c, half_to_float(r[c]));
 }
 
+// int8 and int4 rows go through the SIMD table (kernels/simd.hpp): the same single rounding per element.
 template <bool kAccumulate>
 void row_int8_scaled(const int8_t* q, float scale, int cols, int64_t row, float* x) {
-  const int8_t* r = q + row * cols;
-  for (int c = 0; c < cols; ++c) put<kAccumulate>(x, c, static_cast<float>(r[c]) * scale);
+  kernels::active_kernels().dequant_i8(q + row * cols, scale, x, static_cast<size_t>(cols), kAccumulate);
 }
 
 template <bool kAccumulate>
 void row_int8_col(const int8_t* q, const float* col_scales, int cols, int64_t row, float* x) {
-  const int8_t* r = q + row * cols;
-  for (int c = 0; c < cols; ++c) put<kAccumulate>(x, c, static_cast<float>(r[c]) * col_scales[c]);
+  kernels::active_kernels().dequant_i8_scales(q + row * cols, col_scales, x, static_cast<size_t>(cols),
+                                              kAccumulate);
 }
 
 enum class ZeroPoints { kNone, kU8, kU4 };
@@ -59,12 +60,19 @@ void row_int4_group(const uint8_t* packed, const uint16_t* scales_f16, const uin
     int32_t zero = 0;
     if (kZp == ZeroPoints::kU8) zero = zero_points[first_group + g];
     if (kZp == ZeroPoints::kU4) zero = numerics::unpack_uint4(zero_points, first_group + g);
-    for (int i = 0; i < group; ++i) {
-      const int c = g * group + i;
-      const int32_t code = kZp == ZeroPoints::kNone ? numerics::unpack_int4(packed, first_element + c)
-                                                    : numerics::unpack_uint4(packed, first_element + c);
-      put<kAccumulate>(x, c, static_cast<float>(code - zero) * scale);
+    // Signed codes are (nibble ^ 8) - 8; unsigned ones nibble - zero (simd.hpp).
+    const uint8_t flip = kZp == ZeroPoints::kNone ? 8 : 0;
+    if (kZp == ZeroPoints::kNone) zero = 8;
+    int64_t e = first_element + int64_t{g} * group;  // flattened index of the group's first element
+    int c = g * group;
+    if (e % 2 != 0) {  // an odd group size can start a group on a high nibble: that element alone here
+      const int32_t code = static_cast<int32_t>(numerics::unpack_uint4(packed, e) ^ flip) - zero;
+      put<kAccumulate>(x, c, static_cast<float>(code) * scale);
+      ++e;
+      ++c;
     }
+    kernels::active_kernels().dequant_i4(packed + e / 2, flip, zero, scale, x + c,
+                                         static_cast<size_t>(g * group + group - c), kAccumulate);
   }
 }
 
