@@ -2,6 +2,7 @@
 // and decode only compute into those buffers (a test counts allocations over 100 decode steps).
 #include <pthreadpool.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -9,7 +10,6 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/vector_ops.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
@@ -75,6 +75,7 @@ class SessionImpl {
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
   mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
   std::vector<float> key_cache_, value_cache_;  // [layer, slot, kv_dim]
+  kernels::LinearInput in_;                     // the activations the next linear layers read
   size_t cached_ = 0;
   int64_t offset_ = 0;
   bool unusable_ = false;
@@ -132,6 +133,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
   s->key_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
   s->value_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
+  s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim}));
   return s;
 }
 
@@ -148,12 +150,14 @@ Status SessionImpl::reset(int64_t offset) {
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
                   pos_scratch_.size() + att_.size() + key_cache_.size() + value_cache_.size();
-  size_t packed = classifier_.weight_bytes();
+  // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
+  // multiple of 32 values are read in place from the mapped model and not counted here.
+  size_t packed = classifier_.owned_bytes();
   for (const LayerOps& o : ops_) {
-    packed += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
-              o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();
+    packed += o.wq.owned_bytes() + o.wk.owned_bytes() + o.wv.owned_bytes() + o.wo.owned_bytes() +
+              o.w1.owned_bytes() + o.w2.owned_bytes() + o.w3.owned_bytes();
   }
-  return floats * sizeof(float) + packed;
+  return floats * sizeof(float) + packed + in_.bytes();
 }
 
 Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
@@ -222,7 +226,8 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
     if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
     for (size_t t = 0; t < keys; ++t) {
       const float* k = kc + t * kv_dim_ + size_t{kv_head} * hd;
-      float score = kernels::dot_f32(q, k, hd);
+      float score = 0.0f;
+      for (uint32_t d = 0; d < hd; ++d) score += q[d] * k[d];
       score /= norm;
       if (scale != 1.0f) score *= scale;
       if (pos_.biases_attention()) score += bias[t];
@@ -233,7 +238,8 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
     std::memset(out, 0, hd * sizeof(float));
     for (size_t t = 0; t < keys; ++t) {
       const float* v = vc + t * kv_dim_ + size_t{kv_head} * hd;
-      kernels::axpy_f32(out, att[t], v, hd);
+      const float a = att[t];
+      for (uint32_t d = 0; d < hd; ++d) out[d] += a * v[d];
     }
   }
 }
@@ -263,9 +269,10 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     float* kslot = key_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
     float* vslot = value_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
     for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
-    ORDINAL_RETURN_IF_ERROR(o.wq.run(n, xb_.data(), q_.data(), pool));
-    ORDINAL_RETURN_IF_ERROR(o.wk.run(n, xb_.data(), kslot, pool));
-    ORDINAL_RETURN_IF_ERROR(o.wv.run(n, xb_.data(), vslot, pool));
+    kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
+    ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
+    ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, kslot, pool));
+    ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, vslot, pool));
     if (pos_.rotates()) {
       for (size_t i = 0; i < n; ++i) {
         const int64_t p = offset_ + static_cast<int64_t>(first + i);
@@ -277,25 +284,26 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
     pthreadpool_parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
                                c.n_heads, 0);
-    ORDINAL_RETURN_IF_ERROR(o.wo.run(n, xb_.data(), xb2_.data(), pool));
+    ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 
     for (size_t i = 0; i < n; ++i) norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
-    ORDINAL_RETURN_IF_ERROR(o.w1.run(n, xb_.data(), hb_.data(), pool));
+    kernels::LinearInput& ffn_in = in_.bind(xb_.data(), n, dim);
+    ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb_.data(), pool));
     if (c.activation == Activation::kSwiGLU) {
-      ORDINAL_RETURN_IF_ERROR(o.w3.run(n, xb_.data(), hb2_.data(), pool));
+      ORDINAL_RETURN_IF_ERROR(o.w3.run(ffn_in, hb2_.data(), pool));
       kernels::swiglu(hb_.data(), hb2_.data(), n * c.hidden_dim);
     } else {
       kernels::gelu_tanh(hb_.data(), n * c.hidden_dim);
     }
-    ORDINAL_RETURN_IF_ERROR(o.w2.run(n, hb_.data(), xb2_.data(), pool));
+    ORDINAL_RETURN_IF_ERROR(o.w2.run(in_.bind(hb_.data(), n, c.hidden_dim), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
   }
   cached_ += n;
   if (!want_logits) return Status::Ok();
   const float* last = x_.data() + (n - 1) * dim;
   norm(md_->final_norm, md_->final_norm_bias, last, xb_.data());
-  ORDINAL_RETURN_IF_ERROR(classifier_.run(1, xb_.data(), logits_.data(), pool));
+  ORDINAL_RETURN_IF_ERROR(classifier_.run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
   if (opt_.check_numerics && !kernels::all_finite(logits_.data(), logits_.size())) {
     return numeric_error("non-finite logits at position " + std::to_string(position() - 1) +
                          " (NaN/Inf in activations)");

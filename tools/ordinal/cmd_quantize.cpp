@@ -37,7 +37,7 @@ const std::string kUsage = std::string(
     "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | f32\n"
     "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
     "  --context N           new max_positions (context length) of the output model\n"
-    "  --weights W           f32 (keep) | f16 | int8 for linear layers and embeddings\n"
+    "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and classifier\n"
     "  --seed S              seed for k-means (default 1)\n"
     "  --search              try every --pos setting for this model's scheme from the smallest positional size\n"
     "                        to the largest; keep the first whose model passes the verify gates against IN\n"
@@ -375,33 +375,6 @@ Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o)
   return r;
 }
 
-Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights) {
-  if (weights == "f32") return 0.0;
-  if (weights == "int8") {
-    return unsupported("--weights int8: int8 linear layers are not available in this build yet (quantized inference "
-                       "lands with the int8 XNNPACK path); use f32 or f16");
-  }
-  if (weights != "f16") return invalid_argument("--weights must be f32, f16 or int8");
-  double max_err = 0.0;
-  auto to_f16 = [&max_err](HostTensor& t) {
-    if (!t.present() || t.dtype != format::DType::kF32) return;
-    std::vector<float> v = t.to_f32();
-    t.dtype = format::DType::kF16;
-    t.data.resize(v.size() * 2);
-    for (size_t i = 0; i < v.size(); ++i) {
-      uint16_t h = numerics::float_to_half(v[i]);
-      std::memcpy(t.data.data() + 2 * i, &h, 2);
-      max_err = std::max(max_err, static_cast<double>(std::fabs(numerics::half_to_float(h) - v[i])));
-    }
-  };
-  to_f16(spec.token_embedding);
-  to_f16(spec.classifier);
-  for (modelio::HostLayer& l : spec.layers) {
-    for (HostTensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w1, &l.w2, &l.w3}) to_f16(*t);
-  }
-  return max_err;
-}
-
 }  // namespace quantize
 
 namespace {
@@ -509,7 +482,7 @@ int cmd_quantize(int argc, char** argv) {
   if (search && !has_explicit_gate(gates)) {
     return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)", kUsage.c_str());
   }
-  if (!search && o.pos.empty() && o.weights == "f32") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
+  if (!search && o.pos.empty() && o.weights == "keep") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
 
   auto model = Model::load(paths[0]);
   if (!model.ok()) {
@@ -582,7 +555,7 @@ int cmd_quantize(int argc, char** argv) {
     }
     if (table.energy_kept > 0) std::printf("low-rank energy kept: %.6f\n", table.energy_kept);
   }
-  if (o.weights == "f16") std::printf("weights f16: max |err| %.3g\n", werr.value());
+  if (o.weights != "keep") std::printf("weights %s: max |err| %.3g\n", o.weights.c_str(), werr.value());
   return kExitOk;
 }
 

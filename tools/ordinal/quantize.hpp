@@ -14,7 +14,7 @@ struct Options {
   std::string pos;           // positional scheme, empty: unchanged
   std::string rope_scaling;  // linear:F | ntk:F | yarn:F,ORIG
   int64_t context = 0;       // new max_positions, 0: unchanged
-  std::string weights = "f32";
+  std::string weights = "keep";  // f32 | f16 | int8 (tools/ordinal/weight_quantize.hpp)
   uint64_t seed = 1;
 };
 
@@ -38,7 +38,8 @@ Components components(const modelio::ModelSpec& spec);
 // Rewrites spec's positional component per o.pos (and o.rope_scaling / o.context). For table schemes the
 // report carries reconstruction metrics; for computed schemes it is empty.
 Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o);
-// Converts linear weights and embeddings (f16); returns the max abs conversion error.
+// Converts linear weights and embeddings (f32 | f16 | int8, weight_quantize.cpp); returns the max abs
+// conversion error.
 Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights);
 
 }  // namespace ordinal::cli::quantize

@@ -1,19 +1,50 @@
-// Fully-connected layers on XNNPACK: y[b, out] = W[out, in] · x[b, in] (+ bias). The operator is created
-// once per session (weights packed once); run() only binds pointers and executes.
+// Fully-connected layers: y[b, out] = W[out, in] · x[b, in] (+ bias). Created once per session; run() only
+// binds pointers and executes. Two engines:
+//  - f32 (and f16 weights, widened once at creation): XNNPACK's fully-connected operator, weights packed.
+//  - int8 (per-row or per-tensor scales): kernels/int8_gemm, activations quantized per token at run time
+//    (int16, see int8_gemm.hpp for why), weights read in place from the mapped model when rows are a
+//    multiple of 32 bytes (else copied once with padded rows).
 #pragma once
 
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
 #include <cstddef>
+#include <vector>
 
 #include "format/tensor_view.hpp"
+#include "kernels/int8_gemm.hpp"
 #include "ordinal/status.hpp"
 
 namespace ordinal::kernels {
 
 // Work (multiply-adds) below which an operation runs on the calling thread.
 constexpr size_t kParallelMinMacs = size_t{1} << 16;
+
+// The activations a group of linear layers reads (q/k/v share one, gate/up share one). The quantized form
+// is computed on the first int8 layer that asks for it after bind() and reused by the others.
+class LinearInput {
+ public:
+  // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation.
+  void reserve(size_t max_batch, size_t max_cols);
+  LinearInput& bind(const float* x, size_t batch, size_t cols);
+
+  const float* f32() const { return x_; }
+  size_t batch() const { return batch_; }
+  size_t cols() const { return cols_; }
+  // Per-token quantization of the bound rows (quantize_row_int16); never allocates.
+  Result<ActivationsView> quantized();
+  // Bytes of the quantization buffers.
+  size_t bytes() const { return q_.size() * sizeof(int16_t) + scales_.size() * sizeof(float); }
+
+ private:
+  const float* x_ = nullptr;
+  size_t batch_ = 0, cols_ = 0;
+  bool quantized_ = false;
+  size_t max_batch_ = 0, max_cols_ = 0;
+  std::vector<int16_t> q_;
+  std::vector<float> scales_;
+};
 
 class Linear {
  public:
@@ -24,20 +55,31 @@ class Linear {
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;
 
-  // `weight` is [out, in] f32/f16/i8; `bias` (optional) is [out] f32.
+  // `weight` is [out, in] f32/f16/i8 (i8: per-row or per-tensor scales);
+  // `bias` (optional) is [out] f32.
   static Result<Linear> create(const format::TensorView& weight, const format::TensorView* bias);
 
-  Status run(size_t batch, const float* input, float* output, pthreadpool_t pool) const;
+  Status run(LinearInput& input, float* output, pthreadpool_t pool) const;
 
+  bool present() const { return out_ != 0; }
+  bool is_int8() const { return int8_.data != nullptr; }
   size_t in_features() const { return in_; }
   size_t out_features() const { return out_; }
-  // Bytes of weights the kernel reads per token (its packed storage).
+  // Bytes of weights (and their scales) the kernel reads per token.
   size_t weight_bytes() const { return weight_bytes_; }
+  // Bytes this layer allocated (XNNPACK's packed copy, padded int8 rows, scales).
+  size_t owned_bytes() const { return owned_bytes_; }
+  // For the int8 engine's parallel tasks.
+  void run_int8_rows(const ActivationsView& x, size_t row_begin, size_t row_end, float* output) const;
 
  private:
   xnn_operator_t op_ = nullptr;
   size_t in_ = 0, out_ = 0;
-  size_t weight_bytes_ = 0;
+  size_t weight_bytes_ = 0, owned_bytes_ = 0;
+  Int8MatrixView int8_;
+  std::vector<int8_t> int8_padded_;  // only when rows are not a multiple of kInt8RowAlign bytes
+  std::vector<float> int8_scales_;
+  const float* bias_ = nullptr;
 };
 
 // Dequantizes row `row` of a matrix into `out` (cols floats): f32, f16, int8 (per tensor/row/column/group),
