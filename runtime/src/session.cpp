@@ -10,6 +10,7 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/vector_ops.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
@@ -226,8 +227,7 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
     if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
     for (size_t t = 0; t < keys; ++t) {
       const float* k = kc + t * kv_dim_ + size_t{kv_head} * hd;
-      float score = 0.0f;
-      for (uint32_t d = 0; d < hd; ++d) score += q[d] * k[d];
+      float score = kernels::dot_f32(q, k, hd);
       score /= norm;
       if (scale != 1.0f) score *= scale;
       if (pos_.biases_attention()) score += bias[t];
@@ -238,8 +238,7 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
     std::memset(out, 0, hd * sizeof(float));
     for (size_t t = 0; t < keys; ++t) {
       const float* v = vc + t * kv_dim_ + size_t{kv_head} * hd;
-      const float a = att[t];
-      for (uint32_t d = 0; d < hd; ++d) out[d] += a * v[d];
+      kernels::axpy_f32(out, att[t], v, hd);
     }
   }
 }
