@@ -110,6 +110,7 @@ ord_session_options ord_session_default_options(void) {
   o.threads = 0;
   o.context_length = 0;
   o.position_offset = 0;
+  o.kv_cache = ORD_KV_F32;
   return o;
 }
 
@@ -122,6 +123,11 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
     so.threads = options->threads;
     so.context_length = options->context_length;
     so.position_offset = options->position_offset;
+    if (options->kv_cache != ORD_KV_F32 && options->kv_cache != ORD_KV_INT8) {
+      return fail(ordinal::invalid_argument("ord_session_create: kv_cache " + std::to_string(options->kv_cache) +
+                                            " is not ORD_KV_F32 (0) or ORD_KV_INT8 (1)"));
+    }
+    so.kv_cache = options->kv_cache == ORD_KV_INT8 ? ordinal::KvCacheType::kInt8 : ordinal::KvCacheType::kF32;
   }
   auto r = ordinal::Session::create(model->model, so);
   if (!r.ok()) return fail(r.status());
@@ -153,6 +159,20 @@ ord_status ord_session_reset(ord_session* session, int64_t position_offset) {
   if (!session) return null_arg(__func__, "session");
   ordinal::Status st = session->session->reset(position_offset);
   return st.ok() ? ORD_OK : fail(st);
+}
+
+ord_status ord_session_shift(ord_session* session, size_t drop, size_t keep) {
+  if (!session) return null_arg(__func__, "session");
+  ordinal::Status st = session->session->shift(drop, keep);
+  return st.ok() ? ORD_OK : fail(st);
+}
+
+size_t ord_session_cached_tokens(const ord_session* session) {
+  return session ? session->session->cached_tokens() : 0;
+}
+
+size_t ord_session_kv_cache_bytes(const ord_session* session) {
+  return session ? session->session->kv_cache_bytes() : 0;
 }
 
 ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed, ord_sampler** out) {

@@ -11,9 +11,11 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
 #include "kernels/vector_ops.hpp"
+#include "kv_cache.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
+#include "positional/rope_shift.hpp"
 #include "threads.hpp"
 
 namespace ordinal {
@@ -42,6 +44,7 @@ class SessionImpl {
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token) { return prefill(&token, 1); }
   Status reset(int64_t offset);
+  Status shift(size_t drop, size_t keep);
 
   const float* logits() const { return logits_.data(); }
   size_t vocab() const { return cfg_.vocab_size; }
@@ -50,10 +53,14 @@ class SessionImpl {
   size_t capacity() const { return ctx_; }
   uint32_t threads() const { return threads_; }
   size_t memory_bytes() const;
-  size_t kv_bytes() const { return (key_cache_.size() + value_cache_.size()) * sizeof(float); }
+  size_t kv_bytes() const { return kv_.bytes(); }
+  KvCacheType kv_type() const { return kv_.type(); }
+  size_t weight_bytes_per_token() const;
   const Model& model() const { return *model_; }
 
   void attention_head(const AttentionJob& job, uint32_t head) const;
+  void attention_head_int8(const AttentionJob& job, uint32_t head) const;
+  bool kv_int8() const { return kv_.is_int8(); }
 
  private:
   SessionImpl() = default;
@@ -75,8 +82,10 @@ class SessionImpl {
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
   mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  std::vector<float> key_cache_, value_cache_;  // [layer, slot, kv_dim]
+  KvCache kv_;                                  // [layer, slot, kv_dim], f32 or int8
+  std::vector<float> k_stage_, v_stage_;        // int8 cache: a chunk's keys/values before quantization
   kernels::LinearInput in_;                     // the activations the next linear layers read
+  std::unique_ptr<positional::RopeShift> rope_shift_;  // RoPE models: re-rotation for shift()
   size_t cached_ = 0;
   int64_t offset_ = 0;
   bool unusable_ = false;
@@ -132,8 +141,17 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->logits_.assign(c.vocab_size, 0.0f);
   s->pos_scratch_.assign(std::max<size_t>(s->pos_.scratch_floats(), 1), 0.0f);
   s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
-  s->key_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
-  s->value_cache_.assign(size_t{c.n_layers} * s->ctx_ * s->kv_dim_, 0.0f);
+  ORDINAL_RETURN_IF_ERROR(s->kv_.init(opt.kv_cache, c.n_layers, s->ctx_, c.n_kv_heads, c.head_dim));
+  if (s->pos_.rotates()) {
+    ORDINAL_ASSIGN_OR_RETURN(positional::RopeShift rs,
+                             positional::RopeShift::create(s->md_->positional, c.head_dim, s->pos_.f32_frequencies()));
+    s->rope_shift_.reset(new positional::RopeShift(std::move(rs)));
+    s->kv_.set_rope_pairs(s->rope_shift_->pair_first(), s->rope_shift_->pair_second());
+  }
+  if (s->kv_.is_int8()) {
+    s->k_stage_.assign(n * s->kv_dim_, 0.0f);
+    s->v_stage_.assign(n * s->kv_dim_, 0.0f);
+  }
   s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim}));
   return s;
 }
@@ -148,9 +166,31 @@ Status SessionImpl::reset(int64_t offset) {
   return Status::Ok();
 }
 
+Status SessionImpl::shift(size_t drop, size_t keep) {
+  if (unusable_) {
+    return Status(ErrorCode::kSessionUnusable, "session is unusable after an earlier error (" + unusable_reason_ +
+                                                   "); call reset()");
+  }
+  if (drop == 0) return invalid_argument("shift: drop must be at least 1 token");
+  if (keep > cached_ || drop > cached_ - keep) {
+    return invalid_argument("shift: keep " + std::to_string(keep) + " + drop " + std::to_string(drop) +
+                            " exceeds the " + std::to_string(cached_) + " cached tokens");
+  }
+  if (pos_.adds_to_embedding()) {
+    return unsupported(std::string("shift: ") + positional_scheme_name(md_->positional.scheme) +
+                       " adds absolute positions to the embedding, so cached keys and values cannot be moved to "
+                       "new positions; reset() and prefill the tokens to keep instead");
+  }
+  const size_t moved = cached_ - keep - drop;
+  kv_.move(keep + drop, keep, moved);
+  if (rope_shift_) kv_.rotate_keys(keep, moved, -static_cast<int64_t>(drop), *rope_shift_);
+  cached_ -= drop;
+  return Status::Ok();
+}
+
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
-                  pos_scratch_.size() + att_.size() + key_cache_.size() + value_cache_.size();
+                  pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
   // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
   // multiple of 32 values are read in place from the mapped model and not counted here.
   size_t packed = classifier_.owned_bytes();
@@ -158,7 +198,18 @@ size_t SessionImpl::memory_bytes() const {
     packed += o.wq.owned_bytes() + o.wk.owned_bytes() + o.wv.owned_bytes() + o.wo.owned_bytes() +
               o.w1.owned_bytes() + o.w2.owned_bytes() + o.w3.owned_bytes();
   }
-  return floats * sizeof(float) + packed + in_.bytes();
+  return floats * sizeof(float) + packed + kv_.bytes() + in_.bytes();
+}
+
+size_t SessionImpl::weight_bytes_per_token() const {
+  size_t b = classifier_.weight_bytes() + md_->token_embedding.row_bytes();
+  const format::QuantView& eq = md_->token_embedding.quant;
+  if (eq.granularity == format::QuantGranularity::kPerRow) b += eq.scale_dtype == format::DType::kF16 ? 2 : 4;
+  for (const LayerOps& o : ops_) {
+    b += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
+         o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();
+  }
+  return b;
 }
 
 Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
@@ -214,8 +265,8 @@ void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b,
 void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
   const uint32_t hd = cfg_.head_dim;
   const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
-  const float* kc = key_cache_.data() + size_t{job.layer} * ctx_ * kv_dim_;
-  const float* vc = value_cache_.data() + size_t{job.layer} * ctx_ * kv_dim_;
+  const float* kc = kv_.key_f32(job.layer, 0);
+  const float* vc = kv_.value_f32(job.layer, 0);
   float* att = att_.data() + size_t{h} * ctx_ * 2;
   float* bias = att + ctx_;
   const float norm = sqrtf(static_cast<float>(hd));
@@ -243,10 +294,45 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
   }
 }
 
+// As attention_head, reading an int8 cache: score = s_k * (q . k_q), out += (a * s_v) * v_q.
+void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const {
+  const uint32_t hd = cfg_.head_dim;
+  const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
+  float* att = att_.data() + size_t{h} * ctx_ * 2;
+  float* bias = att + ctx_;
+  const float norm = sqrtf(static_cast<float>(hd));
+  const float scale = pos_.logit_scale();
+  for (size_t i = 0; i < job.tokens; ++i) {
+    const size_t slot = job.first_slot + i;
+    const size_t keys = slot + 1;
+    const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
+    if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
+    for (size_t t = 0; t < keys; ++t) {
+      const int8_t* k = kv_.key_i8(job.layer, t) + size_t{kv_head} * hd;
+      float score = dot_f32_i8(q, k, hd) * kv_scale_to_float(kv_.key_scales(job.layer, t)[kv_head]);
+      score /= norm;
+      if (scale != 1.0f) score *= scale;
+      if (pos_.biases_attention()) score += bias[t];
+      att[t] = score;
+    }
+    kernels::softmax(att, keys);
+    float* out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h} * hd;
+    std::memset(out, 0, hd * sizeof(float));
+    for (size_t t = 0; t < keys; ++t) {
+      const int8_t* v = kv_.value_i8(job.layer, t) + size_t{kv_head} * hd;
+      axpy_f32_i8(att[t] * kv_scale_to_float(kv_.value_scales(job.layer, t)[kv_head]), v, out, hd);
+    }
+  }
+}
+
 namespace {
 void attention_task(void* context, size_t head) {
   const AttentionJob* job = static_cast<const AttentionJob*>(context);
-  job->session->attention_head(*job, static_cast<uint32_t>(head));
+  if (job->session->kv_int8()) {
+    job->session->attention_head_int8(*job, static_cast<uint32_t>(head));
+  } else {
+    job->session->attention_head(*job, static_cast<uint32_t>(head));
+  }
 }
 }  // namespace
 
@@ -265,8 +351,9 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = md_->layers[l];
     const LayerOps& o = ops_[l];
-    float* kslot = key_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
-    float* vslot = value_cache_.data() + (size_t{l} * ctx_ + first) * kv_dim_;
+    // f32 cache: k/v are written in place; int8 cache: staged, rotated, then quantized into the cache.
+    float* kslot = kv_.is_int8() ? k_stage_.data() : kv_.key_f32(l, first);
+    float* vslot = kv_.is_int8() ? v_stage_.data() : kv_.value_f32(l, first);
     for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
     ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
@@ -279,6 +366,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
         pos_.rotate(p, kslot + i * kv_dim_, c.n_kv_heads);
       }
     }
+    if (kv_.is_int8()) kv_.store_int8(l, first, n, kslot, vslot);
     AttentionJob job{this, l, first, n};
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
     pthreadpool_parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
@@ -330,9 +418,20 @@ int64_t Session::position() const { return impl_->position(); }
 size_t Session::cached_tokens() const { return impl_->cached(); }
 size_t Session::capacity() const { return impl_->capacity(); }
 Status Session::reset(int64_t position_offset) { return impl_->reset(position_offset); }
+Status Session::shift(size_t drop, size_t keep) { return impl_->shift(drop, keep); }
 uint32_t Session::threads() const { return impl_->threads(); }
 size_t Session::memory_bytes() const { return impl_->memory_bytes(); }
 size_t Session::kv_cache_bytes() const { return impl_->kv_bytes(); }
+KvCacheType Session::kv_cache_type() const { return impl_->kv_type(); }
+size_t Session::weight_bytes_per_token() const { return impl_->weight_bytes_per_token(); }
+
+const char* kv_cache_type_name(KvCacheType type) {
+  switch (type) {
+    case KvCacheType::kF32: return "f32";
+    case KvCacheType::kInt8: return "int8";
+  }
+  return "unknown";
+}
 const Model& Session::model() const { return impl_->model(); }
 
 }  // namespace ordinal

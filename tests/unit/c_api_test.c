@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   CHECK(ord_session_prefill(NULL, NULL, 0) == ORD_INVALID_ARGUMENT);
   CHECK(ord_session_logits(NULL) == NULL);
   CHECK(ord_session_reset(NULL, 0) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_session_shift(NULL, 1, 0) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_session_cached_tokens(NULL) == 0);
+  CHECK(ord_session_kv_cache_bytes(NULL) == 0);
   CHECK(ord_sampler_sample(NULL, NULL, NULL) == ORD_INVALID_ARGUMENT);
   CHECK(strcmp(ord_status_name(ORD_CAPACITY_EXCEEDED), "capacity-exceeded") == 0);
   ord_model_free(NULL);
@@ -66,11 +69,42 @@ int main(int argc, char** argv) {
       CHECK(ord_session_decode(session, -1) == ORD_INVALID_ARGUMENT);
       CHECK(strstr(ord_last_error(), "token id -1") != NULL);
       CHECK(ord_session_decode(session, (int32_t)ord_model_vocab_size(model)) == ORD_INVALID_ARGUMENT);
+      /* Context shift: bad counts are refused and change nothing; a good one frees the dropped slots. */
+      size_t cached = ord_session_cached_tokens(session);
+      CHECK(cached == n + 8);
+      CHECK(ord_session_shift(session, 0, 0) == ORD_INVALID_ARGUMENT);
+      CHECK(ord_session_shift(session, cached, 1) == ORD_INVALID_ARGUMENT);
+      CHECK(strstr(ord_last_error(), "exceeds") != NULL);
+      CHECK(ord_session_cached_tokens(session) == cached);
+      CHECK(ord_session_shift(session, 4, 1) == ORD_OK);
+      CHECK(ord_session_cached_tokens(session) == cached - 4);
+      CHECK(ord_session_position(session) == (int64_t)(cached - 4));
+      CHECK(ord_session_decode(session, tok) == ORD_OK);
       CHECK(ord_session_reset(session, -5) == ORD_INVALID_ARGUMENT);
       CHECK(ord_session_reset(session, 0) == ORD_OK);
       CHECK(ord_session_position(session) == 0);
       ord_sampler_free(sampler);
       ord_session_free(session);
+
+      /* An int8 KV cache is about 4x smaller and decodes; unknown cache types are refused. */
+      size_t f32_bytes = 0, int8_bytes = 0;
+      opt = ord_session_default_options();
+      opt.threads = 1;
+      CHECK(ord_session_create(model, &opt, &session) == ORD_OK);
+      f32_bytes = ord_session_kv_cache_bytes(session);
+      ord_session_free(session);
+      opt.kv_cache = ORD_KV_INT8;
+      CHECK(ord_session_create(model, &opt, &session) == ORD_OK);
+      int8_bytes = ord_session_kv_cache_bytes(session);
+      CHECK(int8_bytes > 0 && int8_bytes * 3 < f32_bytes);
+      CHECK(ord_session_prefill(session, tokens, n) == ORD_OK);
+      CHECK(ord_session_shift(session, 2, 1) == ORD_OK);
+      CHECK(ord_session_decode(session, tokens[1]) == ORD_OK);
+      ord_session_free(session);
+      session = NULL;
+      opt.kv_cache = 7;
+      CHECK(ord_session_create(model, &opt, &session) == ORD_INVALID_ARGUMENT);
+      CHECK(session == NULL);
       ord_model_free(model);
     }
   } else {

@@ -9,6 +9,7 @@
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 #include "support/synthetic_model.hpp"
+#include "ordinal/weight_quantize.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define ORDINAL_COUNT_MALLOC 0  // sanitizers own malloc; count C++ allocations only
@@ -111,6 +112,50 @@ TEST_CASE("100 decode steps allocate nothing (1 and 2 threads, both architecture
       CHECK(ok);
       CHECK_MESSAGE(g_allocations.load() == 0, "arch " << static_cast<int>(arch) << " threads " << threads);
       CHECK(s.value()->position() == 104);
+    }
+  }
+}
+
+TEST_CASE("int8 weights and an int8 KV cache: 100 decode steps and a context shift allocate nothing") {
+  for (auto arch : {Architecture::kLlama, Architecture::kGPT2}) {
+    for (uint32_t threads : {1u, 2u}) {
+      testing::SyntheticOptions o;
+      o.arch = arch;
+      o.scheme = arch == Architecture::kGPT2 ? PositionalScheme::kAlibi : PositionalScheme::kRope;
+      o.dim = 128;
+      o.hidden = 200;  // not a multiple of 32: the int8 rows of w2 are padded at creation
+      o.heads = 4;
+      o.kv_heads = 2;
+      o.context = 128;
+      modelio::ModelSpec spec = testing::make_synthetic_model(o);
+      if (o.scheme == PositionalScheme::kAlibi) spec.positional.slopes_q32.assign(o.heads, 1u << 28);
+      REQUIRE(cli::quantize::convert_model_weights(spec, "int8").ok());
+      std::string path = testing::temp_path("noalloc_int8.ordinal");
+      REQUIRE(modelio::write_model(spec, path).ok());
+      auto m = Model::load(path);
+      REQUIRE(m.ok());
+      SessionOptions so;
+      so.threads = threads;
+      so.kv_cache = KvCacheType::kInt8;
+      auto s = Session::create(m.value(), so);
+      REQUIRE(s.ok());
+      auto sampler = Sampler::create(m.value()->config().vocab_size, 0.8f, 0.9f, 42);
+      REQUIRE(sampler.ok());
+      std::vector<float> logits(m.value()->config().vocab_size);
+      int32_t prompt[4] = {1, 84, 104, 101};
+      REQUIRE(s.value()->prefill(prompt, 4).ok());
+      bool ok = true;
+      g_allocations = 0;
+      g_counting = true;
+      for (int step = 0; step < 100 && ok; ++step) {
+        std::copy(s.value()->logits(), s.value()->logits() + logits.size(), logits.begin());
+        ok = s.value()->decode(sampler.value().sample(logits.data())).ok();
+        if (step == 50) ok = ok && s.value()->shift(20, 1).ok();
+      }
+      g_counting = false;
+      CHECK(ok);
+      CHECK_MESSAGE(g_allocations.load() == 0, "arch " << static_cast<int>(arch) << " threads " << threads);
+      CHECK(s.value()->position() == 84);
     }
   }
 }

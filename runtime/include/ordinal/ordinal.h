@@ -29,10 +29,16 @@ typedef struct ord_model ord_model;     /* immutable, shareable across threads *
 typedef struct ord_session ord_session; /* one per thread of generation */
 typedef struct ord_sampler ord_sampler;
 
+typedef enum ord_kv_cache_type {
+  ORD_KV_F32 = 0,
+  ORD_KV_INT8 = 1 /* int8 keys/values, one f16 scale per position and kv head; ~4x smaller */
+} ord_kv_cache_type;
+
 typedef struct ord_session_options {
   uint32_t threads;        /* 0: one per core */
   uint32_t context_length; /* 0: the model's max_positions */
   int64_t position_offset; /* position of the first token */
+  uint32_t kv_cache;       /* ord_kv_cache_type; ORD_KV_F32 by default */
 } ord_session_options;
 
 const char* ord_last_error(void);
@@ -60,6 +66,14 @@ ord_status ord_session_decode(ord_session* session, int32_t token);
 const float* ord_session_logits(const ord_session* session);
 int64_t ord_session_position(const ord_session* session);
 ord_status ord_session_reset(ord_session* session, int64_t position_offset);
+/* Context shift (keep generating in a full cache): keeps the first `keep` cached tokens, drops the `drop`
+ * after them and moves the rest back; RoPE keys are re-rotated by -drop positions (in the integer domain
+ * for an int8 cache). ORD_INVALID_ARGUMENT unless drop >= 1 and keep + drop <= cached tokens;
+ * ORD_UNSUPPORTED for models that add absolute positions to the embedding (learned/sinusoidal tables). */
+ord_status ord_session_shift(ord_session* session, size_t drop, size_t keep);
+/* Tokens in the KV cache, and the cache's size in bytes (0 for a null session). */
+size_t ord_session_cached_tokens(const ord_session* session);
+size_t ord_session_kv_cache_bytes(const ord_session* session);
 
 ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed, ord_sampler** out);
 void ord_sampler_free(ord_sampler* sampler);

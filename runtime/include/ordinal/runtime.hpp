@@ -79,12 +79,18 @@ class Model {
   std::unique_ptr<detail::ModelData> data_;
 };
 
+// How a session stores its KV cache. kInt8: one int8 per element plus one f16 scale per (layer, position,
+// kv head) for keys and for values (keys quantized after RoPE), about 4x smaller than kF32 for head_dim >= 32.
+enum class KvCacheType : uint8_t { kF32 = 0, kInt8 = 1 };
+const char* kv_cache_type_name(KvCacheType type);
+
 struct SessionOptions {
   uint32_t threads = 0;          // 0: one per core (cpuinfo)
   uint32_t context_length = 0;   // KV cache slots; 0: the model's max_positions
   uint32_t prefill_chunk = 32;   // tokens per batched forward during prefill
   int64_t position_offset = 0;   // absolute position of the first token (resume)
   bool check_numerics = true;    // report NaN/Inf in logits as kNumericError
+  KvCacheType kv_cache = KvCacheType::kF32;
 };
 
 namespace detail {
@@ -111,11 +117,23 @@ class Session {
   size_t capacity() const;
   // Empties the cache; the next token takes `position_offset`.
   Status reset(int64_t position_offset = 0);
+  // Context shift, to keep generating when the cache is full: keeps the first `keep` cached tokens, drops
+  // the `drop` after them and moves the rest back, as if the dropped tokens had never been seen. RoPE keys
+  // that move are re-rotated by -drop positions (f32 cache: Q31 sin/cos; int8 cache: in the integer
+  // domain, never dequantized); ALiBi, relative-bias and position-free models need no change. Models that
+  // add absolute positions to the embedding (learned/sinusoidal tables) cannot shift (kUnsupported).
+  // The next token takes position() - drop; logits() are unchanged. drop must be >= 1 and
+  // keep + drop <= cached_tokens(), else kInvalidArgument and nothing changes.
+  Status shift(size_t drop, size_t keep = 0);
 
   uint32_t threads() const;
   // Bytes this session owns (KV cache, scratch, packed weights).
   size_t memory_bytes() const;
   size_t kv_cache_bytes() const;
+  KvCacheType kv_cache_type() const;
+  // Bytes of weights the kernels read per decoded token: every linear layer's packed/int8 weights and
+  // scales, the classifier, and one embedding row.
+  size_t weight_bytes_per_token() const;
   const Model& model() const;
 
  private:

@@ -36,6 +36,8 @@ class PositionalEncoder {
 
   // Multiplier on q·k logits (YaRN attention temperature), 1 otherwise.
   float logit_scale() const { return logit_scale_; }
+  // Radians per position of an f32-precision RoPE model (empty otherwise), for positional::RopeShift.
+  const std::vector<float>& f32_frequencies() const { return f32_frequencies_; }
   // Scratch floats add_to_embedding needs.
   size_t scratch_floats() const { return scratch_floats_; }
 
