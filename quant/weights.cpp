@@ -14,6 +14,7 @@ Int8Rows quantize_rows_int8(const float* w, size_t rows, size_t cols) {
     for (size_t j = 0; j < cols; ++j) amax = std::fmax(amax, std::fabs(row[j]));
     if (!(amax > 0.0f)) continue;
     const float s = amax / 127.0f;
+    if (!(s > 0.0f)) continue;  // max |w| below ~1.5e-43: the scale underflows; the row quantizes to zero
     out.scales[r] = s;
     for (size_t j = 0; j < cols; ++j) {
       long v = std::lrint(static_cast<double>(row[j]) / s);  // nearest, ties to even

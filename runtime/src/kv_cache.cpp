@@ -132,18 +132,4 @@ void KvCache::rotate_keys(size_t first, size_t count, int64_t delta, const posit
   }
 }
 
-float dot_f32_i8(const float* q, const int8_t* k, size_t n) {
-  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (size_t j = 0; j < 8; ++j) acc[j] += q[i + j] * static_cast<float>(k[i + j]);
-  }
-  for (size_t j = 0; i < n; ++i, ++j) acc[j] += q[i] * static_cast<float>(k[i]);
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-}
-
-void axpy_f32_i8(float a, const int8_t* v, float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] += a * static_cast<float>(v[i]);
-}
-
 }  // namespace ordinal::detail

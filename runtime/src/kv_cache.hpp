@@ -86,10 +86,4 @@ class KvCache {
   std::vector<int> pair_first_, pair_second_;
 };
 
-// Attention inner loops over one cached head vector.
-// sum_i q[i] * k[i] in float, eight interleaved partial sums added pairwise (fixed order on every target).
-float dot_f32_i8(const float* q, const int8_t* k, size_t n);
-// out[i] += a * v[i]
-void axpy_f32_i8(float a, const int8_t* v, float* out, size_t n);
-
 }  // namespace ordinal::detail

@@ -10,6 +10,7 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
+#include "kernels/simd.hpp"
 #include "kernels/vector_ops.hpp"
 #include "kv_cache.hpp"
 #include "model_data.hpp"
@@ -82,6 +83,7 @@ class SessionImpl {
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
   mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  mutable std::vector<float> kv_row_;  // int8 cache: [n_heads, head_dim], one widened key per head task
   KvCache kv_;                                  // [layer, slot, kv_dim], f32 or int8
   std::vector<float> k_stage_, v_stage_;        // int8 cache: a chunk's keys/values before quantization
   kernels::LinearInput in_;                     // the activations the next linear layers read
@@ -149,6 +151,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
     s->kv_.set_rope_pairs(s->rope_shift_->pair_first(), s->rope_shift_->pair_second());
   }
   if (s->kv_.is_int8()) {
+    s->kv_row_.assign(s->q_dim_, 0.0f);
     s->k_stage_.assign(n * s->kv_dim_, 0.0f);
     s->v_stage_.assign(n * s->kv_dim_, 0.0f);
   }
@@ -190,7 +193,7 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
-                  pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
+                  pos_scratch_.size() + att_.size() + kv_row_.size() + k_stage_.size() + v_stage_.size();
   // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
   // multiple of 32 values are read in place from the mapped model and not counted here.
   size_t packed = classifier_.owned_bytes();
@@ -294,9 +297,12 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
   }
 }
 
-// As attention_head, reading an int8 cache: score = s_k * (q . k_q), out += (a * s_v) * v_q.
+// As attention_head, reading an int8 cache: score = (q . float(k_q)) * s_k with the canonical dot_f32 (the
+// widening is exact), out[d] += fl(v_q[d] * fl(a * s_v)); both through the SIMD kernel table.
 void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const {
+  const kernels::KernelTable& kt = kernels::active_kernels();
   const uint32_t hd = cfg_.head_dim;
+  float* kf = kv_row_.data() + size_t{h} * hd;
   const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
   float* att = att_.data() + size_t{h} * ctx_ * 2;
   float* bias = att + ctx_;
@@ -309,7 +315,8 @@ void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const
     if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
     for (size_t t = 0; t < keys; ++t) {
       const int8_t* k = kv_.key_i8(job.layer, t) + size_t{kv_head} * hd;
-      float score = dot_f32_i8(q, k, hd) * kv_scale_to_float(kv_.key_scales(job.layer, t)[kv_head]);
+      kt.dequant_i8(k, 1.0f, kf, hd, false);
+      float score = kt.dot_f32(q, kf, hd) * kv_scale_to_float(kv_.key_scales(job.layer, t)[kv_head]);
       score /= norm;
       if (scale != 1.0f) score *= scale;
       if (pos_.biases_attention()) score += bias[t];
@@ -320,7 +327,7 @@ void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const
     std::memset(out, 0, hd * sizeof(float));
     for (size_t t = 0; t < keys; ++t) {
       const int8_t* v = kv_.value_i8(job.layer, t) + size_t{kv_head} * hd;
-      axpy_f32_i8(att[t] * kv_scale_to_float(kv_.value_scales(job.layer, t)[kv_head]), v, out, hd);
+      kt.dequant_i8(v, att[t] * kv_scale_to_float(kv_.value_scales(job.layer, t)[kv_head]), out, hd, true);
     }
   }
 }

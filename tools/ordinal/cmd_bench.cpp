@@ -1,7 +1,10 @@
-// ordinal bench MODEL... [--threads LIST] [--steps N] [--prompt-tokens N] [--repeat R] [--json FILE]
-// Measures, per model and thread count, in one run: load time, session creation, time to first token
-// (prefill of a fixed prompt), decode tokens/s, weight bytes read per decoded token, session and KV cache
-// bytes, and the process's peak RSS. Figures are for comparing ratios within a run, not absolute claims.
+// ordinal bench MODEL... [--threads LIST] [--weights LIST] [--kv LIST] [--steps N] [--prompt-tokens N]
+//                       [--repeat R] [--json FILE]
+// Measures, per model, weight format, KV cache type and thread count, in one run: load time, time to first
+// token (prefill of a fixed prompt), decode tokens/s, weight bytes the kernels read per decoded token,
+// session and KV cache bytes, and the process's peak RSS. Weight formats are converted in memory from the
+// one file; repeats interleave the variants so background load hits them alike. Figures are for comparing
+// ratios within a run, not absolute claims.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -14,6 +17,7 @@
 
 #include "model_data.hpp"
 #include "ordinal/args.hpp"
+#include "ordinal/bench_variants.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
@@ -24,6 +28,8 @@ namespace {
 const char* kUsage =
     "usage: ordinal bench MODEL... [options]\n"
     "  --threads LIST        comma-separated thread counts (default 1,<cores>)\n"
+    "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8 (default: as stored)\n"
+    "  --kv LIST             KV cache types to compare: f32,int8 (default f32)\n"
     "  --steps N             decode steps per measurement (default 128)\n"
     "  --prompt-tokens N     prompt length for time-to-first-token (default 32)\n"
     "  --repeat R            measurements per configuration; the median is reported (default 3)\n"
@@ -36,17 +42,6 @@ long peak_rss_kb() {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
-}
-
-uint64_t weight_bytes_per_token(const detail::ModelData& m) {
-  // Every linear weight is read once per decoded token, plus one embedding row.
-  uint64_t b = 0;
-  for (const detail::LayerWeights& w : m.layers) {
-    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) b += v->bytes;
-  }
-  b += m.classifier_weight().bytes;
-  b += m.token_embedding.row_bytes();
-  return b;
 }
 
 double median(std::vector<double> v) {
@@ -75,6 +70,8 @@ int cmd_bench(int argc, char** argv) {
   std::vector<int64_t> threads;
   int64_t steps = 128, prompt_tokens = 32, repeat = 3;
   std::string json_path;
+  std::vector<std::string> weights;
+  std::vector<KvCacheType> kvs = {KvCacheType::kF32};
   while (!args.empty()) {
     std::string a = args.take(), v;
     if (a == "-h" || a == "--help") {
@@ -82,6 +79,16 @@ int cmd_bench(int argc, char** argv) {
       return kExitOk;
     } else if (a == "--threads") {
       if (!args.value(a, &v) || !parse_list(v, &threads)) return usage_error("bench", "--threads needs a list of integers in [1, 256]", kUsage);
+    } else if (a == "--weights" || a == "--kv") {
+      if (!args.value(a, &v)) return usage_error("bench", args.error, kUsage);
+      auto list = a == "--weights" ? parse_choice_list(v, {"f32", "f16", "int8"}, a) : parse_choice_list(v, {"f32", "int8"}, a);
+      if (!list.ok()) return usage_error("bench", list.status().message(), kUsage);
+      if (a == "--weights") {
+        weights = list.value();
+      } else {
+        kvs.clear();
+        for (const std::string& k : list.value()) kvs.push_back(k == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32);
+      }
     } else if (a == "--steps") {
       if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &steps)) return usage_error("bench", "--steps needs an integer >= 1", kUsage);
     } else if (a == "--prompt-tokens") {
@@ -104,17 +111,17 @@ int cmd_bench(int argc, char** argv) {
   nlohmann::json out;
   out["schema"] = "ordinal-bench-1";
   out["runs"] = nlohmann::json::array();
-  std::printf("%-28s %4s %9s %9s %11s %12s %12s %10s %10s\n", "model", "thr", "load ms", "ttft ms", "decode tok/s",
-              "weights B/tok", "session B", "kv B", "rss KiB");
+  std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s\n", "model", "weights", "kv", "thr", "load ms",
+              "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB");
   for (const std::string& path : models) {
-    auto t0 = clock::now();
-    auto model = Model::load(path);
-    const double load_ms = seconds_since(t0) * 1e3;
-    if (!model.ok()) {
-      std::fprintf(stderr, "ordinal bench: %s\n", model.status().to_string().c_str());
-      return kExitUsage;
+    auto made = make_bench_variants(path, weights, kvs);
+    if (!made.ok()) {
+      std::fprintf(stderr, "ordinal bench: %s: %s\n", path.c_str(), made.status().to_string().c_str());
+      return made.status().code() == ErrorCode::kInternal ? kExitFailed : kExitUsage;
     }
-    const ModelConfig& c = model.value()->config();
+    const std::vector<BenchVariant>& variants = made.value();
+    const std::shared_ptr<const Model>& first = variants.front().model;
+    const ModelConfig& c = first->config();
     const int64_t ctx = c.max_positions;
     const int64_t prompt_n = std::min<int64_t>(prompt_tokens, ctx - 1);
     const int64_t decode_n = std::min<int64_t>(steps, ctx - prompt_n);
@@ -124,56 +131,82 @@ int cmd_bench(int argc, char** argv) {
     if (default_threads) {
       // Default: 1 and all cores (as cpuinfo reports them).
       SessionOptions so;
-      auto s = Session::create(model.value(), so);
+      auto s = Session::create(first, so);
       if (s.ok() && s.value()->threads() > 1) thread_list.push_back(s.value()->threads());
     }
+    const std::string name = path.substr(path.find_last_of('/') + 1);
     for (int64_t nt : thread_list) {
-      std::vector<double> ttft, tps;
-      size_t session_bytes = 0, kv_bytes = 0;
+      struct Figures {
+        std::vector<double> ttft, tps;
+        size_t session_bytes = 0, kv_bytes = 0, weight_bytes = 0;
+      };
+      std::vector<Figures> fig(variants.size());
       for (int64_t r = 0; r < repeat; ++r) {
-        SessionOptions so;
-        so.threads = static_cast<uint32_t>(nt);
-        auto s = Session::create(model.value(), so);
-        if (!s.ok()) {
-          std::fprintf(stderr, "ordinal bench: %s\n", s.status().to_string().c_str());
-          return kExitFailed;
+        for (size_t vi = 0; vi < variants.size(); ++vi) {
+          SessionOptions so;
+          so.threads = static_cast<uint32_t>(nt);
+          so.kv_cache = variants[vi].kv;
+          auto s = Session::create(variants[vi].model, so);
+          if (!s.ok()) {
+            std::fprintf(stderr, "ordinal bench: %s\n", s.status().to_string().c_str());
+            return kExitFailed;
+          }
+          Figures& f = fig[vi];
+          f.session_bytes = s.value()->memory_bytes();
+          f.kv_bytes = s.value()->kv_cache_bytes();
+          f.weight_bytes = s.value()->weight_bytes_per_token();
+          auto t1 = clock::now();
+          Status st = s.value()->prefill(prompt.data(), prompt.size());
+          f.ttft.push_back(seconds_since(t1) * 1e3);
+          int32_t tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
+          auto t2 = clock::now();
+          for (int64_t i = 0; i < decode_n && st.ok(); ++i) {
+            st = s.value()->decode(tok);
+            tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
+          }
+          const double secs = seconds_since(t2);
+          if (!st.ok()) {
+            std::fprintf(stderr, "ordinal bench: %s\n", st.to_string().c_str());
+            return kExitFailed;
+          }
+          f.tps.push_back(secs > 0 ? static_cast<double>(decode_n) / secs : 0.0);
         }
-        session_bytes = s.value()->memory_bytes();
-        kv_bytes = s.value()->kv_cache_bytes();
-        auto t1 = clock::now();
-        Status st = s.value()->prefill(prompt.data(), prompt.size());
-        ttft.push_back(seconds_since(t1) * 1e3);
-        int32_t tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
-        auto t2 = clock::now();
-        for (int64_t i = 0; i < decode_n && st.ok(); ++i) {
-          st = s.value()->decode(tok);
-          tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
-        }
-        const double secs = seconds_since(t2);
-        if (!st.ok()) {
-          std::fprintf(stderr, "ordinal bench: %s\n", st.to_string().c_str());
-          return kExitFailed;
-        }
-        tps.push_back(secs > 0 ? static_cast<double>(decode_n) / secs : 0.0);
       }
-      const uint64_t wbytes = weight_bytes_per_token(model.value()->data());
-      std::string name = path.substr(path.find_last_of('/') + 1);
-      std::printf("%-28s %4lld %9.2f %9.3f %11.1f %12llu %12zu %10zu %10ld\n", name.c_str(), static_cast<long long>(nt),
-                  load_ms, median(ttft), median(tps), static_cast<unsigned long long>(wbytes), session_bytes, kv_bytes,
-                  peak_rss_kb());
-      out["runs"].push_back({{"model", name},
-                             {"path", path},
-                             {"threads", nt},
-                             {"load_ms", load_ms},
-                             {"ttft_ms", median(ttft)},
-                             {"prompt_tokens", prompt_n},
-                             {"decode_tokens", decode_n},
-                             {"decode_tokens_per_s", median(tps)},
-                             {"weight_bytes_per_token", wbytes},
-                             {"session_bytes", session_bytes},
-                             {"kv_cache_bytes", kv_bytes},
-                             {"file_bytes", model.value()->file_bytes()},
-                             {"peak_rss_kib", peak_rss_kb()}});
+      for (size_t vi = 0; vi < variants.size(); ++vi) {
+        const BenchVariant& v = variants[vi];
+        const Figures& f = fig[vi];
+        std::printf("%-24s %-7s %-4s %4lld %9.2f %9.3f %12.1f %13zu %12zu %10zu %10ld\n", name.c_str(), v.weights.c_str(),
+                    kv_cache_type_name(v.kv), static_cast<long long>(nt), v.load_ms, median(f.ttft), median(f.tps),
+                    f.weight_bytes, f.session_bytes, f.kv_bytes, peak_rss_kb());
+        out["runs"].push_back({{"model", name},
+                               {"path", path},
+                               {"weights", v.weights},
+                               {"kv_cache", kv_cache_type_name(v.kv)},
+                               {"threads", nt},
+                               {"load_ms", v.load_ms},
+                               {"ttft_ms", median(f.ttft)},
+                               {"prompt_tokens", prompt_n},
+                               {"decode_tokens", decode_n},
+                               {"decode_tokens_per_s", median(f.tps)},
+                               {"weight_bytes_per_token", f.weight_bytes},
+                               {"session_bytes", f.session_bytes},
+                               {"kv_cache_bytes", f.kv_bytes},
+                               {"file_bytes", v.model->file_bytes()},
+                               {"peak_rss_kib", peak_rss_kb()}});
+      }
+      // Ratios against the first variant of the group (decode speed up is better; bytes down is better).
+      for (size_t vi = 1; vi < variants.size(); ++vi) {
+        const Figures& a = fig[0];
+        const Figures& b = fig[vi];
+        auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
+        std::printf("  %s/%s vs %s/%s, %lld thr: decode x%.2f, weight bytes/token x%.2f smaller, kv bytes x%.2f "
+                    "smaller, session bytes x%.2f smaller\n",
+                    variants[vi].weights.c_str(), kv_cache_type_name(variants[vi].kv), variants[0].weights.c_str(),
+                    kv_cache_type_name(variants[0].kv), static_cast<long long>(nt), ratio(median(b.tps), median(a.tps)),
+                    ratio(static_cast<double>(a.weight_bytes), static_cast<double>(b.weight_bytes)),
+                    ratio(static_cast<double>(a.kv_bytes), static_cast<double>(b.kv_bytes)),
+                    ratio(static_cast<double>(a.session_bytes), static_cast<double>(b.session_bytes)));
+      }
     }
   }
   if (!json_path.empty()) {
