@@ -21,7 +21,10 @@ const char* kUsage =
     "  -t, --temperature T 0 = greedy (default 1.0)\n"
     "      --top-p P       nucleus sampling in [0,1]; 0 or 1 disables (default 0.9)\n"
     "      --seed S        RNG seed > 0 (default 42)\n"
-    "      --threads N     worker threads >= 1 (default: one per core)\n";
+    "      --threads N     worker threads >= 1 (default: one per core)\n"
+    "      --kv f32|int8   KV cache type (default f32)\n"
+    "      --shift N       when the cache is full, drop N tokens after BOS and go on (context shift);\n"
+    "                      then -n may exceed the context\n";
 
 void print_piece(std::string_view piece) {
   if (!Tokenizer::is_printable_piece(piece)) return;
@@ -32,7 +35,8 @@ void print_piece(std::string_view piece) {
 int cmd_run(int argc, char** argv) {
   Args args(argc, argv, 1);
   std::string model_path, prompt;
-  int64_t steps = 256, seed = 42, threads = 0;
+  int64_t steps = 256, seed = 42, threads = 0, shift = 0;
+  KvCacheType kv = KvCacheType::kF32;
   double temperature = 1.0, top_p = 0.9;
   while (!args.empty()) {
     std::string a = args.take(), v;
@@ -61,6 +65,13 @@ int cmd_run(int argc, char** argv) {
       if (!args.value(a, &v) || !parse_int(v, 1, 256, &threads)) {
         return usage_error("run", "--threads needs an integer in [1, 256]", kUsage);
       }
+    } else if (a == "--kv") {
+      if (!args.value(a, &v) || (v != "f32" && v != "int8")) return usage_error("run", "--kv needs f32 or int8", kUsage);
+      kv = v == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32;
+    } else if (a == "--shift") {
+      if (!args.value(a, &v) || !parse_int(v, 1, INT32_MAX, &shift)) {
+        return usage_error("run", "--shift needs an integer >= 1", kUsage);
+      }
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("run", "unknown option " + a, kUsage);
     } else if (model_path.empty()) {
@@ -77,9 +88,10 @@ int cmd_run(int argc, char** argv) {
     return kExitUsage;
   }
   const ModelConfig& cfg = model.value()->config();
-  if (steps == 0 || steps > cfg.max_positions) steps = cfg.max_positions;  // as run.c
+  if (steps == 0 || (steps > cfg.max_positions && shift == 0)) steps = cfg.max_positions;  // as run.c
   SessionOptions so;
   so.threads = static_cast<uint32_t>(threads);
+  so.kv_cache = kv;
   auto session = Session::create(model.value(), so);
   if (!session.ok()) {
     std::fprintf(stderr, "ordinal run: %s\n", session.status().to_string().c_str());
@@ -124,7 +136,12 @@ int cmd_run(int argc, char** argv) {
       start = clock::now();
       started = true;
     }
-    if (pos >= prefill_n && pos < steps) st = s.decode(token);
+    if (pos >= prefill_n && pos < steps) {
+      if (shift > 0 && s.cached_tokens() == s.capacity()) {
+        st = s.shift(std::min<size_t>(static_cast<size_t>(shift), s.cached_tokens() - 1), 1);  // keep BOS
+      }
+      if (st.ok()) st = s.decode(token);
+    }
   }
   std::printf("\n");
   std::fflush(stdout);

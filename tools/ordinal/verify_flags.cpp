@@ -20,7 +20,8 @@ const char* const kVerifyInputUsage =
     "      --beyond N             also evaluate positions [context, N) when both models address them\n"
     "      --task-cases N         task cases per task in distribution (default 1000)\n"
     "      --task-extrap-cases N  task cases per task at 1.5x and 2x length (default: --task-cases)\n"
-    "      --threads N            threads per model session, same for both (default 1)\n";
+    "      --threads N            threads per model session, same for both (default 1)\n"
+    "      --cand-kv f32|int8     the candidate session's KV cache (default f32; the reference's is f32)\n";
 
 const char* const kVerifyGateUsage =
     "      --min-top1 X           top-1 agreement in every bucket >= X\n"
@@ -95,6 +96,13 @@ FlagParse parse_verify_flag(Args& args, const std::string& a, verify::Options* o
   } else if (a == "--threads") {
     if ((r = int_flag(1, 256, "an integer in [1, 256]", &n)) == FlagParse::kParsed)
       o->threads = static_cast<uint32_t>(n);
+  } else if (a == "--cand-kv") {
+    std::string v;
+    if (!args.value(a, &v) || (v != "f32" && v != "int8")) {
+      args.error = "--cand-kv needs f32 or int8";
+      return FlagParse::kError;
+    }
+    o->cand_kv_cache = v == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32;
   } else if (a == "--buckets") {
     std::string v;
     if (!args.value(a, &v) || !parse_buckets(v, &o->bucket_starts)) {

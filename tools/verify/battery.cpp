@@ -145,7 +145,7 @@ Result<Report> run_battery(const Options& o) {
   rep.eval_length = length;
 
   ORDINAL_ASSIGN_OR_RETURN(PairRunner runner,
-                           PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(length, 1))));
+                           PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(length, 1)), o.cand_kv_cache));
 
   // 1. Agreement.
   std::vector<PositionSample> samples;
@@ -307,6 +307,7 @@ Result<Report> run_battery(const Options& o) {
       so.threads = runner.ref().threads();
       so.context_length = static_cast<uint32_t>(std::max<int64_t>(need, ctx));
       auto rs = Session::create(pair.ref, so);
+      so.kv_cache = o.cand_kv_cache;
       auto cs = Session::create(pair.cand, so);
       if (!rs.ok() || !cs.ok()) {
         rep.tasks_note = "cannot create task sessions: " + (rs.ok() ? cs.status() : rs.status()).to_string();

@@ -24,7 +24,7 @@ Result<ModelPair> load_pair(const std::string& ref_path, const std::string& cand
   return p;
 }
 
-Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, uint32_t context) {
+Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, uint32_t context, KvCacheType cand_kv) {
   PairRunner r;
   SessionOptions so;
   so.threads = threads;
@@ -33,6 +33,7 @@ Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, u
   if (!a.ok()) return Status(a.status().code(), "reference session: " + a.status().message());
   // Same thread count as the reference actually got (0 = per core resolves identically, but be explicit).
   so.threads = a.value()->threads();
+  so.kv_cache = cand_kv;
   auto b = Session::create(pair.cand, so);
   if (!b.ok()) return Status(b.status().code(), "candidate session: " + b.status().message());
   r.ref_ = std::move(a).value();

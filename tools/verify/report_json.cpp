@@ -55,6 +55,7 @@ std::string report_json(const Report& r) {
   json j;
   j["reference"] = r.options.ref_path;
   j["candidate"] = r.options.cand_path;
+  j["candidate_kv_cache"] = kv_cache_type_name(r.options.cand_kv_cache);
   j["source"] = r.source;
   j["seed"] = r.options.seed;
   j["context"] = r.context;

@@ -44,8 +44,9 @@ std::string ratio(double a, double b) {
 
 std::string report_text(const Report& r) {
   std::string s;
-  appendf(&s, "ordinal verify\n  reference  %s (%s)\n  candidate  %s (%s)\n", r.options.ref_path.c_str(),
-          r.ref_cost.scheme.c_str(), r.options.cand_path.c_str(), r.cand_cost.scheme.c_str());
+  appendf(&s, "ordinal verify\n  reference  %s (%s)\n  candidate  %s (%s%s)\n", r.options.ref_path.c_str(),
+          r.ref_cost.scheme.c_str(), r.options.cand_path.c_str(), r.cand_cost.scheme.c_str(),
+          r.options.cand_kv_cache == KvCacheType::kInt8 ? ", int8 KV cache" : "");
   appendf(&s, "  input      %s\n", r.source.c_str());
   appendf(&s, "  evaluated  %" PRId64 " positions (cap %" PRId64 ") in %" PRId64 " sequences of up to %" PRId64
                " tokens; training context %u\n\n",

@@ -37,6 +37,7 @@ struct Options {
   int64_t task_cases = 1000;           // in-distribution cases per task
   int64_t task_extrap_cases = 0;       // cases per task at 1.5x / 2x (0: same as task_cases)
   uint32_t threads = 1;                // per session; tiny models decode fastest on one thread
+  KvCacheType cand_kv_cache = KvCacheType::kF32;  // the candidate's KV cache (the reference's is f32)
   // Gates (unset: not checked). Position recovery is checked by default (100% unless shared by design).
   std::optional<double> min_top1, max_ppl_delta, max_kl, min_gap_ratio, min_swap_agreement, min_task_accuracy;
   double min_position_recovery = 1.0;
@@ -95,7 +96,8 @@ struct DecodeTiming {
 // Two sessions (same thread count, same context) decoding the same tokens.
 class PairRunner {
  public:
-  static Result<PairRunner> create(const ModelPair& pair, uint32_t threads, uint32_t context);
+  static Result<PairRunner> create(const ModelPair& pair, uint32_t threads, uint32_t context,
+                                   KvCacheType cand_kv = KvCacheType::kF32);
 
   // Decodes `tokens` through both models from position 0. After each token i, `on_position` gets the
   // sample for position i (target = tokens[i+1] when there is one). When `sampler` is given and the
