@@ -135,6 +135,29 @@ int cmd_inspect(int argc, char** argv) {
   std::printf("  %-22s %12" PRIu64 "%s\n", "classifier", tensor_bytes(m.classifier),
               c.tied_classifier ? "   (tied to token embedding)" : "");
   std::printf("  %-22s %12zu\n", "file total", model.value()->file_bytes());
+
+  // What one session costs at the model's full context, per KV cache type (1 thread).
+  std::printf("\nsession memory at %u positions (1 thread)\n", c.max_positions);
+  std::printf("  %-10s %14s %14s %16s\n", "kv cache", "session bytes", "kv bytes", "weights B/token");
+  size_t f32_kv = 0;
+  for (KvCacheType kv : {KvCacheType::kF32, KvCacheType::kInt8}) {
+    SessionOptions so;
+    so.threads = 1;
+    so.kv_cache = kv;
+    auto s = Session::create(model.value(), so);
+    if (!s.ok()) {
+      std::printf("  %-10s %s\n", kv_cache_type_name(kv), s.status().to_string().c_str());
+      continue;
+    }
+    const size_t kvb = s.value()->kv_cache_bytes();
+    if (kv == KvCacheType::kF32) f32_kv = kvb;
+    char note[48] = "";
+    if (kv != KvCacheType::kF32 && kvb > 0 && f32_kv > 0) {
+      std::snprintf(note, sizeof note, "   kv x%.2f smaller", static_cast<double>(f32_kv) / static_cast<double>(kvb));
+    }
+    std::printf("  %-10s %14zu %14zu %16zu%s\n", kv_cache_type_name(kv), s.value()->memory_bytes(), kvb,
+                s.value()->weight_bytes_per_token(), note);
+  }
   return kExitOk;
 }
 
