@@ -10,7 +10,6 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/simd.hpp"
 #include "kernels/vector_ops.hpp"
 #include "kv_cache.hpp"
 #include "model_data.hpp"
@@ -83,7 +82,6 @@ class SessionImpl {
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
   mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  mutable std::vector<float> kv_row_;  // int8 cache: [n_heads, head_dim], one widened key per head task
   KvCache kv_;                                  // [layer, slot, kv_dim], f32 or int8
   std::vector<float> k_stage_, v_stage_;        // int8 cache: a chunk's keys/values before quantization
   kernels::LinearInput in_;                     // the activations the next linear layers read
@@ -151,7 +149,6 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
     s->kv_.set_rope_pairs(s->rope_shift_->pair_first(), s->rope_shift_->pair_second());
   }
   if (s->kv_.is_int8()) {
-    s->kv_row_.assign(s->q_dim_, 0.0f);
     s->k_stage_.assign(n * s->kv_dim_, 0.0f);
     s->v_stage_.assign(n * s->kv_dim_, 0.0f);
   }
@@ -193,7 +190,7 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
-                  pos_scratch_.size() + att_.size() + kv_row_.size() + k_stage_.size() + v_stage_.size();
+                  pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
   // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
   // multiple of 32 values are read in place from the mapped model and not counted here.
   size_t packed = classifier_.owned_bytes();
@@ -297,37 +294,36 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
   }
 }
 
-// As attention_head, reading an int8 cache: score = (q . float(k_q)) * s_k with the canonical dot_f32 (the
-// widening is exact), out[d] += fl(v_q[d] * fl(a * s_v)); both through the SIMD kernel table.
+// As attention_head, reading an int8 cache: score = (q . float(k_q)) * fl(s_k * fl(logit_scale / sqrt(hd)))
+// with the dot in dot_f32's canonical order (the widening is exact), out[d] += fl(v_q[d] * fl(a * s_v));
+// inlined (kv_cache.hpp): at small head_dim a call, or a division, per key costs more than the arithmetic.
 void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const {
-  const kernels::KernelTable& kt = kernels::active_kernels();
   const uint32_t hd = cfg_.head_dim;
-  float* kf = kv_row_.data() + size_t{h} * hd;
   const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
   float* att = att_.data() + size_t{h} * ctx_ * 2;
   float* bias = att + ctx_;
-  const float norm = sqrtf(static_cast<float>(hd));
-  const float scale = pos_.logit_scale();
+  const float logit = pos_.logit_scale() / sqrtf(static_cast<float>(hd));
+  const size_t kv_dim = kv_dim_;
   for (size_t i = 0; i < job.tokens; ++i) {
     const size_t slot = job.first_slot + i;
     const size_t keys = slot + 1;
     const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
     if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
+    const int8_t* k = kv_.key_i8(job.layer, 0) + size_t{kv_head} * hd;
+    const uint16_t* ks = kv_.key_scales(job.layer, 0) + kv_head;
     for (size_t t = 0; t < keys; ++t) {
-      const int8_t* k = kv_.key_i8(job.layer, t) + size_t{kv_head} * hd;
-      kt.dequant_i8(k, 1.0f, kf, hd, false);
-      float score = kt.dot_f32(q, kf, hd) * kv_scale_to_float(kv_.key_scales(job.layer, t)[kv_head]);
-      score /= norm;
-      if (scale != 1.0f) score *= scale;
-      if (pos_.biases_attention()) score += bias[t];
-      att[t] = score;
+      att[t] = dot_f32_i8(q, k + t * kv_dim, hd) * (kv_scale_to_float(ks[t * cfg_.n_kv_heads]) * logit);
+    }
+    if (pos_.biases_attention()) {
+      for (size_t t = 0; t < keys; ++t) att[t] += bias[t];
     }
     kernels::softmax(att, keys);
     float* out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h} * hd;
     std::memset(out, 0, hd * sizeof(float));
+    const int8_t* v = kv_.value_i8(job.layer, 0) + size_t{kv_head} * hd;
+    const uint16_t* vs = kv_.value_scales(job.layer, 0) + kv_head;
     for (size_t t = 0; t < keys; ++t) {
-      const int8_t* v = kv_.value_i8(job.layer, t) + size_t{kv_head} * hd;
-      kt.dequant_i8(v, att[t] * kv_scale_to_float(kv_.value_scales(job.layer, t)[kv_head]), out, hd, true);
+      axpy_f32_i8(att[t] * kv_scale_to_float(vs[t * cfg_.n_kv_heads]), v + t * kv_dim, out, hd);
     }
   }
 }
