@@ -41,7 +41,19 @@ MODELS = {
 }
 
 DEFAULTS = {"steps": 3000, "batch": 64, "lr": 3e-3, "warmup": 100, "weight_decay": 0.01, "seed": 1234,
-            "eval_cases": 10000, "extrap_cases": 1000, "eval_seed": 777}
+            "eval_cases": 10000, "extrap_cases": 1000, "eval_seed": 777, "min_lr_frac": 0.1, "wte_std": 0.02}
+
+# Per-model recipe overrides of DEFAULTS (issue #5: every positional scheme except the no-position baseline
+# must reach >= 99 % in-distribution on all four tasks). `--model NAME` alone reproduces the shipped model;
+# an explicit command-line flag wins over these. task-rope and task-nopos keep the original common recipe
+# (3000 steps, cosine to 10 %); task-nopos is the deliberately weak baseline and stays as shipped.
+# Training-only knobs; the exported format and the forward semantics (common.py) are the same for all.
+RECIPES = {
+    "task-learned": {"steps": 6000, "min_lr_frac": 0.0},
+    "task-sinusoidal": {"steps": 8000, "min_lr_frac": 0.0, "wte_std": 0.5},
+    "task-alibi": {"steps": 8000, "min_lr_frac": 0.0},
+    "task-relbias": {"steps": 6000, "min_lr_frac": 0.0},
+}
 
 
 def make_config(name):
@@ -63,11 +75,12 @@ def reference_candidates():
     return out
 
 
-def lr_at(step, steps, lr, warmup):
+def lr_at(step, steps, lr, warmup, min_lr_frac=0.1):
+    """Linear warmup, then cosine from lr down to min_lr_frac * lr at the last step."""
     if step < warmup:
         return lr * (step + 1) / warmup
     p = (step - warmup) / max(1, steps - warmup)
-    return lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * p)))
+    return lr * (min_lr_frac + (1.0 - min_lr_frac) * 0.5 * (1.0 + math.cos(math.pi * p)))
 
 
 def masked_ce(model, batch):
@@ -160,6 +173,15 @@ def train_one(name, args):
     common.setup_torch(args.seed)
     cfg = make_config(name)
     model = common.build_model(cfg)
+    if args.wte_std != DEFAULTS["wte_std"]:
+        # Larger token-embedding init (training-only; the forward is unchanged). With an additive sinusoidal
+        # PE of per-element RMS 1/sqrt(2), 0.02-std token embeddings are ~35x smaller than the position
+        # signal at the first LayerNorm, so token identity is nearly invisible early in training.
+        # (Vaswani et al. scale embeddings by sqrt(d) in the forward instead; that is not expressible with
+        # the tied head of the exported format, so the scale is put into the init.) Drawn after the default
+        # init, so runs with the default std consume the same random numbers as before.
+        torch.nn.init.normal_(model.transformer["wte"].weight if cfg["model_type"] == "gpt2"
+                              else model.model["embed_tokens"].weight, 0.0, args.wte_std)
     n_params = common.count_params(model)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -172,7 +194,7 @@ def train_one(name, args):
     model.train()
     for step in range(args.steps):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup)
+            g["lr"] = lr_at(step, args.steps, args.lr, args.warmup, args.min_lr_frac)
         tot, cnt = 0.0, 0.0
         loss_sum = None
         for b in train_batches(rng, args.batch):
@@ -192,6 +214,13 @@ def train_one(name, args):
             log.append({"step": step + 1, "avg_loss_last100": float(np.mean(recent[-100:]))})
     train_time = time.time() - t0
     model.eval()
+    if args.dry_run:  # pilot: evaluate the in-memory f32 model, write nothing
+        res = evaluate(model, cfg, args)
+        print("%s dry run: train %.0f s, final avg100 loss %.4f" % (name, train_time, np.mean(recent[-100:])))
+        print(json.dumps({t: round(100 * e["accuracy"], 2) for t, e in res["in_distribution"].items()}))
+        print(json.dumps({t: {k: round(100 * e["accuracy"], 2) for k, e in v.items() if "accuracy" in e}
+                          for t, v in res["extrapolation"].items()}))
+        return res
 
     zdir = os.path.join(common.ZOO_DIR, name)
     exported = common.export_model(model, zdir, cfg, T.tokenizer(), reference_candidates())
@@ -234,7 +263,8 @@ def write_card(name, cfg, res, args):
             cfg["hidden_size"], cfg["intermediate_size"], cfg["num_hidden_layers"], cfg["num_attention_heads"],
             cfg["num_key_value_heads"], cfg["rope_theta"], cfg["max_position_embeddings"])
     cmd = "LD_LIBRARY_PATH=$OPENBLAS_SERIAL /usr/bin/python3 models/train/train_tasks.py --model %s" % name
-    nondef = ["--%s %s" % (k.replace("_", "-"), getattr(args, k)) for k in DEFAULTS if getattr(args, k) != DEFAULTS[k]]
+    hp = {k: getattr(args, k, DEFAULTS[k]) for k in DEFAULTS}  # results of older runs lack newer keys
+    nondef = ["--%s %s" % (k.replace("_", "-"), hp[k]) for k in DEFAULTS if hp[k] != DEFAULTS[k]]
     if nondef:
         cmd += " " + " ".join(nondef)
     lines = ["# %s" % name, "",
@@ -247,9 +277,10 @@ def write_card(name, cfg, res, args):
              "| model.safetensors | %d bytes (F16; norm weights/biases F32) |" % res["safetensors_bytes"],
              "| directory total | %d bytes |" % res["dir_bytes"],
              "| vocabulary | 35 tokens (tasks.py), no byte-fallback pieces |",
-             "| training | %d steps × batch %d (16 per task), AdamW lr %g (warmup %d, cosine to 10%%), wd %g, "
-             "grad clip 1.0, loss on answer tokens only |" % (args.steps, args.batch, args.lr, args.warmup,
-                                                              args.weight_decay),
+             "| training | %d steps × batch %d (16 per task), AdamW lr %g (warmup %d, cosine to %g%%), wd %g, "
+             "grad clip 1.0, loss on answer tokens only; init N(0, 0.02) (token embedding N(0, %g)) |" % (
+                 hp["steps"], hp["batch"], hp["lr"], hp["warmup"], 100 * hp["min_lr_frac"], hp["weight_decay"],
+                 hp["wte_std"]),
              "| data | synthetic, generated on the fly by `numpy.random.RandomState(%d)` |" % args.seed,
              "| seed | %d (torch.manual_seed and data stream) |" % args.seed,
              "| command | `%s` |" % cmd,
@@ -266,6 +297,21 @@ def write_card(name, cfg, res, args):
         lines.append("| %s | %.2f%% | %.4f | %s (n=%d) | %s (n=%d) |" % (
             task, 100 * e["accuracy"], e["answer_token_ce"], fmt_acc(x["1.5x"]), x["1.5x"]["n"],
             fmt_acc(x["2x"]), x["2x"]["n"]))
+    cpp = res.get("cpp_verify")
+    if cpp:
+        lines += ["", "## C++ runtime (task scoring of `ordinal verify`)", "",
+                  "`%s` (float32 runtime on the imported file; its own PRNG, seed %s, same distributions, so it "
+                  "agrees with the Python figures statistically, not case by case):" % (cpp["command"], cpp["seed"]), "",
+                  "| task | regime | n | cases | C++ accuracy | Python accuracy |", "|---|---|---|---|---|---|"]
+        for r in cpp["results"]:
+            if r["regime"] == "in-distribution":
+                py = res["in_distribution"].get(r["task"])
+            else:
+                py = res["extrapolation"].get(r["task"], {}).get(r["regime"].split()[0].replace("×", "x"))
+            lines.append("| %s | %s | %s | %d | %s | %s |" % (
+                r["task"], r["regime"], r.get("input_length") or "training range", r["cases"],
+                "%.2f%%" % (100 * r["accuracy"]) if r.get("accuracy") is not None else "unsupported",
+                fmt_acc(py) if py else "—"))
     lines += ["", "Training lengths: reverse/sort/copy_offset n ∈ [%d, %d]; passkey haystack n ∈ [%d, %d] with a %d-digit "
               "key. Extrapolation rows use exactly the given n (%d cases each)." % (
                   T.TRAIN_MIN, T.TRAIN_MAX, T.PK_MIN, T.PK_MAX, T.KEY_LEN, args.extrap_cases),
@@ -277,15 +323,49 @@ def write_card(name, cfg, res, args):
         f.write("\n".join(lines))
 
 
+def record_cpp(name, verify_json, command):
+    rpath = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", name + ".json")
+    with open(rpath) as f:
+        res = json.load(f)
+    with open(verify_json) as f:
+        v = json.load(f)
+    rows = []
+    for r in v["tasks"]["results"]:
+        c = r["cand"]
+        rows.append({"task": r["task"], "regime": r["regime"], "input_length": r.get("input_length"),
+                     "cases": c["cases"], "correct": c["correct"],
+                     "accuracy": c.get("accuracy") if c.get("supported") else None})
+    res["cpp_verify"] = {"command": command, "seed": v.get("seed"), "results": rows}
+    with open(rpath, "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(common.ZOO_DIR, name, "config.json")) as f:
+        cfg = json.load(f)
+    write_card(name, cfg, res, argparse.Namespace(**res["hparams"]))
+    for r in rows:
+        print(r)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", choices=sorted(MODELS))
     ap.add_argument("--all", action="store_true")
+    ap.add_argument("--dry-run", action="store_true", help="pilot: train and evaluate in memory, write nothing")
+    ap.add_argument("--record-cpp", metavar="VERIFY_JSON",
+                    help="no training: store the task results of `ordinal verify ... --json VERIFY_JSON` (C++ runtime) "
+                         "in results/<model>.json and rewrite the card")
+    ap.add_argument("--cpp-command", default="", help="with --record-cpp: the verify command line, for the card")
     for k, v in DEFAULTS.items():
-        ap.add_argument("--" + k.replace("_", "-"), dest=k, type=type(v), default=v)
-    args = ap.parse_args()
-    names = list(MODELS) if args.all else [args.model]
+        ap.add_argument("--" + k.replace("_", "-"), dest=k, type=type(v), default=None)
+    cli = ap.parse_args()
+    if cli.record_cpp:
+        record_cpp(cli.model, cli.record_cpp, cli.cpp_command)
+        return
+    names = list(MODELS) if cli.all else [cli.model]
     for n in names:
+        args = argparse.Namespace(dry_run=cli.dry_run)
+        for k, v in DEFAULTS.items():  # command line > per-model recipe > common default
+            c = getattr(cli, k)
+            setattr(args, k, c if c is not None else RECIPES.get(n, {}).get(k, v))
         train_one(n, args)
 
 
