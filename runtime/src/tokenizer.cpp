@@ -1,6 +1,7 @@
 #include "ordinal/tokenizer.hpp"
 
 #include <cctype>
+#include <queue>
 
 namespace ordinal {
 
@@ -85,28 +86,61 @@ Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::vector<
     }
     i += len;
   }
-  // Greedy merges: the adjacent pair whose concatenation has the highest score, leftmost on ties.
-  std::string merged;
-  while (true) {
-    float best_score = -1e10f;
-    int32_t best_id = -1;
-    size_t best_idx = 0;
-    for (size_t i = 0; i + 1 < out->size(); ++i) {
-      merged = spec_.pieces[(*out)[i]];
-      merged += spec_.pieces[(*out)[i + 1]];
-      int32_t id = lookup(merged);
-      if (id >= 0 && spec_.scores[id] > best_score) {
-        best_score = spec_.scores[id];
-        best_id = id;
-        best_idx = i;
-      }
-    }
-    if (best_id < 0) break;
-    (*out)[best_idx] = best_id;
-    out->erase(out->begin() + static_cast<std::ptrdiff_t>(best_idx) + 1);
-  }
+  // Greedy merges as run.c: repeatedly merge the adjacent pair whose concatenation is a piece with the
+  // highest score (> -1e10), leftmost on ties. run.c rescans every pair after each merge, O(n^2): a prompt
+  // of 10^6 characters would take hours. Here the symbols form a linked list and every current pair with a
+  // merge has one entry in a max-heap ordered by (score, then leftmost); entries of pairs a merge has
+  // changed are skipped when popped. The heap's top is always the pair run.c would pick (symbol indices
+  // keep text order), so the merges and the result are the same, in O(n log n).
+  if (out->size() >= 2) merge_pairs(out);
   if (eos) out->push_back(spec_.eos_id);
   return Status::Ok();
+}
+
+void Tokenizer::merge_pairs(std::vector<int32_t>* ids) const {
+  struct Symbol {
+    int32_t id;
+    int32_t prev, next;  // -1 at the ends
+    uint32_t version;    // bumped whenever id changes or the symbol is merged away
+  };
+  struct Candidate {
+    float score;
+    int32_t left, right, id;
+    uint32_t left_version, right_version;
+    bool operator<(const Candidate& o) const {  // max-heap: higher score first, then the leftmost pair
+      return score != o.score ? score < o.score : left > o.left;
+    }
+  };
+  const int32_t n = static_cast<int32_t>(ids->size());
+  std::vector<Symbol> sym(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) sym[i] = Symbol{(*ids)[i], i - 1, i + 1 < n ? i + 1 : -1, 0};
+  std::priority_queue<Candidate> heap;
+  std::string merged;
+  auto consider = [&](int32_t left, int32_t right) {
+    if (left < 0 || right < 0) return;
+    merged = spec_.pieces[sym[left].id];
+    merged += spec_.pieces[sym[right].id];
+    const int32_t id = lookup(merged);
+    if (id < 0 || !(spec_.scores[id] > -1e10f)) return;
+    heap.push(Candidate{spec_.scores[id], left, right, id, sym[left].version, sym[right].version});
+  };
+  for (int32_t i = 0; i + 1 < n; ++i) consider(i, i + 1);
+  while (!heap.empty()) {
+    const Candidate c = heap.top();
+    heap.pop();
+    Symbol& l = sym[c.left];
+    Symbol& r = sym[c.right];
+    if (l.version != c.left_version || r.version != c.right_version || l.next != c.right) continue;  // stale
+    l.id = c.id;
+    ++l.version;
+    ++r.version;
+    l.next = r.next;
+    if (r.next >= 0) sym[r.next].prev = c.left;
+    consider(l.prev, c.left);
+    consider(c.left, l.next);
+  }
+  ids->clear();
+  for (int32_t i = 0; i >= 0; i = sym[i].next) ids->push_back(sym[i].id);
 }
 
 std::string_view Tokenizer::decode(int32_t prev, int32_t token) const {

@@ -42,6 +42,9 @@ class Tokenizer {
   int32_t lookup(std::string_view piece) const;
 
  private:
+  // run.c's greedy highest-score-first BPE merges over `ids`, in O(n log n) (tokenizer.cpp).
+  void merge_pairs(std::vector<int32_t>* ids) const;
+
   Spec spec_;
   std::unordered_map<std::string, int32_t> index_;  // piece -> first id with that piece
   std::vector<int16_t> byte_piece_;                      // per token: byte value or -1
