@@ -108,10 +108,13 @@ void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, fl
       return;
     case PositionalScheme::kCodebookTable: {
       const format::TensorView& ix = p_->indices;
-      const uint32_t k =
-          ix.dtype == format::DType::kU8
-              ? ix.data[row]
-              : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
+      uint32_t k = ix.dtype == format::DType::kU8
+                       ? ix.data[row]
+                       : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
+      // The loader checked every index, but they are read from the mapped file, which another process may
+      // rewrite in place (docs/trust-boundary.md): an index is never trusted to address memory.
+      const uint32_t k_rows = p_->codebook.rows();
+      if (k >= k_rows) k = k_rows - 1;
       add_table_row(p_->codebook, k, weight, x, scratch);
       return;
     }
