@@ -372,8 +372,8 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     if (kv_.is_int8()) kv_.store_int8(l, first, n, kslot, vslot);
     AttentionJob job{this, l, first, n};
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
-    pthreadpool_parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
-                               c.n_heads, 0);
+    threads::parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
+                            c.n_heads);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 

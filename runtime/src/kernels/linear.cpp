@@ -8,6 +8,7 @@
 
 #include "kernels/simd.hpp"
 #include "numerics/half.hpp"
+#include "threads.hpp"
 
 namespace ordinal::kernels {
 
@@ -254,7 +255,7 @@ Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const 
       run_int8_rows(x, 0, out_, output);
     } else {
       Int8Job job{this, x, output, out_};
-      pthreadpool_parallelize_1d_tile_1d(pool, int8_task, &job, out_, kInt8TaskRows, 0);
+      threads::parallelize_1d_tile_1d(pool, int8_task, &job, out_, kInt8TaskRows);
     }
     return Status::Ok();
   }
