@@ -9,7 +9,7 @@ PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler            # model format + flatc
   doctest-dev                                        # tests
   nlohmann-json3-dev                                 # JSON for the host tools (safetensors, task specs, verify --json)
-  libbenchmark-dev                                   # benchmarks (tests/bench)
+  libbenchmark-dev jq                                # benchmarks (tests/bench, tools/bench.sh, tools/bench-compare)
 )
 if [[ "${ORDINAL_CROSS:-0}" == 1 ]]; then
   PACKAGES+=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user)
