@@ -168,17 +168,34 @@ ORDINAL_SSE41 inline void put4(float* out, __m128i codes, __m128 scale, bool acc
   _mm_storeu_ps(out, v);
 }
 
+// 16 codes per load: one 16-byte load widened four bytes at a time (a 4-byte load per 4 codes is slower
+// than the compiler's own SSE2 vectorization of the scalar loop).
 ORDINAL_SSE41 void dequant_i8_sse41(const int8_t* q, float scale, float* out, size_t n, bool accumulate) {
   const __m128 vs = _mm_set1_ps(scale);
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) put4(out + i, load4_i8(q + i), vs, accumulate);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+    put4(out + i, _mm_cvtepi8_epi32(v), vs, accumulate);
+    put4(out + i + 4, _mm_cvtepi8_epi32(_mm_srli_si128(v, 4)), vs, accumulate);
+    put4(out + i + 8, _mm_cvtepi8_epi32(_mm_srli_si128(v, 8)), vs, accumulate);
+    put4(out + i + 12, _mm_cvtepi8_epi32(_mm_srli_si128(v, 12)), vs, accumulate);
+  }
   scalar::dequant_i8(q + i, scale, out + i, n - i, accumulate);
 }
 
 ORDINAL_SSE41 void dequant_i8_scales_sse41(const int8_t* q, const float* scales, float* out, size_t n,
                                            bool accumulate) {
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) put4(out + i, load4_i8(q + i), _mm_loadu_ps(scales + i), accumulate);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + i));
+    for (int k = 0; k < 4; ++k) {
+      const __m128i codes = _mm_cvtepi8_epi32(k == 0   ? v
+                                              : k == 1 ? _mm_srli_si128(v, 4)
+                                              : k == 2 ? _mm_srli_si128(v, 8)
+                                                       : _mm_srli_si128(v, 12));
+      put4(out + i + 4 * k, codes, _mm_loadu_ps(scales + i + 4 * k), accumulate);
+    }
+  }
   scalar::dequant_i8_scales(q + i, scales + i, out + i, n - i, accumulate);
 }
 
