@@ -85,3 +85,11 @@ if [[ "$fuzz_seconds" -gt 0 ]]; then
   ORDINAL_FUZZ_BUILD="$b-fuzz" ORDINAL_FUZZ_SEEDS="$root/$b/fuzz-seeds" tools/fuzz.sh "$fuzz_seconds"
 fi
 # Stages added below: start each with `stage NAME` so that it is timed.
+
+# Cross stage (toolchains/README.md): Debian's arm64/armhf packages as sysroots, tests under qemu-user.
+# aarch64 builds everything and runs every doctest file (the stories260K golden output and the golden
+# hashes as on x86-64); armhf builds the runtime alone and runs its runtime and numerics suites.
+stage "cross: aarch64 (qemu)"
+toolchains/cross-test.sh aarch64
+stage "cross: armhf (qemu)"
+toolchains/cross-test.sh armhf
