@@ -37,8 +37,8 @@ fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="toolchains/$triple.cmake" \
   -DORDINAL_SYSROOT="$root/$build/sysroot" "${ARGS[@]}" \
-  $([[ "$target" == armhf ]] && echo -DORDINAL_BUILD_TOOLS=OFF) > "$build.configure.log" ||
-  { cat "$build.configure.log" >&2; exit 1; }
+  $([[ "$target" == armhf ]] && echo -DORDINAL_BUILD_TOOLS=OFF) > "$build/configure.log" ||
+  { cat "$build/configure.log" >&2; exit 1; }
 
 if [[ "$target" == aarch64 ]]; then
   cmake --build "$build" -j "$jobs"
