@@ -19,7 +19,8 @@ struct Data {
   std::vector<int16_t> c16, s16, x16;
   std::vector<int8_t> x8;
   std::vector<uint8_t> packed;
-  explicit Data(size_t n) : a(2 * n), b(2 * n), cf(n), sf(n), c16(n), s16(n), x16(2 * n), x8(2 * n), packed(n) {
+  explicit Data(size_t n)
+      : a(2 * n), b(2 * n), cf(n), sf(n), c16(n), s16(n), x16(2 * n), x8(2 * n), packed(n) {
     ordinal::numerics::SplitMix64 rng(1);
     for (size_t i = 0; i < 2 * n; ++i) {
       a[i] = static_cast<float>(rng.uniform01() - 0.5);
@@ -54,7 +55,8 @@ void register_all() {
         run(st, n, [&] { body(d, n); });
       });
     };
-    reg("dot_f32/64", 64, [k](Data& d, size_t n) { benchmark::DoNotOptimize(k->dot_f32(d.a.data(), d.b.data(), n)); });
+    reg("dot_f32/64", 64,
+        [k](Data& d, size_t n) { benchmark::DoNotOptimize(k->dot_f32(d.a.data(), d.b.data(), n)); });
     reg("axpy_f32/64", 64, [k](Data& d, size_t n) {
       k->axpy_f32(d.a.data(), 1e-3f, d.b.data(), n);
       benchmark::ClobberMemory();

@@ -133,7 +133,8 @@ Status rope_rotate_int16(int16_t* heads, int n_heads, const RopeShape& shape, in
   int32_t c[kPairChunk], s[kPairChunk];
   for (int first = 0; first < pairs; first += kPairChunk) {
     const int count = pairs - first < kPairChunk ? pairs - first : kPairChunk;
-    for (int k = 0; k < count; ++k) numerics::sincos_q31(phase_for(pos, shape.freqs[first + k]), &s[k], &c[k]);
+    for (int k = 0; k < count; ++k)
+      numerics::sincos_q31(phase_for(pos, shape.freqs[first + k]), &s[k], &c[k]);
     for_each_pair(heads, n_heads, shape, first, count, [&](int k, int16_t& a, int16_t& b) {
       // |a*c| <= 2^15 * 2^31, so the sums stay far inside int64.
       const int64_t a0 = a, b0 = b;
