@@ -74,6 +74,25 @@ jq -n --arg commit "$(git rev-parse --short HEAD 2> /dev/null || echo unknown)" 
   '{schema: "ordinal-bench-suite-1", commit: $commit, date: $date, host: $host, cores: $cores,
     models: [inputs.runs[]],
     kernels: [$kernels[0].benchmarks[] | {name, items_per_second, cpu_time, real_time, time_unit}
-              + (if .table_bytes then {table_bytes} else {} end)]}' \
+              + (if .table_bytes then {table_bytes} else {} end)]}
+   # Ratios within this run: each kernel against the f32 baseline of its family (throughput), each model
+   # at all cores against 1 thread (decode tokens/s, time to first token).
+   | .ratios = {
+       kernels: (
+         (.kernels | map({key: .name, value: .items_per_second}) | from_entries) as $k
+         | [.kernels[] | (.name | split("/")) as $p
+            | ({rope: "f32_reference", sinusoidal: "f32", table_dequant: "f32", runtime_row: "f32"}[$p[0]]) as $base
+            | select($base != null and $p[1] != $base and $k["\($p[0])/\($base)"] != null)
+            | {key: "\(.name) / \($p[0])/\($base)", value: (.items_per_second / $k["\($p[0])/\($base)"])}]
+         | from_entries),
+       threads: (
+         ([.models[] | select(.threads == 1)] | map({key: "\(.model)|\(.weights)|\(.kv_cache)", value: .})
+          | from_entries) as $one
+         | [.models[] | select(.threads > 1) | . as $b | $one["\(.model)|\(.weights)|\(.kv_cache)"] as $a
+            | select($a != null)
+            | {key: "\(.model) t\(.threads) / t1",
+               value: {decode_tokens_per_s: ($b.decode_tokens_per_s / $a.decode_tokens_per_s),
+                       ttft_ms: ($b.ttft_ms / $a.ttft_ms)}}]
+         | from_entries)}' \
   "$work"/runs/*.json > "$out"
 echo "bench: wrote $out ($(jq '.models | length' "$out") model runs, $(jq '.kernels | length' "$out") kernels)"
