@@ -4,19 +4,11 @@
 #include <string>
 
 #include "numerics/prng.hpp"
+#include "quant/distance.hpp"
 
 namespace ordinal::quant {
 
 namespace {
-
-double squared_distance(const float* a, const float* b, int cols) {
-  double s = 0;
-  for (int c = 0; c < cols; ++c) {
-    const double d = static_cast<double>(a[c]) - b[c];
-    s += d * d;
-  }
-  return s;
-}
 
 // Nearest of k rows (ties -> lowest index).
 int nearest(const float* x, const float* rows, int k, int cols, double* distance) {

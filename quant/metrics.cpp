@@ -5,20 +5,9 @@
 #include <limits>
 #include <numeric>
 
+#include "quant/distance.hpp"
+
 namespace ordinal::quant {
-
-namespace {
-
-double squared_distance(const float* a, const float* b, int cols) {
-  double s = 0;
-  for (int c = 0; c < cols; ++c) {
-    const double d = static_cast<double>(a[c]) - b[c];
-    s += d * d;
-  }
-  return s;
-}
-
-}  // namespace
 
 TableMetrics compare_tables(const float* original, const float* reconstructed, int64_t positions, int cols,
                             int64_t bytes, bool shares_positions_by_design, int max_listed) {

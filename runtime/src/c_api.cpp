@@ -38,7 +38,9 @@ ord_status null_arg(const char* fn, const char* what) {
 
 extern "C" {
 
-const char* ord_last_error(void) { return g_last_error.c_str(); }
+const char* ord_last_error(void) {
+  return g_last_error.c_str();
+}
 
 const char* ord_status_name(ord_status status) {
   return ordinal::error_code_name(static_cast<ordinal::ErrorCode>(static_cast<int>(status)));
@@ -64,13 +66,19 @@ ord_status ord_model_load_buffer(const void* data, size_t size, ord_model** out)
   return ORD_OK;
 }
 
-void ord_model_free(ord_model* model) { delete model; }
+void ord_model_free(ord_model* model) {
+  delete model;
+}
 
-uint32_t ord_model_vocab_size(const ord_model* model) { return model ? model->model->config().vocab_size : 0; }
-uint32_t ord_model_max_positions(const ord_model* model) { return model ? model->model->config().max_positions : 0; }
+uint32_t ord_model_vocab_size(const ord_model* model) {
+  return model ? model->model->config().vocab_size : 0;
+}
+uint32_t ord_model_max_positions(const ord_model* model) {
+  return model ? model->model->config().max_positions : 0;
+}
 
-ord_status ord_tokenize(const ord_model* model, const char* text, int add_bos, int32_t* tokens, size_t capacity,
-                        size_t* count) {
+ord_status ord_tokenize(const ord_model* model, const char* text, int add_bos, int32_t* tokens,
+                        size_t capacity, size_t* count) {
   if (!model) return null_arg(__func__, "model");
   if (!text) return null_arg(__func__, "text");
   if (!count) return null_arg(__func__, "count");
@@ -79,8 +87,8 @@ ord_status ord_tokenize(const ord_model* model, const char* text, int add_bos, i
   if (!st.ok()) return fail(st);
   *count = ids.size();
   if (ids.size() > capacity || (!tokens && !ids.empty())) {
-    g_last_error = "capacity-exceeded: ord_tokenize: " + std::to_string(ids.size()) + " tokens, buffer holds " +
-                   std::to_string(capacity);
+    g_last_error = "capacity-exceeded: ord_tokenize: " + std::to_string(ids.size()) +
+                   " tokens, buffer holds " + std::to_string(capacity);
     return ORD_CAPACITY_EXCEEDED;
   }
   if (!ids.empty()) std::memcpy(tokens, ids.data(), ids.size() * sizeof(int32_t));
@@ -92,7 +100,8 @@ ord_status ord_token_text(const ord_model* model, int32_t prev, int32_t token, c
   if (!buf || buf_size == 0) return null_arg(__func__, "buf");
   const ordinal::Tokenizer& tok = model->model->tokenizer();
   if (token < 0 || static_cast<size_t>(token) >= tok.vocab_size()) {
-    return fail(ordinal::invalid_argument("ord_token_text: token id " + std::to_string(token) + " out of range"));
+    return fail(
+        ordinal::invalid_argument("ord_token_text: token id " + std::to_string(token) + " out of range"));
   }
   std::string_view piece = tok.decode(prev, token);
   if (!ordinal::Tokenizer::is_printable_piece(piece)) piece = {};
@@ -124,7 +133,8 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
     so.context_length = options->context_length;
     so.position_offset = options->position_offset;
     if (options->kv_cache != ORD_KV_F32 && options->kv_cache != ORD_KV_INT8) {
-      return fail(ordinal::invalid_argument("ord_session_create: kv_cache " + std::to_string(options->kv_cache) +
+      return fail(ordinal::invalid_argument("ord_session_create: kv_cache " +
+                                            std::to_string(options->kv_cache) +
                                             " is not ORD_KV_F32 (0) or ORD_KV_INT8 (1)"));
     }
     so.kv_cache = options->kv_cache == ORD_KV_INT8 ? ordinal::KvCacheType::kInt8 : ordinal::KvCacheType::kF32;
@@ -137,7 +147,9 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
   return ORD_OK;
 }
 
-void ord_session_free(ord_session* session) { delete session; }
+void ord_session_free(ord_session* session) {
+  delete session;
+}
 
 ord_status ord_session_prefill(ord_session* session, const int32_t* tokens, size_t count) {
   if (!session) return null_arg(__func__, "session");
@@ -151,9 +163,13 @@ ord_status ord_session_decode(ord_session* session, int32_t token) {
   return st.ok() ? ORD_OK : fail(st);
 }
 
-const float* ord_session_logits(const ord_session* session) { return session ? session->session->logits() : nullptr; }
+const float* ord_session_logits(const ord_session* session) {
+  return session ? session->session->logits() : nullptr;
+}
 
-int64_t ord_session_position(const ord_session* session) { return session ? session->session->position() : -1; }
+int64_t ord_session_position(const ord_session* session) {
+  return session ? session->session->position() : -1;
+}
 
 ord_status ord_session_reset(ord_session* session, int64_t position_offset) {
   if (!session) return null_arg(__func__, "session");
@@ -175,7 +191,8 @@ size_t ord_session_kv_cache_bytes(const ord_session* session) {
   return session ? session->session->kv_cache_bytes() : 0;
 }
 
-ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed, ord_sampler** out) {
+ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed,
+                              ord_sampler** out) {
   if (!out) return null_arg(__func__, "out");
   *out = nullptr;
   auto r = ordinal::Sampler::create(vocab_size, temperature, top_p, seed);
@@ -184,7 +201,9 @@ ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p,
   return ORD_OK;
 }
 
-void ord_sampler_free(ord_sampler* sampler) { delete sampler; }
+void ord_sampler_free(ord_sampler* sampler) {
+  delete sampler;
+}
 
 ord_status ord_sampler_sample(ord_sampler* sampler, ord_session* session, int32_t* token) {
   if (!sampler) return null_arg(__func__, "sampler");

@@ -55,7 +55,8 @@ uint16_t quantize_head_int8(const float* x, int n, const int* pair_first, const 
 
 Status KvCache::init(KvCacheType type, uint32_t layers, size_t slots, uint32_t kv_heads, uint32_t head_dim) {
   if (type != KvCacheType::kF32 && type != KvCacheType::kInt8) {
-    return invalid_argument("SessionOptions.kv_cache: unknown cache type " + std::to_string(static_cast<int>(type)));
+    return invalid_argument("SessionOptions.kv_cache: unknown cache type " +
+                            std::to_string(static_cast<int>(type)));
   }
   type_ = type;
   layers_ = layers;

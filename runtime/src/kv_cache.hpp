@@ -22,8 +22,8 @@ namespace ordinal::detail {
 //   values: s = max|v| / 127;   keys of a RoPE model: s = max(max pair norm, max |non-rotary|) / 126.5, so
 //   that a rotation by any angle keeps every component inside [-127, 127] (no saturation on re-rotation).
 // s is rounded *up* to f16 (the stored scale), q = round-half-even(x / s) with that stored scale, clamped to
-// [-127, 127]. Error per component: |x - s q| <= 0.5001 s (see tests/unit/test_kv_int8.cpp). f16 costs at most
-// one f16 step on s: relative 2^-10, or absolute 2^-24 for vectors with max|x| < 127 * 2^-14 ~ 0.0078.
+// [-127, 127]. Error per component: |x - s q| <= 0.5001 s (see tests/unit/test_kv_int8.cpp). f16 costs at
+// most one f16 step on s: relative 2^-10, or absolute 2^-24 for vectors with max|x| < 127 * 2^-14 ~ 0.0078.
 constexpr float kKeyPairLimit = 126.5f;
 
 // f16 scale bits -> float for non-negative finite halves (normal or subnormal): exact. The half's bits
@@ -83,8 +83,12 @@ class KvCache {
   const int8_t* key_i8(uint32_t layer, size_t slot) const { return k8_.data() + index(layer, slot); }
   const int8_t* value_i8(uint32_t layer, size_t slot) const { return v8_.data() + index(layer, slot); }
   // kv_heads scales (f16 bits) per slot.
-  const uint16_t* key_scales(uint32_t layer, size_t slot) const { return ks_.data() + scale_index(layer, slot); }
-  const uint16_t* value_scales(uint32_t layer, size_t slot) const { return vs_.data() + scale_index(layer, slot); }
+  const uint16_t* key_scales(uint32_t layer, size_t slot) const {
+    return ks_.data() + scale_index(layer, slot);
+  }
+  const uint16_t* value_scales(uint32_t layer, size_t slot) const {
+    return vs_.data() + scale_index(layer, slot);
+  }
 
   // Moves slots [from, from + count) to [to, to + count) in every layer (overlap allowed).
   void move(size_t from, size_t to, size_t count);
@@ -94,7 +98,9 @@ class KvCache {
 
  private:
   size_t index(uint32_t layer, size_t slot) const { return (size_t{layer} * slots_ + slot) * kv_dim_; }
-  size_t scale_index(uint32_t layer, size_t slot) const { return (size_t{layer} * slots_ + slot) * kv_heads_; }
+  size_t scale_index(uint32_t layer, size_t slot) const {
+    return (size_t{layer} * slots_ + slot) * kv_heads_;
+  }
 
   KvCacheType type_ = KvCacheType::kF32;
   uint32_t layers_ = 0, kv_heads_ = 0, head_dim_ = 0;

@@ -8,15 +8,24 @@ namespace ordinal {
 
 const char* positional_scheme_name(PositionalScheme scheme) {
   switch (scheme) {
-    case PositionalScheme::kNone: return "none";
-    case PositionalScheme::kLearnedTable: return "learned-table";
-    case PositionalScheme::kCodebookTable: return "codebook-table";
-    case PositionalScheme::kBucketedTable: return "bucketed-table";
-    case PositionalScheme::kLowRankTable: return "lowrank-table";
-    case PositionalScheme::kSinusoidal: return "sinusoidal";
-    case PositionalScheme::kRope: return "rope";
-    case PositionalScheme::kAlibi: return "alibi";
-    case PositionalScheme::kRelativeBias: return "relative-bias";
+    case PositionalScheme::kNone:
+      return "none";
+    case PositionalScheme::kLearnedTable:
+      return "learned-table";
+    case PositionalScheme::kCodebookTable:
+      return "codebook-table";
+    case PositionalScheme::kBucketedTable:
+      return "bucketed-table";
+    case PositionalScheme::kLowRankTable:
+      return "lowrank-table";
+    case PositionalScheme::kSinusoidal:
+      return "sinusoidal";
+    case PositionalScheme::kRope:
+      return "rope";
+    case PositionalScheme::kAlibi:
+      return "alibi";
+    case PositionalScheme::kRelativeBias:
+      return "relative-bias";
   }
   return "unknown";
 }
@@ -25,18 +34,24 @@ namespace detail {
 
 const char* out_of_range_policy_name(OutOfRangePolicy p) {
   switch (p) {
-    case OutOfRangePolicy::kError: return "error";
-    case OutOfRangePolicy::kClamp: return "clamp";
-    case OutOfRangePolicy::kInterpolate: return "interpolate";
+    case OutOfRangePolicy::kError:
+      return "error";
+    case OutOfRangePolicy::kClamp:
+      return "clamp";
+    case OutOfRangePolicy::kInterpolate:
+      return "interpolate";
   }
   return "?";
 }
 
 const char* trig_precision_name(TrigPrecision p) {
   switch (p) {
-    case TrigPrecision::kF32: return "f32";
-    case TrigPrecision::kQ15: return "q15";
-    case TrigPrecision::kQ31: return "q31";
+    case TrigPrecision::kF32:
+      return "f32";
+    case TrigPrecision::kQ15:
+      return "q15";
+    case TrigPrecision::kQ31:
+      return "q31";
   }
   return "?";
 }
@@ -53,8 +68,9 @@ std::vector<const format::TensorView*> ModelData::tensors() const {
   add(positional.low_a);
   add(positional.low_b);
   for (const LayerWeights& w : layers) {
-    for (const format::TensorView* v : {&w.attn_norm, &w.attn_norm_bias, &w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk,
-                                        &w.bv, &w.bo, &w.ffn_norm, &w.ffn_norm_bias, &w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) {
+    for (const format::TensorView* v :
+         {&w.attn_norm, &w.attn_norm_bias, &w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.bo,
+          &w.ffn_norm, &w.ffn_norm_bias, &w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) {
       add(*v);
     }
   }
@@ -84,11 +100,23 @@ Result<std::shared_ptr<const Model>> Model::load_from_buffer(const void* data, s
   return std::shared_ptr<const Model>(new Model(std::move(md)));
 }
 
-const ModelConfig& Model::config() const { return data_->config; }
-PositionalScheme Model::positional_scheme() const { return data_->positional.scheme; }
-const Tokenizer& Model::tokenizer() const { return data_->tokenizer; }
-int64_t Model::position_limit() const { return data_->position_limit; }
-size_t Model::file_bytes() const { return data_->file->size(); }
-std::string Model::task_spec() const { return data_->task_spec; }
+const ModelConfig& Model::config() const {
+  return data_->config;
+}
+PositionalScheme Model::positional_scheme() const {
+  return data_->positional.scheme;
+}
+const Tokenizer& Model::tokenizer() const {
+  return data_->tokenizer;
+}
+int64_t Model::position_limit() const {
+  return data_->position_limit;
+}
+size_t Model::file_bytes() const {
+  return data_->file->size();
+}
+std::string Model::task_spec() const {
+  return data_->task_spec;
+}
 
 }  // namespace ordinal

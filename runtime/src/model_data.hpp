@@ -91,7 +91,9 @@ struct ModelData {
   // Every present tensor, in file order of roles (for inspect and tools).
   std::vector<const format::TensorView*> tensors() const;
   // The classifier weight actually used (token embedding when tied).
-  const format::TensorView& classifier_weight() const { return config.tied_classifier ? token_embedding : classifier; }
+  const format::TensorView& classifier_weight() const {
+    return config.tied_classifier ? token_embedding : classifier;
+  }
 };
 
 }  // namespace ordinal::detail

@@ -12,7 +12,8 @@ Result<Sampler> Sampler::create(size_t vocab_size, float temperature, float top_
   if (!std::isfinite(temperature) || temperature < 0.0f) {
     return invalid_argument("sampler: temperature must be a finite number >= 0");
   }
-  if (!std::isfinite(top_p) || top_p < 0.0f || top_p > 1.0f) return invalid_argument("sampler: top-p must be in [0, 1]");
+  if (!std::isfinite(top_p) || top_p < 0.0f || top_p > 1.0f)
+    return invalid_argument("sampler: top-p must be in [0, 1]");
   if (seed == 0) return invalid_argument("sampler: seed must be non-zero (xorshift state)");
   Sampler s;
   s.vocab_ = vocab_size;
@@ -31,7 +32,9 @@ uint32_t Sampler::random_u32() {
   return static_cast<uint32_t>((state_ * 0x2545F4914F6CDD1Dull) >> 32);
 }
 
-float Sampler::random_f32() { return static_cast<float>(random_u32() >> 8) / 16777216.0f; }
+float Sampler::random_f32() {
+  return static_cast<float>(random_u32() >> 8) / 16777216.0f;
+}
 
 int32_t Sampler::argmax(const float* v, size_t n) {
   size_t best = 0;
@@ -49,7 +52,9 @@ int32_t Sampler::sample_top_p(const float* probs, float coin) {
   }
   if (n0 == 0) return argmax(probs, vocab_);  // p so small that no token clears the cutoff
   std::sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(n0),
-            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); });
+            [](const auto& a, const auto& b) {
+              return a.first > b.first || (a.first == b.first && a.second < b.second);
+            });
   float cumulative = 0.0f;
   size_t last = n0 - 1;
   for (size_t i = 0; i < n0; ++i) {

@@ -39,7 +39,8 @@ struct AttentionJob {
 
 class SessionImpl {
  public:
-  static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model, const SessionOptions& opt);
+  static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model,
+                                                     const SessionOptions& opt);
 
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token) { return prefill(&token, 1); }
@@ -81,10 +82,10 @@ class SessionImpl {
 
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
-  mutable std::vector<float> att_;  // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  KvCache kv_;                                  // [layer, slot, kv_dim], f32 or int8
-  std::vector<float> k_stage_, v_stage_;        // int8 cache: a chunk's keys/values before quantization
-  kernels::LinearInput in_;                     // the activations the next linear layers read
+  mutable std::vector<float> att_;        // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  KvCache kv_;                            // [layer, slot, kv_dim], f32 or int8
+  std::vector<float> k_stage_, v_stage_;  // int8 cache: a chunk's keys/values before quantization
+  kernels::LinearInput in_;               // the activations the next linear layers read
   std::unique_ptr<positional::RopeShift> rope_shift_;  // RoPE models: re-rotation for shift()
   size_t cached_ = 0;
   int64_t offset_ = 0;
@@ -143,8 +144,9 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
   ORDINAL_RETURN_IF_ERROR(s->kv_.init(opt.kv_cache, c.n_layers, s->ctx_, c.n_kv_heads, c.head_dim));
   if (s->pos_.rotates()) {
-    ORDINAL_ASSIGN_OR_RETURN(positional::RopeShift rs,
-                             positional::RopeShift::create(s->md_->positional, c.head_dim, s->pos_.f32_frequencies()));
+    ORDINAL_ASSIGN_OR_RETURN(
+        positional::RopeShift rs,
+        positional::RopeShift::create(s->md_->positional, c.head_dim, s->pos_.f32_frequencies()));
     s->rope_shift_.reset(new positional::RopeShift(std::move(rs)));
     s->kv_.set_rope_pairs(s->rope_shift_->pair_first(), s->rope_shift_->pair_second());
   }
@@ -168,8 +170,8 @@ Status SessionImpl::reset(int64_t offset) {
 
 Status SessionImpl::shift(size_t drop, size_t keep) {
   if (unusable_) {
-    return Status(ErrorCode::kSessionUnusable, "session is unusable after an earlier error (" + unusable_reason_ +
-                                                   "); call reset()");
+    return Status(ErrorCode::kSessionUnusable,
+                  "session is unusable after an earlier error (" + unusable_reason_ + "); call reset()");
   }
   if (drop == 0) return invalid_argument("shift: drop must be at least 1 token");
   if (keep > cached_ || drop > cached_ - keep) {
@@ -177,9 +179,10 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
                             " exceeds the " + std::to_string(cached_) + " cached tokens");
   }
   if (pos_.adds_to_embedding()) {
-    return unsupported(std::string("shift: ") + positional_scheme_name(md_->positional.scheme) +
-                       " adds absolute positions to the embedding, so cached keys and values cannot be moved to "
-                       "new positions; reset() and prefill the tokens to keep instead");
+    return unsupported(
+        std::string("shift: ") + positional_scheme_name(md_->positional.scheme) +
+        " adds absolute positions to the embedding, so cached keys and values cannot be moved to "
+        "new positions; reset() and prefill the tokens to keep instead");
   }
   const size_t moved = cached_ - keep - drop;
   kv_.move(keep + drop, keep, moved);
@@ -189,8 +192,8 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 }
 
 size_t SessionImpl::memory_bytes() const {
-  size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() + logits_.size() +
-                  pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
+  size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() +
+                  logits_.size() + pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
   // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
   // multiple of 32 values are read in place from the mapped model and not counted here.
   size_t packed = classifier_.owned_bytes();
@@ -214,8 +217,8 @@ size_t SessionImpl::weight_bytes_per_token() const {
 
 Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
   if (unusable_) {
-    return Status(ErrorCode::kSessionUnusable, "session is unusable after an earlier error (" + unusable_reason_ +
-                                                   "); call reset()");
+    return Status(ErrorCode::kSessionUnusable,
+                  "session is unusable after an earlier error (" + unusable_reason_ + "); call reset()");
   }
   if (count == 0) return invalid_argument("no tokens given (empty prompt)");
   if (tokens == nullptr) return invalid_argument("tokens pointer is null");
@@ -252,7 +255,8 @@ void SessionImpl::embed(int32_t token, float* out) const {
   kernels::dequantize_row(md_->token_embedding, static_cast<uint32_t>(token), out);
 }
 
-void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const {
+void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b, const float* x,
+                       float* out) const {
   const float* wp = reinterpret_cast<const float*>(w.data);
   if (cfg_.norm == NormType::kRMSNorm) {
     kernels::rmsnorm(out, x, wp, cfg_.dim, cfg_.norm_eps);
@@ -275,7 +279,8 @@ void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
     const size_t slot = job.first_slot + i;
     const size_t keys = slot + 1;  // causal: the token sees itself and everything before
     const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
-    if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
+    if (pos_.biases_attention())
+      pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
     for (size_t t = 0; t < keys; ++t) {
       const float* k = kc + t * kv_dim_ + size_t{kv_head} * hd;
       float score = kernels::dot_f32(q, k, hd);
@@ -308,7 +313,8 @@ void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const
     const size_t slot = job.first_slot + i;
     const size_t keys = slot + 1;
     const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
-    if (pos_.biases_attention()) pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
+    if (pos_.biases_attention())
+      pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
     const int8_t* k = kv_.key_i8(job.layer, 0) + size_t{kv_head} * hd;
     const uint16_t* ks = kv_.key_scales(job.layer, 0) + kv_head;
     for (size_t t = 0; t < keys; ++t) {
@@ -357,7 +363,8 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     // f32 cache: k/v are written in place; int8 cache: staged, rotated, then quantized into the cache.
     float* kslot = kv_.is_int8() ? k_stage_.data() : kv_.key_f32(l, first);
     float* vslot = kv_.is_int8() ? v_stage_.data() : kv_.value_f32(l, first);
-    for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+    for (size_t i = 0; i < n; ++i)
+      norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
     ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
     ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, kslot, pool));
@@ -372,12 +379,13 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     if (kv_.is_int8()) kv_.store_int8(l, first, n, kslot, vslot);
     AttentionJob job{this, l, first, n};
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
-    threads::parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task, &job,
-                            c.n_heads);
+    threads::parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task,
+                            &job, c.n_heads);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 
-    for (size_t i = 0; i < n; ++i) norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+    for (size_t i = 0; i < n; ++i)
+      norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& ffn_in = in_.bind(xb_.data(), n, dim);
     ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb_.data(), pool));
     if (c.activation == Activation::kSwiGLU) {
@@ -408,33 +416,66 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
 Session::Session(std::unique_ptr<detail::SessionImpl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
-Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model, const SessionOptions& options) {
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
+                                                 const SessionOptions& options) {
   ORDINAL_ASSIGN_OR_RETURN(auto impl, detail::SessionImpl::create(std::move(model), options));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 
-Status Session::prefill(const int32_t* tokens, size_t count) { return impl_->prefill(tokens, count); }
-Status Session::decode(int32_t token) { return impl_->decode(token); }
-const float* Session::logits() const { return impl_->logits(); }
-size_t Session::vocab_size() const { return impl_->vocab(); }
-int64_t Session::position() const { return impl_->position(); }
-size_t Session::cached_tokens() const { return impl_->cached(); }
-size_t Session::capacity() const { return impl_->capacity(); }
-Status Session::reset(int64_t position_offset) { return impl_->reset(position_offset); }
-Status Session::shift(size_t drop, size_t keep) { return impl_->shift(drop, keep); }
-uint32_t Session::threads() const { return impl_->threads(); }
-size_t Session::memory_bytes() const { return impl_->memory_bytes(); }
-size_t Session::kv_cache_bytes() const { return impl_->kv_bytes(); }
-KvCacheType Session::kv_cache_type() const { return impl_->kv_type(); }
-size_t Session::weight_bytes_per_token() const { return impl_->weight_bytes_per_token(); }
+Status Session::prefill(const int32_t* tokens, size_t count) {
+  return impl_->prefill(tokens, count);
+}
+Status Session::decode(int32_t token) {
+  return impl_->decode(token);
+}
+const float* Session::logits() const {
+  return impl_->logits();
+}
+size_t Session::vocab_size() const {
+  return impl_->vocab();
+}
+int64_t Session::position() const {
+  return impl_->position();
+}
+size_t Session::cached_tokens() const {
+  return impl_->cached();
+}
+size_t Session::capacity() const {
+  return impl_->capacity();
+}
+Status Session::reset(int64_t position_offset) {
+  return impl_->reset(position_offset);
+}
+Status Session::shift(size_t drop, size_t keep) {
+  return impl_->shift(drop, keep);
+}
+uint32_t Session::threads() const {
+  return impl_->threads();
+}
+size_t Session::memory_bytes() const {
+  return impl_->memory_bytes();
+}
+size_t Session::kv_cache_bytes() const {
+  return impl_->kv_bytes();
+}
+KvCacheType Session::kv_cache_type() const {
+  return impl_->kv_type();
+}
+size_t Session::weight_bytes_per_token() const {
+  return impl_->weight_bytes_per_token();
+}
 
 const char* kv_cache_type_name(KvCacheType type) {
   switch (type) {
-    case KvCacheType::kF32: return "f32";
-    case KvCacheType::kInt8: return "int8";
+    case KvCacheType::kF32:
+      return "f32";
+    case KvCacheType::kInt8:
+      return "int8";
   }
   return "unknown";
 }
-const Model& Session::model() const { return impl_->model(); }
+const Model& Session::model() const {
+  return impl_->model();
+}
 
 }  // namespace ordinal

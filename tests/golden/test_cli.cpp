@@ -1,13 +1,13 @@
 // CLI contract: usage errors exit 2 with a message naming the flag; inspect reports the positional
 // scheme and its bytes on their own line; a corrupt model file is an error, not a crash.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "support/synthetic_model.hpp"
 
@@ -92,15 +92,16 @@ TEST_CASE("run generates from a model and a corrupt file is a clean error") {
 
 TEST_CASE("bench prints its table and writes JSON with every figure") {
   const std::string json = ordinal::testing::temp_path("bench.json");
-  Output o = run("bench " + model_path() + " --threads 1 --steps 8 --prompt-tokens 4 --repeat 1 --json " + json);
+  Output o =
+      run("bench " + model_path() + " --threads 1 --steps 8 --prompt-tokens 4 --repeat 1 --json " + json);
   REQUIRE_MESSAGE(o.code == 0, o.text);
   CHECK(o.text.find("decode tok/s") != std::string::npos);
   std::ifstream f(json);
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string j = ss.str();
-  for (const char* key : {"\"decode_tokens_per_s\"", "\"ttft_ms\"", "\"weight_bytes_per_token\"", "\"kv_cache_bytes\"",
-                          "\"peak_rss_kib\"", "\"load_ms\""}) {
+  for (const char* key : {"\"decode_tokens_per_s\"", "\"ttft_ms\"", "\"weight_bytes_per_token\"",
+                          "\"kv_cache_bytes\"", "\"peak_rss_kib\"", "\"load_ms\""}) {
     CHECK_MESSAGE(j.find(key) != std::string::npos, key);
   }
   CHECK(run("bench " + model_path() + " --threads 0").code == 2);

@@ -1,13 +1,13 @@
 // ordinal quantize: every positional scheme writes a model that loads and runs, tables shrink by the
 // expected factors against f32, RoPE models get exact fixed-point phases, and misuse is a usage error.
 #include <doctest/doctest.h>
+#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
 
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
@@ -58,17 +58,25 @@ TEST_CASE("table schemes: each output loads, runs, and reports its bytes and pos
     const char* scheme;
     double min_shrink;  // vs the f32 table
     bool shared;
-  } cases[] = {{"f16", 2.0, false},          {"int8-row", 3.9, false},    {"int8-col", 3.85, false},
-               {"int4-g32", 7.0, false},      {"int4-g16-zp", 5.0, false}, {"codebook-16", 7.0, true},
-               {"codebook-32-int8", 3.9, true}, {"bucket-stride-4", 4.0, true}, {"bucket-t5-16", 8.0, true},
-               {"lowrank-8", 4.0, false},     {"lowrank-8-int8", 10.0, false}};
+  } cases[] = {{"f16", 2.0, false},
+               {"int8-row", 3.9, false},
+               {"int8-col", 3.85, false},
+               {"int4-g32", 7.0, false},
+               {"int4-g16-zp", 5.0, false},
+               {"codebook-16", 7.0, true},
+               {"codebook-32-int8", 3.9, true},
+               {"bucket-stride-4", 4.0, true},
+               {"bucket-t5-16", 8.0, true},
+               {"lowrank-8", 4.0, false},
+               {"lowrank-8-int8", 10.0, false}};
   for (const Case& c : cases) {
     const std::string out = ordinal::testing::temp_path(std::string("q_") + c.scheme + ".ordinal");
     Output o = cli("quantize " + src + " " + out + " --pos " + c.scheme);
     REQUIRE_MESSAGE(o.code == 0, c.scheme << ": " << o.text);
     CHECK(o.text.find("positional") != std::string::npos);
     CHECK(o.text.find("nearest-neighbour recovery") != std::string::npos);
-    if (c.shared) CHECK_MESSAGE(o.text.find("shared by design") != std::string::npos, c.scheme << ": " << o.text);
+    if (c.shared)
+      CHECK_MESSAGE(o.text.find("shared by design") != std::string::npos, c.scheme << ": " << o.text);
     auto m = ordinal::Model::load(out);
     REQUIRE_MESSAGE(m.ok(), m.status().to_string());
     const double shrink = f32_bytes / static_cast<double>(m.value()->data().positional.bytes);
@@ -79,7 +87,8 @@ TEST_CASE("table schemes: each output loads, runs, and reports its bytes and pos
 }
 
 TEST_CASE("a 1-entry codebook collapses every position and the report says so") {
-  Output o = cli("quantize " + learned_model() + " " + ordinal::testing::temp_path("q_cb1.ordinal") + " --pos codebook-1");
+  Output o = cli("quantize " + learned_model() + " " + ordinal::testing::temp_path("q_cb1.ordinal") +
+                 " --pos codebook-1");
   REQUIRE(o.code == 0);
   CHECK(o.text.find("collapsed pairs 8128") != std::string::npos);  // all 128*127/2 pairs
 }
@@ -97,8 +106,10 @@ TEST_CASE("RoPE models get fixed-point phases, scaling and a new context") {
     auto m = ordinal::Model::load(out);
     REQUIRE(m.ok());
     const auto& p = m.value()->data().positional;
-    if (std::string(args).find("q15") != std::string::npos) CHECK(p.precision == ordinal::detail::TrigPrecision::kQ15);
-    if (std::string(args).find("--context 256") != std::string::npos) CHECK(m.value()->config().max_positions == 256);
+    if (std::string(args).find("q15") != std::string::npos)
+      CHECK(p.precision == ordinal::detail::TrigPrecision::kQ15);
+    if (std::string(args).find("--context 256") != std::string::npos)
+      CHECK(m.value()->config().max_positions == 256);
     if (std::string(args).find("yarn") != std::string::npos) CHECK(p.attention_factor > 1.0f);
     CHECK(cli("run " + out + " -n 16 -t 0").code == 0);
   }

@@ -2,13 +2,13 @@
 // --weights/--kv in one run, run --kv int8 --shift N past the context. With ORDINAL_SHARED, the issue's
 // acceptance check on stories260K: int8 weights verify against f32 with top-1 >= 98% and |dppl| <= 2%.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
@@ -79,8 +79,10 @@ TEST_CASE("quantize --weights int8 writes int8 per-row weights ~4x smaller; f16 
 TEST_CASE("verify --cand-kv int8 runs the candidate with an int8 KV cache and says so") {
   const std::string src = rope_model();
   const std::string json = ordinal::testing::temp_path("qcli_verify.json");
-  Output o = cli("verify " + src + " " + src + " --cand-kv int8 --samples 2 --max-positions 128 --order-positions 64 "
-                 "--swap-pairs 4 --json " + json);
+  Output o = cli("verify " + src + " " + src +
+                 " --cand-kv int8 --samples 2 --max-positions 128 --order-positions 64 "
+                 "--swap-pairs 4 --json " +
+                 json);
   REQUIRE_MESSAGE(o.code == 0, o.text);
   CHECK(o.text.find("int8 KV cache") != std::string::npos);
   CHECK(slurp(json).find("\"candidate_kv_cache\": \"int8\"") != std::string::npos);
@@ -90,10 +92,13 @@ TEST_CASE("verify --cand-kv int8 runs the candidate with an int8 KV cache and sa
 TEST_CASE("bench --weights f32,f16,int8 --kv f32,int8 reports every variant and its ratios in one run") {
   const std::string src = rope_model();
   const std::string json = ordinal::testing::temp_path("qcli_bench.json");
-  Output o = cli("bench " + src + " --weights f32,f16,int8 --kv f32,int8 --threads 1 --steps 8 --prompt-tokens 4 "
-                 "--repeat 1 --json " + json);
+  Output o = cli("bench " + src +
+                 " --weights f32,f16,int8 --kv f32,int8 --threads 1 --steps 8 --prompt-tokens 4 "
+                 "--repeat 1 --json " +
+                 json);
   REQUIRE_MESSAGE(o.code == 0, o.text);
-  for (const char* needle : {" f32     f32 ", " f16     int8 ", " int8    int8 ", "int8/f32 vs f32/f32", "decode x"}) {
+  for (const char* needle :
+       {" f32     f32 ", " f16     int8 ", " int8    int8 ", "int8/f32 vs f32/f32", "decode x"}) {
     CHECK_MESSAGE(o.text.find(needle) != std::string::npos, needle << "\n" << o.text);
   }
   const std::string j = slurp(json);

@@ -4,9 +4,8 @@
 // of an exact f64 forward pass of the same weights, with a warning: reference.json is itself float32).
 // Tiny random models of every scheme are checked against that f64 forward pass too. Negative tests feed
 // crafted, broken directories to the importer.
-#include <doctest/doctest.h>
-
 #include <dirent.h>
+#include <doctest/doctest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -16,11 +15,10 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "importers/safetensors.hpp"
 #include "modelio/model_spec.hpp"
@@ -101,12 +99,14 @@ std::string encode_values(const Entry& e) {
 }
 
 // Serialises entries as safetensors; `mutate` may edit the header JSON before it is written.
-std::string safetensors_bytes(const std::vector<Entry>& entries, const std::function<void(json&)>& mutate = nullptr) {
+std::string safetensors_bytes(const std::vector<Entry>& entries,
+                              const std::function<void(json&)>& mutate = nullptr) {
   json header = json::object();
   std::string data;
   for (const Entry& e : entries) {
     const std::string b = encode_values(e);
-    header[e.name] = {{"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {data.size(), data.size() + b.size()}}};
+    header[e.name] = {
+        {"dtype", e.dtype}, {"shape", e.shape}, {"data_offsets", {data.size(), data.size() + b.size()}}};
     data += b;
   }
   header["__metadata__"] = {{"format", "pt"}};
@@ -122,7 +122,8 @@ std::string safetensors_bytes(const std::vector<Entry>& entries, const std::func
 std::vector<float> ramp(size_t n, float scale, float offset = 0.0f) {
   std::vector<float> v(n);
   // Small dyadic values: exact in F16 and BF16.
-  for (size_t i = 0; i < n; ++i) v[i] = offset + scale * static_cast<float>(static_cast<int>(i % 17) - 8) / 16.0f;
+  for (size_t i = 0; i < n; ++i)
+    v[i] = offset + scale * static_cast<float>(static_cast<int>(i % 17) - 8) / 16.0f;
   return v;
 }
 
@@ -163,11 +164,16 @@ std::vector<Entry> tiny_gpt2_tensors(const std::string& matrix_dtype = "F16") {
 }
 
 json tiny_gpt2_config() {
-  return {{"model_type", "gpt2"},         {"n_embd", kD},
-          {"n_layer", 1},                 {"n_head", kH},
-          {"n_positions", kP},            {"vocab_size", kV},
-          {"layer_norm_epsilon", 1e-5},   {"activation_function", "gelu_new"},
-          {"tie_word_embeddings", true},  {"ordinal_positional", {{"scheme", "learned"}}},
+  return {{"model_type", "gpt2"},
+          {"n_embd", kD},
+          {"n_layer", 1},
+          {"n_head", kH},
+          {"n_positions", kP},
+          {"vocab_size", kV},
+          {"layer_norm_epsilon", 1e-5},
+          {"activation_function", "gelu_new"},
+          {"tie_word_embeddings", true},
+          {"ordinal_positional", {{"scheme", "learned"}}},
           {"ordinal_task", {{"bos_id", 1}, {"name", "tiny"}}}};
 }
 
@@ -224,10 +230,12 @@ struct Tiny {
   std::map<std::string, std::vector<double>> w;  // values as stored (after F16 rounding)
 };
 
-float round_half(float v) { return ordinal::numerics::half_to_float(ordinal::numerics::float_to_half(v)); }
+float round_half(float v) {
+  return ordinal::numerics::half_to_float(ordinal::numerics::float_to_half(v));
+}
 
-Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, uint32_t d, uint32_t H, uint32_t KV = 0,
-               bool tied = true) {
+Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, uint32_t d, uint32_t H,
+               uint32_t KV = 0, bool tied = true) {
   ordinal::testing::TestRng rng(seed);
   Tiny t;
   const uint32_t V = 6, L = 2, P = 16, hidden = body == "gpt2" ? 4 * d : 3 * d / 2;
@@ -247,13 +255,21 @@ Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, u
     t.tensors.push_back(std::move(e));
   };
   if (body == "gpt2") {
-    t.config = {{"model_type", "gpt2"}, {"n_embd", d},     {"n_layer", L},           {"n_head", H},
-                {"n_positions", P},     {"vocab_size", V}, {"layer_norm_epsilon", 1e-5}, {"activation_function", "gelu_new"},
-                {"tie_word_embeddings", true}, {"ordinal_positional", positional}};
+    t.config = {{"model_type", "gpt2"},
+                {"n_embd", d},
+                {"n_layer", L},
+                {"n_head", H},
+                {"n_positions", P},
+                {"vocab_size", V},
+                {"layer_norm_epsilon", 1e-5},
+                {"activation_function", "gelu_new"},
+                {"tie_word_embeddings", true},
+                {"ordinal_positional", positional}};
     add("transformer.wte.weight", "F16", {V, d}, 1.0f);
     if (scheme == "learned") add("transformer.wpe.weight", "F16", {P, d}, 0.5f);
     if (scheme == "relative_bias") {
-      add("transformer.relative_attention_bias.weight", "F16", {positional["num_buckets"].get<uint64_t>(), H}, 1.0f);
+      add("transformer.relative_attention_bias.weight", "F16", {positional["num_buckets"].get<uint64_t>(), H},
+          1.0f);
     }
     for (uint32_t l = 0; l < L; ++l) {
       const std::string pre = "transformer.h." + std::to_string(l) + ".";
@@ -274,10 +290,13 @@ Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, u
     add("transformer.ln_f.bias", "F32", {d}, 0.1f);
   } else {
     const uint32_t hd = d / H;
-    t.config = {{"model_type", "llama"}, {"hidden_size", d}, {"intermediate_size", hidden}, {"num_hidden_layers", L},
-                {"num_attention_heads", H}, {"num_key_value_heads", KV}, {"max_position_embeddings", P},
-                {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}, {"vocab_size", V}, {"tie_word_embeddings", tied},
-                {"hidden_act", "silu"}, {"ordinal_positional", positional}};
+    t.config = {{"model_type", "llama"},           {"hidden_size", d},
+                {"intermediate_size", hidden},     {"num_hidden_layers", L},
+                {"num_attention_heads", H},        {"num_key_value_heads", KV},
+                {"max_position_embeddings", P},    {"rms_norm_eps", 1e-5},
+                {"rope_theta", 10000.0},           {"vocab_size", V},
+                {"tie_word_embeddings", tied},     {"hidden_act", "silu"},
+                {"ordinal_positional", positional}};
     add("model.embed_tokens.weight", "F16", {V, d}, 1.0f);
     for (uint32_t l = 0; l < L; ++l) {
       const std::string pre = "model.layers." + std::to_string(l) + ".";
@@ -298,8 +317,12 @@ Tiny make_tiny(const std::string& body, const json& positional, uint64_t seed, u
 }
 
 json tiny_tokenizer6() {
-  return {{"kind", "llama2c-bpe"}, {"pieces", {"<unk>", "<s>", "</s>", "a", "b", "c"}},
-          {"scores", {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}}, {"bos_id", 1}, {"eos_id", 2}, {"max_token_length", 4}};
+  return {{"kind", "llama2c-bpe"},
+          {"pieces", {"<unk>", "<s>", "</s>", "a", "b", "c"}},
+          {"scores", {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}},
+          {"bos_id", 1},
+          {"eos_id", 2},
+          {"max_token_length", 4}};
 }
 
 using Vec = std::vector<double>;
@@ -308,7 +331,9 @@ using Vec = std::vector<double>;
 // sequential float32 evaluation of the same model). Its distance from the exact (double) forward
 // measures how much float32 rounding alone moves this model's logits: the conditioning yardstick.
 bool g_float32 = false;
-inline double R(double v) { return g_float32 ? static_cast<double>(static_cast<float>(v)) : v; }
+inline double R(double v) {
+  return g_float32 ? static_cast<double>(static_cast<float>(v)) : v;
+}
 
 // y[o] = sum_i x[i] * W[i][o] + b[o]   (HF Conv1D, W [in, out], columns c0..c0+n)
 Vec conv1d(const Vec& x, const Vec& W, uint64_t out_total, uint64_t c0, uint64_t n, const Vec* b) {
@@ -372,9 +397,10 @@ std::vector<double> bloom_slopes(uint32_t n) {
 int64_t t5_bucket(int64_t n, int64_t nb, int64_t max_distance) {
   const int64_t max_exact = nb / 2;
   if (n < max_exact) return n;
-  const int64_t large = max_exact + static_cast<int64_t>(std::log(static_cast<double>(n) / max_exact) /
-                                                         std::log(static_cast<double>(max_distance) / max_exact) *
-                                                         static_cast<double>(nb - max_exact));
+  const int64_t large =
+      max_exact + static_cast<int64_t>(std::log(static_cast<double>(n) / max_exact) /
+                                       std::log(static_cast<double>(max_distance) / max_exact) *
+                                       static_cast<double>(nb - max_exact));
   return std::min(large, nb - 1);
 }
 
@@ -391,11 +417,13 @@ std::vector<Vec> reference_forward(const Tiny& t, const std::vector<int32_t>& to
   const std::string scheme = pos["scheme"].get<std::string>();
   auto W = [&](const std::string& n) -> const Vec& { return t.w.at(n); };
   const Vec& emb = W(gpt2 ? "transformer.wte.weight" : "model.embed_tokens.weight");
-  std::vector<double> slopes = scheme == "alibi" ? bloom_slopes(static_cast<uint32_t>(H)) : std::vector<double>();
+  std::vector<double> slopes =
+      scheme == "alibi" ? bloom_slopes(static_cast<uint32_t>(H)) : std::vector<double>();
   std::vector<std::vector<Vec>> kcache(L), vcache(L);  // [layer][pos] -> KV*hd
   std::vector<Vec> out;
   for (size_t p = 0; p < tokens.size(); ++p) {
-    Vec x(emb.begin() + static_cast<std::ptrdiff_t>(tokens[p] * d), emb.begin() + static_cast<std::ptrdiff_t>((tokens[p] + 1) * d));
+    Vec x(emb.begin() + static_cast<std::ptrdiff_t>(tokens[p] * d),
+          emb.begin() + static_cast<std::ptrdiff_t>((tokens[p] + 1) * d));
     if (scheme == "learned") {
       for (uint64_t i = 0; i < d; ++i) x[i] += W("transformer.wpe.weight")[p * d + i];
     } else if (scheme == "sinusoidal") {
@@ -454,7 +482,8 @@ std::vector<Vec> reference_forward(const Tiny& t, const std::vector<int32_t>& to
           const int64_t n = static_cast<int64_t>(p - j);
           if (scheme == "alibi") s[j] += -slopes[hh] * static_cast<double>(n);
           if (scheme == "relative_bias") {
-            const int64_t b = t5_bucket(n, pos["num_buckets"].get<int64_t>(), pos["max_distance"].get<int64_t>());
+            const int64_t b =
+                t5_bucket(n, pos["num_buckets"].get<int64_t>(), pos["max_distance"].get<int64_t>());
             s[j] += W("transformer.relative_attention_bias.weight")[static_cast<uint64_t>(b) * H + hh];
           }
           mx = std::max(mx, s[j]);
@@ -471,7 +500,8 @@ std::vector<Vec> reference_forward(const Tiny& t, const std::vector<int32_t>& to
         const Vec h2 = layer_norm(x, W(pre + "ln_2.weight"), W(pre + "ln_2.bias"), 1e-5);
         const uint64_t hidden = W(pre + "mlp.c_fc.bias").size();
         Vec f = conv1d(h2, W(pre + "mlp.c_fc.weight"), hidden, 0, hidden, &W(pre + "mlp.c_fc.bias"));
-        for (double& e : f) e = R(0.5 * e * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (e + 0.044715 * e * e * e))));
+        for (double& e : f)
+          e = R(0.5 * e * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (e + 0.044715 * e * e * e))));
         const Vec m = conv1d(f, W(pre + "mlp.c_proj.weight"), d, 0, d, &W(pre + "mlp.c_proj.bias"));
         for (uint64_t i = 0; i < d; ++i) x[i] = R(x[i] + m[i]);
       } else {
@@ -528,7 +558,8 @@ Tiny load_as_tiny(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("safetensors zoo round trip: import, write, load, decode every reference token, logits within 1e-4") {
+TEST_CASE(
+    "safetensors zoo round trip: import, write, load, decode every reference token, logits within 1e-4") {
   const std::vector<std::string> models = zoo_models();
   REQUIRE_MESSAGE(!models.empty(), "models/zoo/ has no model with reference.json");
   for (const std::string& name : models) {
@@ -548,7 +579,7 @@ TEST_CASE("safetensors zoo round trip: import, write, load, decode every referen
     auto session = ordinal::Session::create(model.value(), opts);
     if (!session.ok() && session.status().code() == ordinal::ErrorCode::kUnsupported) {
       WARN_MESSAGE(false, name << ": imported and loaded, but the runtime cannot run it yet: "
-                                << session.status().to_string());
+                               << session.status().to_string());
       continue;
     }
     REQUIRE_MESSAGE(session.ok(), name << ": " << session.status().to_string());
@@ -598,14 +629,15 @@ TEST_CASE("safetensors zoo round trip: import, write, load, decode every referen
       REQUIRE(session.value()->decode(tokens[i]).ok());
       for (size_t v = 0; v < V; ++v) {
         const double r = std::fabs(static_cast<double>(session.value()->logits()[v]) - exact[i][v]);
-        const double p = std::fabs(static_cast<double>(static_cast<float>(logits[i][v].get<double>())) - exact[i][v]);
+        const double p =
+            std::fabs(static_cast<double>(static_cast<float>(logits[i][v].get<double>())) - exact[i][v]);
         if (!(r <= runtime_vs_exact)) runtime_vs_exact = r;
         if (!(p <= reference_vs_exact)) reference_vs_exact = p;
         f32_vs_exact = std::max(f32_vs_exact, std::fabs(plain_f32[i][v] - exact[i][v]));
       }
     }
-    MESSAGE(name << ": vs exact f64 forward: runtime " << runtime_vs_exact << ", reference.json " << reference_vs_exact
-                 << ", plain sequential float32 " << f32_vs_exact);
+    MESSAGE(name << ": vs exact f64 forward: runtime " << runtime_vs_exact << ", reference.json "
+                 << reference_vs_exact << ", plain sequential float32 " << f32_vs_exact);
     // The runtime is float32 too (blocked sums, other op order): it must be within 1e-4 of exact, or within
     // 4x what plain float32 rounding does to this model's logits when the model amplifies rounding.
     const double allowed = std::max(1e-4, 4.0 * f32_vs_exact);
@@ -614,7 +646,8 @@ TEST_CASE("safetensors zoo round trip: import, write, load, decode every referen
     // The f64 forward must itself reproduce reference.json closely, or it explains nothing.
     CHECK_MESSAGE(reference_vs_exact <= 2e-4, name << ": the f64 forward is " << reference_vs_exact
                                                    << " from reference.json: it does not follow common.py");
-    MESSAGE(name << ": max abs error vs reference.json " << max_err << " > 1e-4, explained by this model's float32 "
+    MESSAGE(name << ": max abs error vs reference.json " << max_err
+                 << " > 1e-4, explained by this model's float32 "
                  << "conditioning (plain float32 evaluation is " << f32_vs_exact << " from exact)");
   }
 }
@@ -664,7 +697,8 @@ TEST_CASE("safetensors: tiny GPT-2 maps Conv1D weights (split q|k|v, transpose) 
 }
 
 TEST_CASE("safetensors: BF16 weights are widened to F32 exactly") {
-  const std::string dir = write_dir("gpt2_bf16", tiny_gpt2_config(), safetensors_bytes(tiny_gpt2_tensors("BF16")));
+  const std::string dir =
+      write_dir("gpt2_bf16", tiny_gpt2_config(), safetensors_bytes(tiny_gpt2_tensors("BF16")));
   auto r = import_safetensors(dir);
   REQUIRE_MESSAGE(r.ok(), r.status().to_string());
   const auto& wq = r.value().layers[0].wq;
@@ -731,7 +765,8 @@ TEST_CASE("safetensors: tiny Llama (GQA, untied head, split-half RoPE) imports a
   SUBCASE("a tied config with an lm_head tensor is refused (unexpected tensor)") {
     json tied = config;
     tied["tie_word_embeddings"] = true;
-    expect_error(write_dir("llama_tied_extra", tied, safetensors_bytes(t)), {"unexpected tensor", "lm_head.weight"});
+    expect_error(write_dir("llama_tied_extra", tied, safetensors_bytes(t)),
+                 {"unexpected tensor", "lm_head.weight"});
   }
 }
 
@@ -739,16 +774,17 @@ TEST_CASE("safetensors: ALiBi slopes and relative-bias tables come from config.j
   json config = tiny_gpt2_config();
   config["ordinal_positional"] = {{"scheme", "alibi"}, {"form", "causal"}};
   std::vector<Entry> t = tiny_gpt2_tensors();
-  t.erase(std::remove_if(t.begin(), t.end(), [](const Entry& e) { return e.name == "transformer.wpe.weight"; }),
-          t.end());
+  t.erase(
+      std::remove_if(t.begin(), t.end(), [](const Entry& e) { return e.name == "transformer.wpe.weight"; }),
+      t.end());
   auto r = import_safetensors(write_dir("gpt2_alibi", config, safetensors_bytes(t)));
   REQUIRE_MESSAGE(r.ok(), r.status().to_string());
   CHECK(r.value().positional.scheme == ordinal::PositionalScheme::kAlibi);
   // Two heads: 2^-4 and 2^-8 exactly.
   CHECK(r.value().positional.slopes_q32 == std::vector<uint32_t>{1u << 28, 1u << 24});
 
-  config["ordinal_positional"] = {{"scheme", "relative_bias"}, {"num_buckets", 8}, {"max_distance", 16},
-                                  {"bidirectional", false}};
+  config["ordinal_positional"] = {
+      {"scheme", "relative_bias"}, {"num_buckets", 8}, {"max_distance", 16}, {"bidirectional", false}};
   std::vector<Entry> rb = t;
   rb.push_back({"transformer.relative_attention_bias.weight", "F16", {8, kH}, ramp(8 * kH, 0.5f)});
   r = import_safetensors(write_dir("gpt2_relbias", config, safetensors_bytes(rb)));
@@ -789,7 +825,8 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
     const std::string bytes = safetensors_bytes(good, [](json& h) {
       h["transformer.ln_f.bias"]["data_offsets"] = {1000000, 1000032};
     });
-    expect_error(write_dir("offsets", tiny_gpt2_config(), bytes), {"transformer.ln_f.bias", "outside the data section"});
+    expect_error(write_dir("offsets", tiny_gpt2_config(), bytes),
+                 {"transformer.ln_f.bias", "outside the data section"});
   }
   SUBCASE("reversed offsets") {
     const std::string bytes = safetensors_bytes(good, [](json& h) {
@@ -805,7 +842,8 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
     expect_error(write_dir("overlap", tiny_gpt2_config(), bytes), {"overlap"});
   }
   SUBCASE("byte size disagrees with shape x dtype") {
-    const std::string bytes = safetensors_bytes(good, [](json& h) { h["transformer.ln_f.bias"]["shape"] = {9}; });
+    const std::string bytes =
+        safetensors_bytes(good, [](json& h) { h["transformer.ln_f.bias"]["shape"] = {9}; });
     expect_error(write_dir("bytesize", tiny_gpt2_config(), bytes), {"transformer.ln_f.bias", "needs"});
   }
   SUBCASE("wrong shape for one tensor (consistent bytes)") {
@@ -821,11 +859,13 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
   SUBCASE("unsupported dtype") {
     std::vector<Entry> t = good;
     t.push_back({"transformer.extra_ids", "I64", {1}, {0.0f}});
-    expect_error(write_dir("dtype", tiny_gpt2_config(), safetensors_bytes(t)), {"transformer.extra_ids", "I64"});
+    expect_error(write_dir("dtype", tiny_gpt2_config(), safetensors_bytes(t)),
+                 {"transformer.extra_ids", "I64"});
   }
   SUBCASE("missing tensor") {
     std::vector<Entry> t = good;
-    t.erase(std::remove_if(t.begin(), t.end(), [](const Entry& e) { return e.name == "transformer.h.0.ln_2.bias"; }),
+    t.erase(std::remove_if(t.begin(), t.end(),
+                           [](const Entry& e) { return e.name == "transformer.h.0.ln_2.bias"; }),
             t.end());
     expect_error(write_dir("missing_tensor", tiny_gpt2_config(), safetensors_bytes(t)),
                  {"missing tensor", "transformer.h.0.ln_2.bias"});
@@ -839,8 +879,9 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
   SUBCASE("learned table absent for a model that declares one") {
     json config = tiny_gpt2_config();
     std::vector<Entry> t = good;
-    t.erase(std::remove_if(t.begin(), t.end(), [](const Entry& e) { return e.name == "transformer.wpe.weight"; }),
-            t.end());
+    t.erase(
+        std::remove_if(t.begin(), t.end(), [](const Entry& e) { return e.name == "transformer.wpe.weight"; }),
+        t.end());
     expect_error(write_dir("no_wpe", config, safetensors_bytes(t)), {"transformer.wpe.weight"});
   }
   SUBCASE("missing config key") {
@@ -867,7 +908,8 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
     json tok = tiny_tokenizer();
     tok["pieces"].push_back("b");
     tok["scores"].push_back(0.0);
-    expect_error(write_dir("tok_size", tiny_gpt2_config(), good_bytes, tok), {"tokenizer.json", "vocab_size 4"});
+    expect_error(write_dir("tok_size", tiny_gpt2_config(), good_bytes, tok),
+                 {"tokenizer.json", "vocab_size 4"});
   }
   SUBCASE("missing directory") {
     auto r = import_safetensors(ordinal::testing::temp_path("st_does_not_exist"));
@@ -882,15 +924,19 @@ TEST_CASE("safetensors: broken inputs are refused with errors naming the problem
   }
 }
 
-TEST_CASE("safetensors: tiny random models of every scheme match an independent f64 forward pass (common.py semantics)") {
+TEST_CASE(
+    "safetensors: tiny random models of every scheme match an independent f64 forward pass (common.py "
+    "semantics)") {
   const std::vector<int32_t> tokens = {1, 3, 4, 5, 3, 3, 4, 5, 5, 4, 3, 5, 4, 4};  // 14 positions
   std::vector<Tiny> models = {
       make_tiny("gpt2", {{"scheme", "learned"}}, 11, 16, 4),
       make_tiny("gpt2", {{"scheme", "sinusoidal"}, {"base", 10000.0}}, 12, 16, 4),
       make_tiny("gpt2", {{"scheme", "alibi"}, {"form", "causal"}}, 13, 16, 4),
       make_tiny("gpt2", {{"scheme", "alibi"}, {"form", "causal"}}, 14, 24, 6),  // non-power-of-two heads
-      make_tiny("gpt2", {{"scheme", "relative_bias"}, {"num_buckets", 8}, {"max_distance", 16}, {"bidirectional", false}},
-                15, 16, 4),
+      make_tiny(
+          "gpt2",
+          {{"scheme", "relative_bias"}, {"num_buckets", 8}, {"max_distance", 16}, {"bidirectional", false}},
+          15, 16, 4),
       make_tiny("gpt2", {{"scheme", "none"}}, 16, 16, 4),
       make_tiny("llama", {{"scheme", "rope"}, {"layout", "split_half"}}, 17, 16, 4, 2, false),
       make_tiny("llama", {{"scheme", "rope"}, {"layout", "split_half"}}, 18, 16, 2, 2, true),
@@ -898,7 +944,8 @@ TEST_CASE("safetensors: tiny random models of every scheme match an independent 
   for (size_t m = 0; m < models.size(); ++m) {
     const Tiny& t = models[m];
     CAPTURE(t.name);
-    const std::string dir = write_dir("tiny" + std::to_string(m), t.config, safetensors_bytes(t.tensors), tiny_tokenizer6());
+    const std::string dir =
+        write_dir("tiny" + std::to_string(m), t.config, safetensors_bytes(t.tensors), tiny_tokenizer6());
     auto spec = import_safetensors(dir);
     REQUIRE_MESSAGE(spec.ok(), spec.status().to_string());
     const std::string out = dir + ".ordinal";
@@ -909,7 +956,8 @@ TEST_CASE("safetensors: tiny random models of every scheme match an independent 
     opts.threads = 1;
     auto session = ordinal::Session::create(model.value(), opts);
     if (!session.ok() && session.status().code() == ordinal::ErrorCode::kUnsupported) {
-      WARN_MESSAGE(false, t.name << ": the runtime cannot run this scheme yet: " << session.status().to_string());
+      WARN_MESSAGE(false,
+                   t.name << ": the runtime cannot run this scheme yet: " << session.status().to_string());
       continue;
     }
     REQUIRE_MESSAGE(session.ok(), session.status().to_string());

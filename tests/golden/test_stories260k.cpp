@@ -2,13 +2,13 @@
 // llama2c`, run it greedily for 256 steps with `ordinal run`, and compare stdout byte for byte with
 // what llama2.c's run.c printed. Runs when ORDINAL_SHARED points at the shared data folder.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
 
 #include "support/synthetic_model.hpp"
 
@@ -55,14 +55,16 @@ TEST_CASE("stories260K: ordinal run -t 0 prints llama2.c's 256-step greedy story
   const std::string cli = ORDINAL_CLI_PATH;
   const std::string out_model = ordinal::testing::temp_path("stories260K.ordinal");
   const std::string out_text = ordinal::testing::temp_path("stories260K.greedy.txt");
-  REQUIRE(run("'" + cli + "' import llama2c '" + model + "' '" + tok + "' -o '" + out_model + "' > /dev/null") == 0);
+  REQUIRE(run("'" + cli + "' import llama2c '" + model + "' '" + tok + "' -o '" + out_model +
+              "' > /dev/null") == 0);
   for (const char* threads : {"1", "2"}) {
-    REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 256 -p '' --threads " + threads + " > '" + out_text +
-                "' 2>/dev/null") == 0);
+    REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 256 -p '' --threads " + threads + " > '" +
+                out_text + "' 2>/dev/null") == 0);
     const std::string got = slurp(out_text), want = slurp(golden);
     CHECK(got.size() == want.size());
-    CHECK_MESSAGE(got == want, "threads " << threads << ": first difference at byte "
-                                          << std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin());
+    CHECK_MESSAGE(got == want,
+                  "threads " << threads << ": first difference at byte "
+                             << std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin());
   }
 }
 
@@ -73,10 +75,12 @@ TEST_CASE("stories260K: a prompt is prefilled and continued greedily, determinis
   const std::string out_model = ordinal::testing::temp_path("stories260K_prompt.ordinal");
   REQUIRE(run("'" + cli + "' import llama2c '" + shared + "/models/stories260K.bin' '" + shared +
               "/models/tok512.bin' -o '" + out_model + "' > /dev/null") == 0);
-  const std::string a = ordinal::testing::temp_path("prompt_a.txt"), b = ordinal::testing::temp_path("prompt_b.txt");
-  REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 64 -p 'Once upon a time, Tom' > '" + a + "' 2>/dev/null") == 0);
-  REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 64 -p 'Once upon a time, Tom' --threads 1 > '" + b +
+  const std::string a = ordinal::testing::temp_path("prompt_a.txt"),
+                    b = ordinal::testing::temp_path("prompt_b.txt");
+  REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 64 -p 'Once upon a time, Tom' > '" + a +
               "' 2>/dev/null") == 0);
+  REQUIRE(run("'" + cli + "' run '" + out_model + "' -t 0 -n 64 -p 'Once upon a time, Tom' --threads 1 > '" +
+              b + "' 2>/dev/null") == 0);
   const std::string text = slurp(a);
   CHECK(text.rfind("Once upon a time, Tom", 0) == 0);  // the prompt is echoed first, as run.c does
   CHECK(text.size() > 60);

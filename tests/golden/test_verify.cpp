@@ -3,18 +3,18 @@
 // exit 1 naming the metric and bucket; JSON/HTML outputs; usage errors exit 2; the metric and task
 // helpers; and (with ORDINAL_SHARED) stories260K against itself on TinyStories text.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "support/synthetic_model.hpp"
 #include "verify/verify.hpp"
@@ -61,8 +61,8 @@ ordinal::testing::SyntheticOptions learned_options() {
 }
 
 // Reference: a learned-table GPT-2-style model; candidates: the same model with its table transformed.
-std::string write_variant(const std::string& name, void (*transform)(std::vector<float>& table, uint32_t rows,
-                                                                        uint32_t dim)) {
+std::string write_variant(const std::string& name,
+                          void (*transform)(std::vector<float>& table, uint32_t rows, uint32_t dim)) {
   const std::string path = temp_path(name);
   ordinal::modelio::ModelSpec spec = ordinal::testing::make_synthetic_model(learned_options());
   if (transform) {
@@ -129,7 +129,8 @@ TEST_CASE("verify: metric helpers (log-softmax, KL, quantile, buckets)") {
 
 TEST_CASE("verify: task spec parsing and seeded cases follow TASKS.md") {
   using namespace ordinal::verify;
-  auto spec = parse_task_spec(slurp(std::string(ORDINAL_SOURCE_DIR) + "/models/zoo/task-learned/config.json"));
+  auto spec =
+      parse_task_spec(slurp(std::string(ORDINAL_SOURCE_DIR) + "/models/zoo/task-learned/config.json"));
   REQUIRE(spec.ok());
   REQUIRE(spec.value().tasks.size() == 4);
   CHECK(parse_task_spec("{not json").status().code() == ordinal::ErrorCode::kInvalidArgument);
@@ -170,7 +171,8 @@ TEST_CASE("verify: word shuffles keep the words, swap pairs differ by exactly tw
   CHECK(shuf != norm);
   auto words = [](std::string s) {
     std::istringstream in(s);
-    std::vector<std::string> w((std::istream_iterator<std::string>(in)), std::istream_iterator<std::string>());
+    std::vector<std::string> w((std::istream_iterator<std::string>(in)),
+                               std::istream_iterator<std::string>());
     std::sort(w.begin(), w.end());
     return w;
   };
@@ -186,9 +188,10 @@ TEST_CASE("verify: a model against itself is exact (top1 1, KL 0, ppl delta 0) a
   const std::string json = temp_path("verify_self.json"), html = temp_path("verify_self.html");
   std::remove(json.c_str());
   std::remove(html.c_str());
-  Output o = run("verify " + ref_model() + " " + ref_model() + " --text " + text_file() + kFast +
-                 "--min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-gap-ratio 1 --min-swap-agreement 1 --json " + json +
-                 " --report " + html);
+  Output o =
+      run("verify " + ref_model() + " " + ref_model() + " --text " + text_file() + kFast +
+          "--min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-gap-ratio 1 --min-swap-agreement 1 --json " +
+          json + " --report " + html);
   INFO(o.text);
   REQUIRE(o.code == 0);
   CHECK(o.text.find("result: PASS") != std::string::npos);
@@ -222,8 +225,10 @@ TEST_CASE("verify: a model against itself is exact (top1 1, KL 0, ppl delta 0) a
 
 TEST_CASE("verify: sampled sequences (no text) are reproducible and exact against itself") {
   const std::string j1 = temp_path("verify_s1.json"), j2 = temp_path("verify_s2.json");
-  Output a = run("verify " + ref_model() + " " + ref_model() + kFast + "--samples 3 --seed 7 --min-top1 1 --json " + j1);
-  Output b = run("verify " + ref_model() + " " + ref_model() + kFast + "--samples 3 --seed 7 --min-top1 1 --json " + j2);
+  Output a = run("verify " + ref_model() + " " + ref_model() + kFast +
+                 "--samples 3 --seed 7 --min-top1 1 --json " + j1);
+  Output b = run("verify " + ref_model() + " " + ref_model() + kFast +
+                 "--samples 3 --seed 7 --min-top1 1 --json " + j2);
   REQUIRE(a.code == 0);
   REQUIRE(b.code == 0);
   nlohmann::json x = nlohmann::json::parse(slurp(j1)), y = nlohmann::json::parse(slurp(j2));
@@ -233,15 +238,17 @@ TEST_CASE("verify: sampled sequences (no text) are reproducible and exact agains
 }
 
 TEST_CASE("verify: a table shifted by one position is caught (metric and bucket named, exit 1)") {
-  const std::string shifted = write_variant("verify_shifted.ordinal", [](std::vector<float>& t, uint32_t rows,
-                                                                          uint32_t dim) {
-    std::vector<float> orig = t;
-    for (uint32_t p = 0; p < rows; ++p) {
-      const uint32_t src = p + 1 < rows ? p + 1 : p;
-      std::copy(orig.begin() + size_t{src} * dim, orig.begin() + size_t{src + 1} * dim, t.begin() + size_t{p} * dim);
-    }
-  });
-  Output o = run("verify " + ref_model() + " " + shifted + " --text " + text_file() + kFast + "--min-top1 0.99");
+  const std::string shifted =
+      write_variant("verify_shifted.ordinal", [](std::vector<float>& t, uint32_t rows, uint32_t dim) {
+        std::vector<float> orig = t;
+        for (uint32_t p = 0; p < rows; ++p) {
+          const uint32_t src = p + 1 < rows ? p + 1 : p;
+          std::copy(orig.begin() + size_t{src} * dim, orig.begin() + size_t{src + 1} * dim,
+                    t.begin() + size_t{p} * dim);
+        }
+      });
+  Output o =
+      run("verify " + ref_model() + " " + shifted + " --text " + text_file() + kFast + "--min-top1 0.99");
   INFO(o.text);
   CHECK(o.code == 1);
   CHECK(o.text.find("FAIL top1 [") != std::string::npos);
@@ -250,20 +257,21 @@ TEST_CASE("verify: a table shifted by one position is caught (metric and bucket 
 }
 
 TEST_CASE("verify: a zeroed table and a 1-bit table are caught by KL / ppl gates") {
-  const std::string zeroed = write_variant("verify_zeroed.ordinal", [](std::vector<float>& t, uint32_t, uint32_t) {
-    std::fill(t.begin(), t.end(), 0.0f);
-  });
-  const std::string onebit = write_variant("verify_1bit.ordinal", [](std::vector<float>& t, uint32_t rows, uint32_t dim) {
-    for (uint32_t p = 0; p < rows; ++p) {
-      double mean_abs = 0.0;
-      for (uint32_t j = 0; j < dim; ++j) mean_abs += std::fabs(t[size_t{p} * dim + j]);
-      mean_abs /= dim;
-      for (uint32_t j = 0; j < dim; ++j) {
-        float& v = t[size_t{p} * dim + j];
-        v = static_cast<float>(v >= 0 ? mean_abs : -mean_abs);
-      }
-    }
-  });
+  const std::string zeroed =
+      write_variant("verify_zeroed.ordinal",
+                    [](std::vector<float>& t, uint32_t, uint32_t) { std::fill(t.begin(), t.end(), 0.0f); });
+  const std::string onebit =
+      write_variant("verify_1bit.ordinal", [](std::vector<float>& t, uint32_t rows, uint32_t dim) {
+        for (uint32_t p = 0; p < rows; ++p) {
+          double mean_abs = 0.0;
+          for (uint32_t j = 0; j < dim; ++j) mean_abs += std::fabs(t[size_t{p} * dim + j]);
+          mean_abs /= dim;
+          for (uint32_t j = 0; j < dim; ++j) {
+            float& v = t[size_t{p} * dim + j];
+            v = static_cast<float>(v >= 0 ? mean_abs : -mean_abs);
+          }
+        }
+      });
   Output z = run("verify " + ref_model() + " " + zeroed + " --text " + text_file() + kFast +
                  "--max-kl 0.001 --max-ppl-delta 0.01");
   INFO(z.text);
@@ -273,7 +281,8 @@ TEST_CASE("verify: a zeroed table and a 1-bit table are caught by KL / ppl gates
   // A zero table has no distinct positions at all.
   CHECK(z.text.find("FAIL position-recovery") != std::string::npos);
 
-  Output b = run("verify " + ref_model() + " " + onebit + " --text " + text_file() + kFast + "--max-kl 0.001");
+  Output b =
+      run("verify " + ref_model() + " " + onebit + " --text " + text_file() + kFast + "--max-kl 0.001");
   INFO(b.text);
   CHECK(b.code == 1);
   CHECK(b.text.find("FAIL kl [") != std::string::npos);
@@ -282,12 +291,13 @@ TEST_CASE("verify: a zeroed table and a 1-bit table are caught by KL / ppl gates
 TEST_CASE("verify: task models are scored, lengths a model cannot address are 'unsupported'") {
   const std::string path = temp_path("verify_task.ordinal");
   ordinal::modelio::ModelSpec spec = ordinal::testing::make_synthetic_model(learned_options());
-  nlohmann::json cfg = nlohmann::json::parse(slurp(std::string(ORDINAL_SOURCE_DIR) + "/models/zoo/task-learned/config.json"));
+  nlohmann::json cfg =
+      nlohmann::json::parse(slurp(std::string(ORDINAL_SOURCE_DIR) + "/models/zoo/task-learned/config.json"));
   spec.task_spec = cfg["ordinal_task"].dump();
   REQUIRE(ordinal::modelio::write_model(spec, path).ok());
   const std::string json = temp_path("verify_task.json");
-  Output o = run("verify " + path + " " + path + kFast + "--task-cases 20 --task-extrap-cases 5 --min-task-accuracy 0 --json " +
-                 json);
+  Output o = run("verify " + path + " " + path + kFast +
+                 "--task-cases 20 --task-extrap-cases 5 --min-task-accuracy 0 --json " + json);
   INFO(o.text);
   REQUIRE(o.code == 0);
   nlohmann::json j = nlohmann::json::parse(slurp(json));
@@ -308,7 +318,8 @@ TEST_CASE("verify: task models are scored, lengths a model cannot address are 'u
   CHECK(saw_unsupported);
   CHECK(o.text.find("unsupported") != std::string::npos);
   // A strict accuracy gate on a random model fails and names the task.
-  Output f = run("verify " + path + " " + path + kFast + "--task-cases 10 --task-extrap-cases 1 --min-task-accuracy 0.99");
+  Output f = run("verify " + path + " " + path + kFast +
+                 "--task-cases 10 --task-extrap-cases 1 --min-task-accuracy 0.99");
   CHECK(f.code == 1);
   CHECK(f.text.find("FAIL task-accuracy reverse") != std::string::npos);
 }
@@ -375,8 +386,10 @@ TEST_CASE("verify: stories260K against itself on TinyStories text passes strict 
   Output imp = run("import llama2c '" + bin + "' '" + tok + "' -o '" + model + "'");
   REQUIRE_MESSAGE(imp.code == 0, imp.text);
   const std::string json = temp_path("verify_stories.json");
-  Output o = run("verify " + model + " " + model + " --text '" + text + "' --max-positions 320 --order-positions 256 " +
-                 "--swap-pairs 16 --min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-gap-ratio 1 --min-swap-agreement 1 --json " +
+  Output o = run("verify " + model + " " + model + " --text '" + text +
+                 "' --max-positions 320 --order-positions 256 " +
+                 "--swap-pairs 16 --min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-gap-ratio 1 "
+                 "--min-swap-agreement 1 --json " +
                  json);
   INFO(o.text);
   REQUIRE(o.code == 0);
@@ -398,7 +411,8 @@ TEST_CASE("verify: --beyond evaluates past the training context only where both 
   const std::string rope = temp_path("verify_rope.ordinal");
   REQUIRE(ordinal::modelio::write_model(ordinal::testing::make_synthetic_model(ro), rope).ok());
   const std::string json = temp_path("verify_beyond.json");
-  Output o = run("verify " + rope + " " + rope + " --beyond 48 --samples 2 --max-positions 96 --min-top1 1 --json " + json);
+  Output o = run("verify " + rope + " " + rope +
+                 " --beyond 48 --samples 2 --max-positions 96 --min-top1 1 --json " + json);
   INFO(o.text);
   REQUIRE(o.code == 0);
   nlohmann::json j = nlohmann::json::parse(slurp(json));
@@ -409,7 +423,8 @@ TEST_CASE("verify: --beyond evaluates past the training context only where both 
   CHECK(j["position_identity"]["kind"] == "rope");
 
   // A learned table of 64 rows cannot go to 96: reported unsupported, not a crash, not a failure.
-  Output l = run("verify " + ref_model() + " " + ref_model() + " --beyond 96 --samples 2 --max-positions 128 --min-top1 1");
+  Output l = run("verify " + ref_model() + " " + ref_model() +
+                 " --beyond 96 --samples 2 --max-positions 128 --min-top1 1");
   INFO(l.text);
   CHECK(l.code == 0);
   CHECK(l.text.find("[64,96)") != std::string::npos);

@@ -30,7 +30,8 @@ inline Tokenizer::Spec synthetic_tokenizer() {
   }
   for (char c = 32; c < 127; ++c) t.pieces.push_back(std::string(1, c));
   t.scores.assign(t.pieces.size(), 0.0f);
-  const char* merges[] = {"th", "he", "the", " t", " the", "in", "ing", " a", "an", "er", "on", " o", "Once", "On", "nc"};
+  const char* merges[] = {"th", "he", "the", " t", " the", "in", "ing", " a",
+                          "an", "er", "on",  " o", "Once", "On", "nc"};
   float score = -1.0f;
   for (const char* m : merges) {
     t.pieces.push_back(m);
@@ -124,12 +125,15 @@ inline modelio::ModelSpec make_synthetic_model(const SyntheticOptions& o) {
   modelio::HostPositional& p = s.positional;
   p.scheme = o.scheme;
   switch (o.scheme) {
-    case PositionalScheme::kLearnedTable: p.table = mat("wpe", o.context, D); break;
+    case PositionalScheme::kLearnedTable:
+      p.table = mat("wpe", o.context, D);
+      break;
     case PositionalScheme::kRope:
       p.base = 10000.0;
       p.rotary_dims = c.head_dim;
       break;
-    default: break;
+    default:
+      break;
   }
   return s;
 }

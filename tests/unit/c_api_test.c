@@ -7,12 +7,12 @@
 #include "ordinal/ordinal.h"
 
 static int failures = 0;
-#define CHECK(cond)                                                  \
-  do {                                                               \
-    if (!(cond)) {                                                   \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                    \
-    }                                                                \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 int main(int argc, char** argv) {
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
       ord_sampler* sampler = NULL;
       CHECK(ord_sampler_create(ord_model_vocab_size(model), 0.0f, 0.0f, 7, &sampler) == ORD_OK);
       ord_sampler* rejected = (ord_sampler*)&failures;
-      CHECK(ord_sampler_create(ord_model_vocab_size(model), -1.0f, 0.0f, 7, &rejected) == ORD_INVALID_ARGUMENT);
+      CHECK(ord_sampler_create(ord_model_vocab_size(model), -1.0f, 0.0f, 7, &rejected) ==
+            ORD_INVALID_ARGUMENT);
       CHECK(rejected == NULL);
       int32_t tok = -1;
       for (int i = 0; i < 8; ++i) {

@@ -4,11 +4,11 @@
 // stories260K (ORDINAL_SHARED) deeper layers legitimately differ (they saw the dropped tokens), and the
 // test asks for the same greedy top-1 over 256 steps.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <string>
-#include <sys/stat.h>
 #include <vector>
 
 #include "ordinal/runtime.hpp"
@@ -42,13 +42,15 @@ std::unique_ptr<Session> session(const std::shared_ptr<const Model>& m, KvCacheT
 
 std::vector<int32_t> tokens(size_t n, uint32_t seed) {
   std::vector<int32_t> t;
-  for (size_t i = 0; i < n; ++i) t.push_back(static_cast<int32_t>(3 + (i * 131 + seed * 17 + i * i * 7) % 360));
+  for (size_t i = 0; i < n; ++i)
+    t.push_back(static_cast<int32_t>(3 + (i * 131 + seed * 17 + i * i * 7) % 360));
   return t;
 }
 
 double max_diff(const Session& a, const Session& b) {
   double m = 0;
-  for (size_t i = 0; i < a.vocab_size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a.logits()[i]) - b.logits()[i]));
+  for (size_t i = 0; i < a.vocab_size(); ++i)
+    m = std::max(m, std::fabs(static_cast<double>(a.logits()[i]) - b.logits()[i]));
   return m;
 }
 
@@ -64,8 +66,8 @@ struct ShiftRun {
 
 // Session A holds `all` and shifts (drop, keep); session B holds only the kept tokens. Both then decode
 // `next`, recording their logits.
-ShiftRun shift_run(const std::shared_ptr<const Model>& m, KvCacheType kv, const std::vector<int32_t>& all, size_t drop,
-                   size_t keep, const std::vector<int32_t>& next, int64_t offset = 0) {
+ShiftRun shift_run(const std::shared_ptr<const Model>& m, KvCacheType kv, const std::vector<int32_t>& all,
+                   size_t drop, size_t keep, const std::vector<int32_t>& next, int64_t offset = 0) {
   auto a = session(m, kv, offset);
   auto b = session(m, kv, offset);
   REQUIRE(a->prefill(all.data(), all.size()).ok());
@@ -99,8 +101,9 @@ double rel_diff(const std::vector<std::vector<float>>& x, const std::vector<std:
   return worst;
 }
 
-double shifted_vs_recomputed(const std::shared_ptr<const Model>& m, KvCacheType kv, const std::vector<int32_t>& all,
-                             size_t drop, size_t keep, const std::vector<int32_t>& next, int64_t offset = 0) {
+double shifted_vs_recomputed(const std::shared_ptr<const Model>& m, KvCacheType kv,
+                             const std::vector<int32_t>& all, size_t drop, size_t keep,
+                             const std::vector<int32_t>& next, int64_t offset = 0) {
   const ShiftRun r = shift_run(m, kv, all, drop, keep, next, offset);
   return rel_diff(r.shifted, r.recomputed);
 }
@@ -118,7 +121,8 @@ modelio::ModelSpec one_layer(PositionalScheme scheme, uint64_t seed) {
   o.weight_scale = 0.3f;
   modelio::ModelSpec s = testing::make_synthetic_model(o);
   if (scheme == PositionalScheme::kAlibi) {
-    for (uint32_t h = 0; h < o.heads; ++h) s.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (4 << h)));
+    for (uint32_t h = 0; h < o.heads; ++h)
+      s.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (4 << h)));
   }
   return s;
 }
@@ -157,15 +161,17 @@ TEST_CASE("shift: bad counts and absolute-position models are refused, and chang
   CHECK(s->cached_tokens() == 8);
 }
 
-TEST_CASE("shift: one-layer RoPE models, shifted cache == recomputed cache (f32 tight, int8 within quantization)") {
+TEST_CASE(
+    "shift: one-layer RoPE models, shifted cache == recomputed cache (f32 tight, int8 within quantization)") {
   struct Variant {
     const char* name;
     detail::RopeLayoutKind layout;
     detail::TrigPrecision precision;
     bool partial;
-  } variants[] = {{"interleaved f32", detail::RopeLayoutKind::kInterleaved, detail::TrigPrecision::kF32, false},
-                  {"split-half q31", detail::RopeLayoutKind::kSplitHalf, detail::TrigPrecision::kQ31, false},
-                  {"partial q15", detail::RopeLayoutKind::kSplitHalf, detail::TrigPrecision::kQ15, true}};
+  } variants[] = {
+      {"interleaved f32", detail::RopeLayoutKind::kInterleaved, detail::TrigPrecision::kF32, false},
+      {"split-half q31", detail::RopeLayoutKind::kSplitHalf, detail::TrigPrecision::kQ31, false},
+      {"partial q15", detail::RopeLayoutKind::kSplitHalf, detail::TrigPrecision::kQ15, true}};
   for (const Variant& v : variants) {
     modelio::ModelSpec spec = one_layer(PositionalScheme::kRope, 3);
     spec.positional.rope_layout = v.layout;
@@ -188,8 +194,10 @@ TEST_CASE("shift: one-layer RoPE models, shifted cache == recomputed cache (f32 
       // re-rotation of quantized keys) may add at most one more rounding per key component.
       const double base = rel_diff(q.recomputed, f.recomputed);
       const double shifted = rel_diff(q.shifted, f.recomputed);
-      MESSAGE(std::string(v.name) << " keep " << keep << ": relative logit difference, f32 shifted vs recomputed " << f32
-                     << "; vs f32 truth: int8 recomputed " << base << ", int8 shifted " << shifted);
+      MESSAGE(std::string(v.name) << " keep " << keep
+                                  << ": relative logit difference, f32 shifted vs recomputed " << f32
+                                  << "; vs f32 truth: int8 recomputed " << base << ", int8 shifted "
+                                  << shifted);
       CHECK(f32 <= f32_tol);
       CHECK(shifted <= 2.0 * base + 1e-3);
     }
@@ -223,7 +231,7 @@ TEST_CASE("shift: repeated integer re-rotations of an int8 cache add at most one
     CHECK(max_diff(*f, *f0) / std::max(1.0, max_abs(*f0)) <= 2e-5);  // f32: 4 shifts == recomputed
   }
   MESSAGE("after 4 shifts, relative logit difference to f32: int8 shifted " << shifted << ", int8 unshifted "
-                                                                             << base);
+                                                                            << base);
   // Each re-rotation rounds every moved key component once more (<= 0.5 LSB, like the original
   // quantization), so the worst case grows linearly with the number of shifts a key survives: 1 + 4.
   CHECK(shifted <= 5.0 * base + 1e-3);
@@ -264,7 +272,8 @@ bool exists(const std::string& p) {
 }
 }  // namespace
 
-TEST_CASE("stories260K: shifted cache vs recomputed cache, same greedy top-1 over 256 steps (f32 and int8 KV)") {
+TEST_CASE(
+    "stories260K: shifted cache vs recomputed cache, same greedy top-1 over 256 steps (f32 and int8 KV)") {
   const char* shared = std::getenv("ORDINAL_SHARED");
   if (shared == nullptr || *shared == '\0') {
     MESSAGE("ORDINAL_SHARED is not set: skipping the stories260K context-shift test");
@@ -276,8 +285,8 @@ TEST_CASE("stories260K: shifted cache vs recomputed cache, same greedy top-1 ove
   REQUIRE_MESSAGE(exists(bin), "missing " << bin);
   REQUIRE_MESSAGE(exists(tok), "missing " << tok);
   const std::string path = testing::temp_path("stories260K_shift.ordinal");
-  const std::string cmd = std::string("'") + ORDINAL_CLI_PATH + "' import llama2c '" + bin + "' '" + tok + "' -o '" +
-                          path + "' > /dev/null";
+  const std::string cmd = std::string("'") + ORDINAL_CLI_PATH + "' import llama2c '" + bin + "' '" + tok +
+                          "' -o '" + path + "' > /dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   auto loaded = Model::load(path);
   REQUIRE(loaded.ok());
@@ -309,8 +318,8 @@ TEST_CASE("stories260K: shifted cache vs recomputed cache, same greedy top-1 ove
       agree += ta == Sampler::argmax(b->logits(), vocab);
       t = ta;
     }
-    MESSAGE("stories260K " << std::string(kv_cache_type_name(kv)) << " KV: shifted vs recomputed top-1 agreement "
-                           << agree << "/256");
+    MESSAGE("stories260K " << std::string(kv_cache_type_name(kv))
+                           << " KV: shifted vs recomputed top-1 agreement " << agree << "/256");
     CHECK(agree == 256);
   }
 }

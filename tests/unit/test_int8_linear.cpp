@@ -112,7 +112,8 @@ TEST_CASE("int8_gemm_rows: exact integer sums, bit-identical kernels, int64 spil
     }
     for (size_t b = 0; b < batch; ++b) {
       for (size_t i = 0; i < depth; ++i) {
-        x[b * stride + i] = b == 0 ? -32767 : static_cast<int16_t>(static_cast<int>(rng.next() % 65535) - 32767);
+        x[b * stride + i] =
+            b == 0 ? -32767 : static_cast<int16_t>(static_cast<int>(rng.next() % 65535) - 32767);
       }
     }
     std::vector<float> ws(rows), xs(batch), bias(rows);
@@ -181,10 +182,12 @@ TEST_CASE("Linear int8 vs the f32 layer: error within the bound of weight and ac
           mag += std::fabs(static_cast<double>(w[size_t{o} * in + i]) * xb[i]);
         }
         const double sw = q.scales[o];
-        // |x w - x' w'| <= |x| |w - w'| + |w'| |x - x'|, with |w - w'| <= 0.5001 sw and |x - x'| <= 0.5001 sx.
+        // |x w - x' w'| <= |x| |w - w'| + |w'| |x - x'|, with |w - w'| <= 0.5001 sw and |x - x'| <= 0.5001
+        // sx.
         const double bound = 0.5001 * sw * sum_abs_x + 0.5001 * sx * (sum_abs_w + 0.5001 * sw * in) +
                              4 * 0x1p-24 * (mag + std::fabs(ref)) + 1e-6;
-        CHECK_MESSAGE(std::fabs(y[size_t{b} * out + o] - ref) <= bound, "in " << in << " b " << b << " o " << o);
+        CHECK_MESSAGE(std::fabs(y[size_t{b} * out + o] - ref) <= bound,
+                      "in " << in << " b " << b << " o " << o);
       }
     }
   }

@@ -30,7 +30,8 @@ std::shared_ptr<const Model> load(const modelio::ModelSpec& spec, const std::str
   return m.value();
 }
 
-std::unique_ptr<Session> session(const std::shared_ptr<const Model>& m, KvCacheType kv, uint32_t threads = 1) {
+std::unique_ptr<Session> session(const std::shared_ptr<const Model>& m, KvCacheType kv,
+                                 uint32_t threads = 1) {
   SessionOptions so;
   so.threads = threads;
   so.kv_cache = kv;
@@ -90,7 +91,8 @@ TEST_CASE("quantize_head_int8: |x - s q| <= 0.5001 s; key scales bound every pai
     second[j] = j + 8;
   }
   for (int trial = 0; trial < 2000; ++trial) {
-    std::vector<float> x = testing::random_values(rng, hd, std::ldexp(1.0f, static_cast<int>(rng.next() % 20) - 10));
+    std::vector<float> x =
+        testing::random_values(rng, hd, std::ldexp(1.0f, static_cast<int>(rng.next() % 20) - 10));
     int8_t q[hd];
     for (int keys = 0; keys < 2; ++keys) {
       const uint16_t h = quantize_head_int8(x.data(), hd, first.data(), second.data(), keys ? 8 : 0, q);
@@ -129,7 +131,8 @@ TEST_CASE("integer re-rotation of int8 keys vs float rotation; composition R(a)R
   testing::TestRng rng(8);
   const int hd = 16, pairs = 8;
   std::vector<uint64_t> freqs(pairs);
-  for (int j = 0; j < pairs; ++j) freqs[j] = static_cast<uint64_t>(std::pow(10000.0, -2.0 * j / hd) / 6.283185307179586 * 0x1p64);
+  for (int j = 0; j < pairs; ++j)
+    freqs[j] = static_cast<uint64_t>(std::pow(10000.0, -2.0 * j / hd) / 6.283185307179586 * 0x1p64);
   positional::RopeShape shape;
   shape.head_dim = hd;
   shape.rotary_dims = hd;
@@ -150,7 +153,8 @@ TEST_CASE("integer re-rotation of int8 keys vs float rotation; composition R(a)R
     const int64_t b = static_cast<int64_t>(rng.next() % 4096) - 2048;
     // Phases compose exactly in uint64 turn fractions.
     for (int j = 0; j < pairs; ++j) {
-      CHECK(numerics::phase_for(a, freqs[j]) + numerics::phase_for(b, freqs[j]) == numerics::phase_for(a + b, freqs[j]));
+      CHECK(numerics::phase_for(a, freqs[j]) + numerics::phase_for(b, freqs[j]) ==
+            numerics::phase_for(a + b, freqs[j]));
     }
     int8_t one[hd], two[hd];
     std::memcpy(one, q, hd);
@@ -160,7 +164,8 @@ TEST_CASE("integer re-rotation of int8 keys vs float rotation; composition R(a)R
     REQUIRE(positional::rope_rotate_int8(two, 1, shape, b).ok());
     for (int j = 0; j < pairs; ++j) {
       // Exact rotation of the quantized pair, in double.
-      const double angle = static_cast<double>(numerics::phase_for(a + b, freqs[j])) * 0x1p-64 * 6.283185307179586;
+      const double angle =
+          static_cast<double>(numerics::phase_for(a + b, freqs[j])) * 0x1p-64 * 6.283185307179586;
       const double qa = q[2 * j], qb = q[2 * j + 1];
       const double ea = qa * std::cos(angle) - qb * std::sin(angle);
       const double eb = qa * std::sin(angle) + qb * std::cos(angle);
@@ -179,11 +184,13 @@ TEST_CASE("integer re-rotation of int8 keys vs float rotation; composition R(a)R
     }
     (void)s;
   }
-  MESSAGE("int8 re-rotation: worst error one step " << worst_single << " LSB, two steps " << worst_composed << " LSB");
+  MESSAGE("int8 re-rotation: worst error one step " << worst_single << " LSB, two steps " << worst_composed
+                                                    << " LSB");
   CHECK(worst_single > 0.3);  // rounding really happens: the bound is not vacuous
 }
 
-TEST_CASE("sessions: int8 KV cache tracks the f32 cache (RoPE/GQA, ALiBi, learned, GPT-2) and is ~4x smaller") {
+TEST_CASE(
+    "sessions: int8 KV cache tracks the f32 cache (RoPE/GQA, ALiBi, learned, GPT-2) and is ~4x smaller") {
   struct Case {
     Architecture arch;
     PositionalScheme scheme;
@@ -202,7 +209,8 @@ TEST_CASE("sessions: int8 KV cache tracks the f32 cache (RoPE/GQA, ALiBi, learne
     o.weight_scale = 0.15f;
     modelio::ModelSpec spec = testing::make_synthetic_model(o);
     if (c.scheme == PositionalScheme::kAlibi) {
-      for (uint32_t h = 0; h < o.heads; ++h) spec.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (2 << h)));
+      for (uint32_t h = 0; h < o.heads; ++h)
+        spec.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (2 << h)));
     }
     auto m = load(spec, "kv_int8.ordinal");
     auto f = session(m, KvCacheType::kF32);
@@ -231,8 +239,8 @@ TEST_CASE("sessions: int8 KV cache tracks the f32 cache (RoPE/GQA, ALiBi, learne
       REQUIRE(f->decode(tf).ok());
       REQUIRE(q->decode(tf).ok());
     }
-    MESSAGE("scheme " << std::string(positional_scheme_name(c.scheme)) << ": max |logit diff| " << worst << " (logits up to "
-                      << scale << "), top-1 agreement " << agree << "/" << steps);
+    MESSAGE("scheme " << std::string(positional_scheme_name(c.scheme)) << ": max |logit diff| " << worst
+                      << " (logits up to " << scale << "), top-1 agreement " << agree << "/" << steps);
     CHECK(worst <= 0.02 * scale);
     CHECK(agree >= steps - 2);
   }

@@ -1,13 +1,12 @@
 // Loader: valid models load zero-copy; every truncation and hundreds of random corruptions are rejected
 // with a message or load into a model that still runs (never a crash); semantic errors name the field.
+#include <dirent.h>
 #include <doctest/doctest.h>
 
-#include <dirent.h>
-
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -108,9 +107,8 @@ TEST_CASE("every truncation of a valid model is rejected with a message") {
 
 TEST_CASE("random byte corruptions never crash the loader") {
   for (auto scheme : {PositionalScheme::kRope, PositionalScheme::kLearnedTable, PositionalScheme::kNone}) {
-    std::vector<uint8_t> bytes = small_model_bytes(scheme, scheme == PositionalScheme::kLearnedTable
-                                                               ? Architecture::kGPT2
-                                                               : Architecture::kLlama);
+    std::vector<uint8_t> bytes = small_model_bytes(
+        scheme, scheme == PositionalScheme::kLearnedTable ? Architecture::kGPT2 : Architecture::kLlama);
     testing::TestRng rng(static_cast<uint64_t>(scheme) + 7);
     int rejected = 0, loaded = 0;
     for (int trial = 0; trial < 300; ++trial) {

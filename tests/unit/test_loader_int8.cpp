@@ -68,7 +68,8 @@ TEST_CASE("int8 weights as quantize writes them load, keep per-row scales and ru
   CHECK(session.value()->weight_bytes_per_token() < m.value()->file_bytes());
   int32_t t[3] = {1, 72, 105};
   REQUIRE(session.value()->prefill(t, 3).ok());
-  for (uint32_t i = 0; i < session.value()->vocab_size(); ++i) REQUIRE(std::isfinite(session.value()->logits()[i]));
+  for (uint32_t i = 0; i < session.value()->vocab_size(); ++i)
+    REQUIRE(std::isfinite(session.value()->logits()[i]));
 }
 
 TEST_CASE("int8 weight scales may be f16; f16 weights load and run") {

@@ -8,8 +8,8 @@
 
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
-#include "support/synthetic_model.hpp"
 #include "ordinal/weight_quantize.hpp"
+#include "support/synthetic_model.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define ORDINAL_COUNT_MALLOC 0  // sanitizers own malloc; count C++ allocations only
@@ -64,8 +64,12 @@ void* operator new(size_t n) {
   if (!p) std::abort();
   return p;
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 #endif
 
 using namespace ordinal;

@@ -52,7 +52,8 @@ Trace trace(const std::shared_ptr<const Model>& m, int steps, int64_t offset = 0
 float max_logit_error(const Trace& a, const Trace& b) {
   float m = 0.0f;
   for (size_t i = 0; i < a.logits.size() && i < b.logits.size(); ++i) {
-    for (size_t j = 0; j < a.logits[i].size(); ++j) m = std::max(m, std::fabs(a.logits[i][j] - b.logits[i][j]));
+    for (size_t j = 0; j < a.logits[i].size(); ++j)
+      m = std::max(m, std::fabs(a.logits[i][j] - b.logits[i][j]));
   }
   return m;
 }
@@ -85,7 +86,8 @@ testing::SyntheticOptions options(PositionalScheme scheme, Architecture arch) {
 
 TEST_CASE("RoPE Q31 and Q15 track the f32 model; split-half and interleaved layouts") {
   for (auto layout : {detail::RopeLayoutKind::kInterleaved, detail::RopeLayoutKind::kSplitHalf}) {
-    modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kRope, Architecture::kLlama));
+    modelio::ModelSpec spec =
+        testing::make_synthetic_model(options(PositionalScheme::kRope, Architecture::kLlama));
     spec.positional.rope_layout = layout;
     Trace ref = trace(load(spec, "rope_f32.ordinal"), 40);
     spec.positional.frequencies = turn_frequencies(10000.0, spec.config.head_dim);
@@ -102,7 +104,8 @@ TEST_CASE("RoPE Q31 and Q15 track the f32 model; split-half and interleaved layo
 }
 
 TEST_CASE("fixed-point RoPE is exactly shift-invariant far from the origin; f32 angles are not") {
-  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kRope, Architecture::kLlama));
+  modelio::ModelSpec spec =
+      testing::make_synthetic_model(options(PositionalScheme::kRope, Architecture::kLlama));
   spec.positional.frequencies = turn_frequencies(10000.0, spec.config.head_dim);
   spec.positional.precision = detail::TrigPrecision::kQ31;
   auto fixed = load(spec, "rope_shift_q31.ordinal");
@@ -120,7 +123,8 @@ TEST_CASE("fixed-point RoPE is exactly shift-invariant far from the origin; f32 
 }
 
 TEST_CASE("equivalent table encodings give identical logits: learned, codebook, stride-1 bucket, full-rank") {
-  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
+  modelio::ModelSpec spec =
+      testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
   const uint32_t P = spec.config.max_positions, D = spec.config.dim;
   Trace ref = trace(load(spec, "tab_learned.ordinal"), 30);
   modelio::HostTensor table = spec.positional.table;
@@ -164,7 +168,8 @@ TEST_CASE("equivalent table encodings give identical logits: learned, codebook, 
 }
 
 TEST_CASE("int8 per-row tables dequantize into the embedding within half a step") {
-  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
+  modelio::ModelSpec spec =
+      testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
   Trace ref = trace(load(spec, "q_learned.ordinal"), 20);
   const std::vector<float> t = spec.positional.table.to_f32();
   const uint32_t P = spec.positional.table.shape[0], D = spec.positional.table.shape[1];
@@ -200,7 +205,8 @@ TEST_CASE("int8 per-row tables dequantize into the embedding within half a step"
 }
 
 TEST_CASE("sinusoidal: fixed-point Q31 tracks f32; ALiBi runs causal and symmetric forms") {
-  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kSinusoidal, Architecture::kGPT2));
+  modelio::ModelSpec spec =
+      testing::make_synthetic_model(options(PositionalScheme::kSinusoidal, Architecture::kGPT2));
   Trace ref = trace(load(spec, "sin_f32.ordinal"), 20);
   std::vector<uint64_t> f(spec.config.dim / 2);
   const long double two_pi = 6.283185307179586476925286766559L;
@@ -214,7 +220,8 @@ TEST_CASE("sinusoidal: fixed-point Q31 tracks f32; ALiBi runs causal and symmetr
   CHECK(max_logit_error(ref, q31) < 1e-4f);
   CHECK(ref.tokens == q31.tokens);
 
-  modelio::ModelSpec al = testing::make_synthetic_model(options(PositionalScheme::kAlibi, Architecture::kGPT2));
+  modelio::ModelSpec al =
+      testing::make_synthetic_model(options(PositionalScheme::kAlibi, Architecture::kGPT2));
   al.positional.slopes_q32 = {1u << 31, 1u << 30, 1u << 29, 1u << 28};  // 2^-1 .. 2^-4 (4 heads)
   Trace causal = trace(load(al, "alibi_causal.ordinal"), 20);
   modelio::ModelSpec none = al;
@@ -227,7 +234,8 @@ TEST_CASE("sinusoidal: fixed-point Q31 tracks f32; ALiBi runs causal and symmetr
 }
 
 TEST_CASE("T5 relative bias: f32 and int8 tables; T5-bucketed absolute tables") {
-  modelio::ModelSpec spec = testing::make_synthetic_model(options(PositionalScheme::kRelativeBias, Architecture::kGPT2));
+  modelio::ModelSpec spec =
+      testing::make_synthetic_model(options(PositionalScheme::kRelativeBias, Architecture::kGPT2));
   const uint32_t nb = 32, H = spec.config.n_heads;
   testing::TestRng rng(99);
   std::vector<float> table = testing::random_values(rng, size_t{nb} * H, 2.0f);
@@ -264,7 +272,8 @@ TEST_CASE("T5 relative bias: f32 and int8 tables; T5-bucketed absolute tables") 
   CHECK(i8.tokens == f32.tokens);
 
   // Bucketed absolute table with the T5 rule: 16 rows cover positions up to 96 (exact below 8).
-  modelio::ModelSpec bk = testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
+  modelio::ModelSpec bk =
+      testing::make_synthetic_model(options(PositionalScheme::kLearnedTable, Architecture::kGPT2));
   modelio::HostTensor full = bk.positional.table;
   bk.positional = modelio::HostPositional();
   bk.positional.scheme = PositionalScheme::kBucketedTable;

@@ -1,8 +1,6 @@
 // Row dequantization of learned position tables: every storage format against a one-rounding double
 // reference (bit-exact), int4 nibble order, codebook and low-rank rows, validation, golden hash.
 // The expected values below are computed with one rounding per operation, like the kernels.
-#include "numerics/strict_float.hpp"
-
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -14,6 +12,7 @@
 #include "numerics/half.hpp"
 #include "numerics/hash64.hpp"
 #include "numerics/prng.hpp"
+#include "numerics/strict_float.hpp"
 #include "positional/table_dequant.hpp"
 
 using namespace ordinal::positional;

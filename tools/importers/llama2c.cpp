@@ -4,24 +4,11 @@
 #include <cstring>
 #include <vector>
 
+#include "importers/read_file.hpp"
+
 namespace ordinal::importers {
 
-namespace {
-
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return io_error("cannot open '" + path + "'");
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) return io_error("cannot read '" + path + "'");
-  return bytes;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<Tokenizer::Spec> read_llama2c_tokenizer(const std::string& path, uint32_t vocab_size) {
   ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
@@ -41,7 +28,8 @@ Result<Tokenizer::Spec> read_llama2c_tokenizer(const std::string& path, uint32_t
     float score;
     int32_t len;
     if (!take(&score, 4) || !take(&len, 4)) {
-      return invalid_argument(path + ": truncated at token " + std::to_string(i) + " of " + std::to_string(vocab_size));
+      return invalid_argument(path + ": truncated at token " + std::to_string(i) + " of " +
+                              std::to_string(vocab_size));
     }
     if (len < 0 || len > max_len) {
       return invalid_argument(path + ": token " + std::to_string(i) + " has length " + std::to_string(len) +
@@ -75,22 +63,24 @@ Result<modelio::ModelSpec> import_llama2c(const std::string& model_path, const s
   const bool shared = h[5] > 0;
   const int64_t vocab = shared ? h[5] : -static_cast<int64_t>(h[5]);
   auto positive = [](int64_t v, int64_t hi) { return v > 0 && v <= hi; };
-  if (!positive(dim, 1 << 16) || !positive(hidden, 1 << 18) || !positive(n_layers, 1024) || !positive(n_heads, dim) ||
-      !positive(n_kv, n_heads) || !positive(vocab, 1 << 22) || !positive(seq_len, 1 << 24) || dim % n_heads != 0 ||
-      n_heads % n_kv != 0) {
-    return invalid_argument(model_path + ": implausible llama2.c header (dim " + std::to_string(dim) + ", hidden " +
-                            std::to_string(hidden) + ", layers " + std::to_string(n_layers) + ", heads " +
-                            std::to_string(n_heads) + "/" + std::to_string(n_kv) + ", vocab " + std::to_string(vocab) +
-                            ", seq_len " + std::to_string(seq_len) + ")");
+  if (!positive(dim, 1 << 16) || !positive(hidden, 1 << 18) || !positive(n_layers, 1024) ||
+      !positive(n_heads, dim) || !positive(n_kv, n_heads) || !positive(vocab, 1 << 22) ||
+      !positive(seq_len, 1 << 24) || dim % n_heads != 0 || n_heads % n_kv != 0) {
+    return invalid_argument(model_path + ": implausible llama2.c header (dim " + std::to_string(dim) +
+                            ", hidden " + std::to_string(hidden) + ", layers " + std::to_string(n_layers) +
+                            ", heads " + std::to_string(n_heads) + "/" + std::to_string(n_kv) + ", vocab " +
+                            std::to_string(vocab) + ", seq_len " + std::to_string(seq_len) + ")");
   }
   const uint64_t hd = dim / n_heads, kv_dim = hd * n_kv, L = n_layers;
   const uint64_t D = dim, H = hidden, V = vocab, S = seq_len;
-  const uint64_t base_floats = V * D + L * D + L * D * D + 2 * L * D * kv_dim + L * D * D + L * D + 3 * L * H * D + D;
+  const uint64_t base_floats =
+      V * D + L * D + L * D * D + 2 * L * D * kv_dim + L * D * D + L * D + 3 * L * H * D + D;
   const uint64_t freq_floats = S * hd;  // freq_cis_real + freq_cis_imag, S * hd/2 each
   const uint64_t expected = 28 + 4 * (base_floats + freq_floats + (shared ? 0 : V * D));
   if (bytes.size() != expected) {
-    return invalid_argument(model_path + ": file is " + std::to_string(bytes.size()) + " bytes, the header implies " +
-                            std::to_string(expected) + " (truncated or not a legacy llama2.c checkpoint)");
+    return invalid_argument(model_path + ": file is " + std::to_string(bytes.size()) +
+                            " bytes, the header implies " + std::to_string(expected) +
+                            " (truncated or not a legacy llama2.c checkpoint)");
   }
   const float* w = reinterpret_cast<const float*>(bytes.data() + 28);  // vector data is suitably aligned
   std::vector<float> floats(w, w + (bytes.size() - 28) / 4);
@@ -101,7 +91,8 @@ Result<modelio::ModelSpec> import_llama2c(const std::string& model_path, const s
     return r;
   };
   using modelio::HostTensor;
-  const uint32_t d32 = static_cast<uint32_t>(D), h32 = static_cast<uint32_t>(H), v32 = static_cast<uint32_t>(V);
+  const uint32_t d32 = static_cast<uint32_t>(D), h32 = static_cast<uint32_t>(H),
+                 v32 = static_cast<uint32_t>(V);
   const uint32_t kv32 = static_cast<uint32_t>(kv_dim);
 
   modelio::ModelSpec spec;

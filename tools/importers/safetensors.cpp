@@ -7,11 +7,11 @@
 #include <limits>
 #include <map>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
+#include "importers/read_file.hpp"
 #include "numerics/half.hpp"
 
 #if __has_include("positional/alibi.hpp")
@@ -23,31 +23,20 @@ namespace ordinal::importers {
 
 namespace {
 
-using nlohmann::json;
 using modelio::HostTensor;
+using nlohmann::json;
 
 // Internal error transport: helpers throw, the public entry points catch and return the Status.
 struct ImportError {
   Status status;
 };
 
-[[noreturn]] void fail(std::string message) { throw ImportError{invalid_argument(std::move(message))}; }
+[[noreturn]] void fail(std::string message) {
+  throw ImportError{invalid_argument(std::move(message))};
+}
 
 constexpr uint64_t kAny = std::numeric_limits<uint64_t>::max();  // wildcard dimension in an expected shape
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;                 // as the reference safetensors library
-
-Result<std::vector<uint8_t>> read_file(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return io_error("cannot open '" + path + "'");
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  bool err = std::ferror(f);
-  std::fclose(f);
-  if (err) return io_error("cannot read '" + path + "'");
-  return bytes;
-}
 
 std::vector<uint8_t> read_file_or_throw(const std::string& path) {
   Result<std::vector<uint8_t>> r = read_file(path);
@@ -90,7 +79,8 @@ SafetensorsFile parse_safetensors(const std::string& path) {
   SafetensorsFile st;
   st.bytes = read_file_or_throw(path);
   const uint64_t size = st.bytes.size();
-  if (size < 8) fail(path + ": file of " + std::to_string(size) + " bytes is too small for a safetensors header");
+  if (size < 8)
+    fail(path + ": file of " + std::to_string(size) + " bytes is too small for a safetensors header");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | st.bytes[static_cast<size_t>(i)];
   if (n > size - 8) {
@@ -142,7 +132,8 @@ SafetensorsFile parse_safetensors(const std::string& path) {
     t.dtype = v["dtype"].get<std::string>();
     const uint64_t esize = dtype_bytes(t.dtype);
     if (esize == 0) fail(what + ": dtype '" + t.dtype + "' is not supported (F32, F16, BF16)");
-    if (v["shape"].size() > 8) fail(what + ": rank " + std::to_string(v["shape"].size()) + " is not supported");
+    if (v["shape"].size() > 8)
+      fail(what + ": rank " + std::to_string(v["shape"].size()) + " is not supported");
     uint64_t elements = 1;
     bool overflow = false;
     for (const json& d : v["shape"]) {
@@ -160,15 +151,16 @@ SafetensorsFile parse_safetensors(const std::string& path) {
     t.begin = v["data_offsets"][0].get<uint64_t>();
     t.end = v["data_offsets"][1].get<uint64_t>();
     if (t.begin > t.end) {
-      fail(what + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) + "] are reversed");
+      fail(what + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
+           "] are reversed");
     }
     if (t.end > data_size) {
       fail(what + ": data_offsets [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
            "] lie outside the data section of " + std::to_string(data_size) + " bytes (truncated file?)");
     }
     if (t.end - t.begin != elements * esize) {
-      fail(what + ": " + std::to_string(t.end - t.begin) + " bytes of data, but shape " + shape_string(t.shape) +
-           " " + t.dtype + " needs " + std::to_string(elements * esize));
+      fail(what + ": " + std::to_string(t.end - t.begin) + " bytes of data, but shape " +
+           shape_string(t.shape) + " " + t.dtype + " needs " + std::to_string(elements * esize));
     }
     st.tensors.push_back(std::move(t));
   }
@@ -176,14 +168,16 @@ SafetensorsFile parse_safetensors(const std::string& path) {
   // The data section must be covered exactly: no overlaps, no holes, nothing trailing.
   std::vector<const SafetensorsTensor*> order;
   for (const SafetensorsTensor& t : st.tensors) order.push_back(&t);
-  std::stable_sort(order.begin(), order.end(),
-                   [](const SafetensorsTensor* a, const SafetensorsTensor* b) { return a->begin < b->begin; });
+  std::stable_sort(order.begin(), order.end(), [](const SafetensorsTensor* a, const SafetensorsTensor* b) {
+    return a->begin < b->begin;
+  });
   uint64_t at = 0;
   const SafetensorsTensor* prev = nullptr;
   for (const SafetensorsTensor* t : order) {
     if (t->begin < at) fail(path + ": tensors '" + prev->name + "' and '" + t->name + "' overlap");
     if (t->begin > at) {
-      fail(path + ": " + std::to_string(t->begin - at) + " unreferenced bytes before tensor '" + t->name + "'");
+      fail(path + ": " + std::to_string(t->begin - at) + " unreferenced bytes before tensor '" + t->name +
+           "'");
     }
     at = t->end;
     prev = t;
@@ -270,10 +264,12 @@ class TensorSource {
   // format stores as F16); everything else (BF16 always) becomes F32, which is exact.
   Mat take(const std::string& name, const std::vector<uint64_t>& expected, bool keep_f16) {
     auto it = index_.find(name);
-    if (it == index_.end()) fail(path_ + ": missing tensor '" + name + "' (expected shape " + shape_string(expected) + ")");
+    if (it == index_.end())
+      fail(path_ + ": missing tensor '" + name + "' (expected shape " + shape_string(expected) + ")");
     const SafetensorsTensor& t = file_.tensors[it->second];
     bool match = t.shape.size() == expected.size();
-    for (size_t i = 0; match && i < expected.size(); ++i) match = expected[i] == kAny || expected[i] == t.shape[i];
+    for (size_t i = 0; match && i < expected.size(); ++i)
+      match = expected[i] == kAny || expected[i] == t.shape[i];
     if (!match) {
       fail(path_ + ": tensor '" + name + "' has shape " + shape_string(t.shape) + ", expected " +
            shape_string(expected));
@@ -344,7 +340,8 @@ class Config {
   }
   double number_or(const std::string& key, double fallback) const {
     if (!has(key)) return fallback;
-    if (!j_[key].is_number() || !std::isfinite(j_[key].get<double>())) fail(path_ + ": '" + key + "' must be a number");
+    if (!j_[key].is_number() || !std::isfinite(j_[key].get<double>()))
+      fail(path_ + ": '" + key + "' must be a number");
     return j_[key].get<double>();
   }
   bool boolean_or(const std::string& key, bool fallback) const {
@@ -365,7 +362,8 @@ class Config {
  private:
   uint32_t u32_value(const json& v, const std::string& key, uint64_t lo, uint64_t hi) const {
     if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) {
-      fail(path_ + ": '" + key + "' must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+      fail(path_ + ": '" + key + "' must be an integer in [" + std::to_string(lo) + ", " +
+           std::to_string(hi) + "]");
     }
     return static_cast<uint32_t>(v.get<uint64_t>());
   }
@@ -468,7 +466,8 @@ json positional_config(const json& config, const std::string& path, const std::s
   return p;
 }
 
-void common_metadata(modelio::ModelSpec* spec, const std::string& model_type, uint32_t context, const json& pos) {
+void common_metadata(modelio::ModelSpec* spec, const std::string& model_type, uint32_t context,
+                     const json& pos) {
   spec->metadata.push_back({"source", "safetensors"});
   spec->metadata.push_back({"model_type", model_type});
   spec->metadata.push_back({"training_context", std::to_string(context)});
@@ -481,7 +480,8 @@ modelio::ModelSpec import_gpt2(const json& j, const Config& c, TensorSource& src
   const uint32_t H = c.u32("n_head", 1, d);
   const uint32_t P = c.u32("n_positions", 1, 1u << 24);
   const uint32_t V = c.u32("vocab_size", 1, 1u << 22);
-  if (d % H != 0) fail(c.path() + ": n_embd " + std::to_string(d) + " is not a multiple of n_head " + std::to_string(H));
+  if (d % H != 0)
+    fail(c.path() + ": n_embd " + std::to_string(d) + " is not a multiple of n_head " + std::to_string(H));
   const std::string act = c.string_or("activation_function", "gelu_new");
   if (act != "gelu_new" && act != "gelu_pytorch_tanh") {
     fail(c.path() + ": activation_function '" + act + "' is not supported (gelu_new: GELU with tanh)");
@@ -512,8 +512,8 @@ modelio::ModelSpec import_gpt2(const json& j, const Config& c, TensorSource& src
   spec.token_embedding = host("transformer.wte.weight", src.take("transformer.wte.weight", {V, d}, true));
   const std::vector<uint64_t>& fc = src.shape_of("transformer.h.0.mlp.c_fc.weight");
   if (fc.size() != 2 || fc[1] == 0 || fc[1] > (1u << 20)) {
-    fail(c.path() + ": tensor 'transformer.h.0.mlp.c_fc.weight' has shape " + shape_string(fc) + ", expected [" +
-         std::to_string(d) + ", hidden]");
+    fail(c.path() + ": tensor 'transformer.h.0.mlp.c_fc.weight' has shape " + shape_string(fc) +
+         ", expected [" + std::to_string(d) + ", hidden]");
   }
   const uint64_t hidden = fc[1];
   mc.hidden_dim = static_cast<uint32_t>(hidden);
@@ -595,8 +595,8 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   const uint32_t P = c.u32("max_position_embeddings", 1, 1u << 24);
   const uint32_t V = c.u32("vocab_size", 1, 1u << 22);
   if (H % KV != 0) {
-    fail(c.path() + ": num_attention_heads " + std::to_string(H) + " is not a multiple of num_key_value_heads " +
-         std::to_string(KV));
+    fail(c.path() + ": num_attention_heads " + std::to_string(H) +
+         " is not a multiple of num_key_value_heads " + std::to_string(KV));
   }
   if (!c.has("head_dim") && d % H != 0) {
     fail(c.path() + ": hidden_size " + std::to_string(d) + " is not a multiple of num_attention_heads " +
@@ -612,7 +612,8 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   const bool tied = c.boolean_or("tie_word_embeddings", false);
   const json pos = positional_config(j, c.path(), "rope");
   const std::string scheme = pos["scheme"].get<std::string>();
-  if (scheme != "rope") fail(c.path() + ": llama bodies use ordinal_positional.scheme 'rope', not '" + scheme + "'");
+  if (scheme != "rope")
+    fail(c.path() + ": llama bodies use ordinal_positional.scheme 'rope', not '" + scheme + "'");
   const std::string layout = Config(pos, c.path() + ": ordinal_positional").string_or("layout", "split_half");
   if (layout != "split_half" && layout != "interleaved") {
     fail(c.path() + ": ordinal_positional.layout '" + layout + "' is unknown (split_half, interleaved)");
@@ -637,7 +638,8 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   mc.tied_classifier = tied;
 
   const uint64_t q_dim = uint64_t{H} * hd, kv_dim = uint64_t{KV} * hd;
-  spec.token_embedding = host("model.embed_tokens.weight", src.take("model.embed_tokens.weight", {V, d}, true));
+  spec.token_embedding =
+      host("model.embed_tokens.weight", src.take("model.embed_tokens.weight", {V, d}, true));
   spec.layers.resize(L);
   for (uint32_t l = 0; l < L; ++l) {
     modelio::HostLayer& y = spec.layers[l];
@@ -663,7 +665,8 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   p.base = c.number_or("rope_theta", 10000.0);
   if (!(p.base > 1.0)) fail(c.path() + ": 'rope_theta' must be > 1");
   p.rotary_dims = hd;
-  p.rope_layout = layout == "split_half" ? detail::RopeLayoutKind::kSplitHalf : detail::RopeLayoutKind::kInterleaved;
+  p.rope_layout =
+      layout == "split_half" ? detail::RopeLayoutKind::kSplitHalf : detail::RopeLayoutKind::kInterleaved;
   p.precision = detail::TrigPrecision::kF32;
   common_metadata(&spec, "llama", P, pos);
   return spec;

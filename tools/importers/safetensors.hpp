@@ -26,8 +26,8 @@ struct SafetensorsTensor {
 };
 
 struct SafetensorsFile {
-  std::vector<uint8_t> bytes;  // the whole file
-  uint64_t data_start = 0;     // 8 + header length
+  std::vector<uint8_t> bytes;              // the whole file
+  uint64_t data_start = 0;                 // 8 + header length
   std::vector<SafetensorsTensor> tensors;  // in header order
   const uint8_t* data(const SafetensorsTensor& t) const { return bytes.data() + data_start + t.begin; }
 };

@@ -42,7 +42,8 @@ struct HostTensor {
 };
 
 struct HostLayer {
-  HostTensor attn_norm, attn_norm_bias, wq, wk, wv, wo, bq, bk, bv, bo, ffn_norm, ffn_norm_bias, w1, w2, w3, b1, b2;
+  HostTensor attn_norm, attn_norm_bias, wq, wk, wv, wo, bq, bk, bv, bo, ffn_norm, ffn_norm_bias, w1, w2, w3,
+      b1, b2;
 };
 
 struct HostPositional {

@@ -41,9 +41,11 @@ HostTensor HostTensor::from_view(const format::TensorView& v) {
   t.group_size = v.quant.group_size;
   t.scale_dtype = v.quant.scale_dtype;
   if (v.quant.scales) {
-    t.scales.assign(v.quant.scales, v.quant.scales + format::dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count));
+    t.scales.assign(v.quant.scales,
+                    v.quant.scales + format::dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count));
   }
-  if (v.quant.zero_points) t.zero_points.assign(v.quant.zero_points, v.quant.zero_points + v.quant.scale_count);
+  if (v.quant.zero_points)
+    t.zero_points.assign(v.quant.zero_points, v.quant.zero_points + v.quant.scale_count);
   return t;
 }
 
@@ -64,17 +66,23 @@ std::vector<float> HostTensor::to_f32() const {
   };
   auto scale_index = [&](uint64_t r, uint64_t c) -> uint64_t {
     switch (granularity) {
-      case format::QuantGranularity::kPerRow: return r;
-      case format::QuantGranularity::kPerColumn: return c;
-      case format::QuantGranularity::kPerGroup: return r * (cols / group_size) + c / group_size;
-      default: return 0;
+      case format::QuantGranularity::kPerRow:
+        return r;
+      case format::QuantGranularity::kPerColumn:
+        return c;
+      case format::QuantGranularity::kPerGroup:
+        return r * (cols / group_size) + c / group_size;
+      default:
+        return 0;
     }
   };
   for (uint64_t r = 0; r < rows; ++r) {
     for (uint64_t c = 0; c < cols; ++c) {
       const uint64_t i = r * cols + c;
       switch (dtype) {
-        case format::DType::kF32: std::memcpy(&out[i], data.data() + 4 * i, 4); break;
+        case format::DType::kF32:
+          std::memcpy(&out[i], data.data() + 4 * i, 4);
+          break;
         case format::DType::kF16: {
           uint16_t h;
           std::memcpy(&h, data.data() + 2 * i, 2);
@@ -93,9 +101,14 @@ std::vector<float> HostTensor::to_f32() const {
           out[i] = static_cast<float>(q) * scale(si);
           break;
         }
-        case format::DType::kU8: out[i] = data[i]; break;
-        case format::DType::kU16: out[i] = static_cast<float>(data[2 * i] | (data[2 * i + 1] << 8)); break;
-        default: break;
+        case format::DType::kU8:
+          out[i] = data[i];
+          break;
+        case format::DType::kU16:
+          out[i] = static_cast<float>(data[2 * i] | (data[2 * i + 1] << 8));
+          break;
+        default:
+          break;
       }
     }
   }
@@ -110,7 +123,9 @@ uint64_t HostPositional::bytes() const {
 namespace {
 
 constexpr uint64_t kAlign = format::kTensorAlignment;
-uint64_t align_up(uint64_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+uint64_t align_up(uint64_t v) {
+  return (v + kAlign - 1) / kAlign * kAlign;
+}
 
 // Lays out every byte range in the data segment, in the order the builder asks for them.
 class DataLayout {
@@ -130,7 +145,9 @@ class DataLayout {
   std::vector<std::pair<uint64_t, const std::vector<uint8_t>*>> chunks_;
 };
 
-fb::DType to_fb(format::DType t) { return static_cast<fb::DType>(static_cast<uint8_t>(t)); }
+fb::DType to_fb(format::DType t) {
+  return static_cast<fb::DType>(static_cast<uint8_t>(t));
+}
 
 flatbuffers::Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, DataLayout& layout,
                                              const HostTensor& t) {
@@ -155,13 +172,16 @@ flatbuffers::Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, 
 }
 
 std::pair<fb::Positional, flatbuffers::Offset<void>> build_positional(flatbuffers::FlatBufferBuilder& b,
-                                                                     DataLayout& layout, const HostPositional& p) {
+                                                                      DataLayout& layout,
+                                                                      const HostPositional& p) {
   auto policy = static_cast<fb::OutOfRangePolicy>(p.policy);
   switch (p.scheme) {
-    case PositionalScheme::kNone: return {fb::Positional::NoPosition, fb::CreateNoPosition(b).Union()};
+    case PositionalScheme::kNone:
+      return {fb::Positional::NoPosition, fb::CreateNoPosition(b).Union()};
     case PositionalScheme::kLearnedTable: {
       auto t = build_tensor(b, layout, p.table);
-      return {fb::Positional::LearnedTable, fb::CreateLearnedTable(b, t, policy, p.interpolation_factor).Union()};
+      return {fb::Positional::LearnedTable,
+              fb::CreateLearnedTable(b, t, policy, p.interpolation_factor).Union()};
     }
     case PositionalScheme::kCodebookTable: {
       auto cb = build_tensor(b, layout, p.codebook);
@@ -179,7 +199,8 @@ std::pair<fb::Positional, flatbuffers::Offset<void>> build_positional(flatbuffer
     case PositionalScheme::kLowRankTable: {
       auto a = build_tensor(b, layout, p.low_a);
       auto bb = build_tensor(b, layout, p.low_b);
-      return {fb::Positional::LowRankTable, fb::CreateLowRankTable(b, a, bb, policy, p.interpolation_factor).Union()};
+      return {fb::Positional::LowRankTable,
+              fb::CreateLowRankTable(b, a, bb, policy, p.interpolation_factor).Union()};
     }
     case PositionalScheme::kSinusoidal: {
       auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
@@ -212,10 +233,10 @@ std::pair<fb::Positional, flatbuffers::Offset<void>> build_positional(flatbuffer
 void build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuilder& b, DataLayout& layout) {
   b.ForceDefaults(true);
   const ModelConfig& c = s.config;
-  auto config = fb::CreateConfig(b, static_cast<fb::Architecture>(c.architecture), c.dim, c.hidden_dim, c.n_layers,
-                                 c.n_heads, c.n_kv_heads, c.head_dim, c.vocab_size, c.max_positions,
-                                 static_cast<fb::NormType>(c.norm), c.norm_eps, static_cast<fb::Activation>(c.activation),
-                                 c.tied_classifier, c.attention_bias, c.mlp_bias);
+  auto config = fb::CreateConfig(
+      b, static_cast<fb::Architecture>(c.architecture), c.dim, c.hidden_dim, c.n_layers, c.n_heads,
+      c.n_kv_heads, c.head_dim, c.vocab_size, c.max_positions, static_cast<fb::NormType>(c.norm), c.norm_eps,
+      static_cast<fb::Activation>(c.activation), c.tied_classifier, c.attention_bias, c.mlp_bias);
   auto emb = build_tensor(b, layout, s.token_embedding);
   auto positional = build_positional(b, layout, s.positional);
   std::vector<flatbuffers::Offset<fb::Layer>> layers;
@@ -237,7 +258,8 @@ void build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuild
     auto w3 = build_tensor(b, layout, l.w3);
     auto b1 = build_tensor(b, layout, l.b1);
     auto b2 = build_tensor(b, layout, l.b2);
-    layers.push_back(fb::CreateLayer(b, an, anb, wq, wk, wv, wo, bq, bk, bv, bo, fn, fnb, w1, w2, w3, b1, b2));
+    layers.push_back(
+        fb::CreateLayer(b, an, anb, wq, wk, wv, wo, bq, bk, bv, bo, fn, fnb, w1, w2, w3, b1, b2));
   }
   auto layers_vec = b.CreateVector(layers);
   auto fnorm = build_tensor(b, layout, s.final_norm);
@@ -252,15 +274,17 @@ void build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuild
     pieces.insert(pieces.end(), p.begin(), p.end());
   }
   offsets.push_back(static_cast<uint32_t>(pieces.size()));
-  auto tok = fb::CreateTokenizer(b, fb::TokenizerKind::Llama2cBpe, b.CreateVector(pieces), b.CreateVector(offsets),
-                                 b.CreateVector(s.tokenizer.scores), s.tokenizer.bos_id, s.tokenizer.eos_id,
-                                 s.tokenizer.unk_id, s.tokenizer.byte_fallback_base, s.tokenizer.add_dummy_prefix);
+  auto tok =
+      fb::CreateTokenizer(b, fb::TokenizerKind::Llama2cBpe, b.CreateVector(pieces), b.CreateVector(offsets),
+                          b.CreateVector(s.tokenizer.scores), s.tokenizer.bos_id, s.tokenizer.eos_id,
+                          s.tokenizer.unk_id, s.tokenizer.byte_fallback_base, s.tokenizer.add_dummy_prefix);
   std::vector<flatbuffers::Offset<fb::KeyValue>> meta;
-  for (const auto& kv : s.metadata) meta.push_back(fb::CreateKeyValue(b, b.CreateString(kv.first), b.CreateString(kv.second)));
+  for (const auto& kv : s.metadata)
+    meta.push_back(fb::CreateKeyValue(b, b.CreateString(kv.first), b.CreateString(kv.second)));
   auto meta_vec = b.CreateVector(meta);
   auto task = s.task_spec.empty() ? 0 : b.CreateString(s.task_spec);
-  auto model = fb::CreateModel(b, format::kFormatVersion, config, positional.first, positional.second, emb, layers_vec,
-                               fnorm, fnorm_b, cls, tok, meta_vec, task);
+  auto model = fb::CreateModel(b, format::kFormatVersion, config, positional.first, positional.second, emb,
+                               layers_vec, fnorm, fnorm_b, cls, tok, meta_vec, task);
   fb::FinishSizePrefixedModelBuffer(b, model);
   (void)data_start;
 }

@@ -16,13 +16,15 @@ double ms_since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-Result<std::vector<std::string>> parse_choice_list(const std::string& value, const std::vector<std::string>& allowed,
+Result<std::vector<std::string>> parse_choice_list(const std::string& value,
+                                                   const std::vector<std::string>& allowed,
                                                    const std::string& flag) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start <= value.size()) {
     const size_t comma = value.find(',', start);
-    const std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::string item =
+        value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     bool ok = false;
     for (const std::string& a : allowed) ok = ok || a == item;
     if (!ok) {
@@ -37,7 +39,8 @@ Result<std::vector<std::string>> parse_choice_list(const std::string& value, con
   return out;
 }
 
-Result<std::vector<BenchVariant>> make_bench_variants(const std::string& path, const std::vector<std::string>& weights,
+Result<std::vector<BenchVariant>> make_bench_variants(const std::string& path,
+                                                      const std::vector<std::string>& weights,
                                                       const std::vector<KvCacheType>& kv) {
   std::vector<BenchVariant> out;
   auto t0 = std::chrono::steady_clock::now();

@@ -22,12 +22,14 @@ struct BenchVariant {
 };
 
 // Splits "a,b,c"; every item must be one of `allowed`.
-Result<std::vector<std::string>> parse_choice_list(const std::string& value, const std::vector<std::string>& allowed,
+Result<std::vector<std::string>> parse_choice_list(const std::string& value,
+                                                   const std::vector<std::string>& allowed,
                                                    const std::string& flag);
 
 // One variant per (weights, kv) pair, in that order; `weights` empty means the file as stored. Models
 // converted from the same file share nothing but the input.
-Result<std::vector<BenchVariant>> make_bench_variants(const std::string& path, const std::vector<std::string>& weights,
+Result<std::vector<BenchVariant>> make_bench_variants(const std::string& path,
+                                                      const std::vector<std::string>& weights,
                                                       const std::vector<KvCacheType>& kv);
 
 }  // namespace ordinal::cli

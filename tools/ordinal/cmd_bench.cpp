@@ -28,7 +28,8 @@ namespace {
 const char* kUsage =
     "usage: ordinal bench MODEL... [options]\n"
     "  --threads LIST        comma-separated thread counts (default 1,<cores>)\n"
-    "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8 (default: as stored)\n"
+    "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8 (default: as "
+    "stored)\n"
     "  --kv LIST             KV cache types to compare: f32,int8 (default f32)\n"
     "  --steps N             decode steps per measurement (default 128)\n"
     "  --prompt-tokens N     prompt length for time-to-first-token (default 32)\n"
@@ -36,7 +37,9 @@ const char* kUsage =
     "  --json FILE           write every figure as JSON (compare runs with tools/bench-compare)\n";
 
 using clock = std::chrono::steady_clock;
-double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
+double seconds_since(clock::time_point t) {
+  return std::chrono::duration<double>(clock::now() - t).count();
+}
 
 long peak_rss_kb() {
   struct rusage ru;
@@ -78,25 +81,30 @@ int cmd_bench(int argc, char** argv) {
       std::fputs(kUsage, stdout);
       return kExitOk;
     } else if (a == "--threads") {
-      if (!args.value(a, &v) || !parse_list(v, &threads)) return usage_error("bench", "--threads needs a list of integers in [1, 256]", kUsage);
+      if (!args.value(a, &v) || !parse_list(v, &threads))
+        return usage_error("bench", "--threads needs a list of integers in [1, 256]", kUsage);
     } else if (a == "--weights" || a == "--kv") {
       if (!args.value(a, &v)) return usage_error("bench", args.error, kUsage);
-      auto list = a == "--weights" ? parse_choice_list(v, {"f32", "f16", "int8"}, a) : parse_choice_list(v, {"f32", "int8"}, a);
+      auto list = a == "--weights" ? parse_choice_list(v, {"f32", "f16", "int8"}, a)
+                                   : parse_choice_list(v, {"f32", "int8"}, a);
       if (!list.ok()) return usage_error("bench", list.status().message(), kUsage);
       if (a == "--weights") {
         weights = list.value();
       } else {
         kvs.clear();
-        for (const std::string& k : list.value()) kvs.push_back(k == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32);
+        for (const std::string& k : list.value())
+          kvs.push_back(k == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32);
       }
     } else if (a == "--steps") {
-      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &steps)) return usage_error("bench", "--steps needs an integer >= 1", kUsage);
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &steps))
+        return usage_error("bench", "--steps needs an integer >= 1", kUsage);
     } else if (a == "--prompt-tokens") {
       if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &prompt_tokens)) {
         return usage_error("bench", "--prompt-tokens needs an integer >= 1", kUsage);
       }
     } else if (a == "--repeat") {
-      if (!args.value(a, &v) || !parse_int(v, 1, 100, &repeat)) return usage_error("bench", "--repeat needs an integer in [1, 100]", kUsage);
+      if (!args.value(a, &v) || !parse_int(v, 1, 100, &repeat))
+        return usage_error("bench", "--repeat needs an integer in [1, 100]", kUsage);
     } else if (a == "--json") {
       if (!args.value(a, &json_path)) return usage_error("bench", args.error, kUsage);
     } else if (!a.empty() && a[0] == '-') {
@@ -111,8 +119,8 @@ int cmd_bench(int argc, char** argv) {
   nlohmann::json out;
   out["schema"] = "ordinal-bench-1";
   out["runs"] = nlohmann::json::array();
-  std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s\n", "model", "weights", "kv", "thr", "load ms",
-              "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB");
+  std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s\n", "model", "weights", "kv", "thr",
+              "load ms", "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB");
   for (const std::string& path : models) {
     auto made = make_bench_variants(path, weights, kvs);
     if (!made.ok()) {
@@ -175,9 +183,10 @@ int cmd_bench(int argc, char** argv) {
       for (size_t vi = 0; vi < variants.size(); ++vi) {
         const BenchVariant& v = variants[vi];
         const Figures& f = fig[vi];
-        std::printf("%-24s %-7s %-4s %4lld %9.2f %9.3f %12.1f %13zu %12zu %10zu %10ld\n", name.c_str(), v.weights.c_str(),
-                    kv_cache_type_name(v.kv), static_cast<long long>(nt), v.load_ms, median(f.ttft), median(f.tps),
-                    f.weight_bytes, f.session_bytes, f.kv_bytes, peak_rss_kb());
+        std::printf("%-24s %-7s %-4s %4lld %9.2f %9.3f %12.1f %13zu %12zu %10zu %10ld\n", name.c_str(),
+                    v.weights.c_str(), kv_cache_type_name(v.kv), static_cast<long long>(nt), v.load_ms,
+                    median(f.ttft), median(f.tps), f.weight_bytes, f.session_bytes, f.kv_bytes,
+                    peak_rss_kb());
         out["runs"].push_back({{"model", name},
                                {"path", path},
                                {"weights", v.weights},
@@ -199,13 +208,15 @@ int cmd_bench(int argc, char** argv) {
         const Figures& a = fig[0];
         const Figures& b = fig[vi];
         auto ratio = [](double x, double y) { return y > 0 ? x / y : 0.0; };
-        std::printf("  %s/%s vs %s/%s, %lld thr: decode x%.2f, weight bytes/token x%.2f smaller, kv bytes x%.2f "
-                    "smaller, session bytes x%.2f smaller\n",
-                    variants[vi].weights.c_str(), kv_cache_type_name(variants[vi].kv), variants[0].weights.c_str(),
-                    kv_cache_type_name(variants[0].kv), static_cast<long long>(nt), ratio(median(b.tps), median(a.tps)),
-                    ratio(static_cast<double>(a.weight_bytes), static_cast<double>(b.weight_bytes)),
-                    ratio(static_cast<double>(a.kv_bytes), static_cast<double>(b.kv_bytes)),
-                    ratio(static_cast<double>(a.session_bytes), static_cast<double>(b.session_bytes)));
+        std::printf(
+            "  %s/%s vs %s/%s, %lld thr: decode x%.2f, weight bytes/token x%.2f smaller, kv bytes x%.2f "
+            "smaller, session bytes x%.2f smaller\n",
+            variants[vi].weights.c_str(), kv_cache_type_name(variants[vi].kv), variants[0].weights.c_str(),
+            kv_cache_type_name(variants[0].kv), static_cast<long long>(nt),
+            ratio(median(b.tps), median(a.tps)),
+            ratio(static_cast<double>(a.weight_bytes), static_cast<double>(b.weight_bytes)),
+            ratio(static_cast<double>(a.kv_bytes), static_cast<double>(b.kv_bytes)),
+            ratio(static_cast<double>(a.session_bytes), static_cast<double>(b.session_bytes)));
       }
     }
   }

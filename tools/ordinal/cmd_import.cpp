@@ -16,7 +16,8 @@ namespace {
 const char* kUsage =
     "usage: ordinal import llama2c MODEL.bin TOKENIZER.bin -o OUT.ordinal\n"
     "       ordinal import safetensors DIR -o OUT.ordinal\n"
-    "  DIR holds config.json, model.safetensors and tokenizer.json (GPT-2 or llama style, HF tensor names).\n";
+    "  DIR holds config.json, model.safetensors and tokenizer.json (GPT-2 or llama style, HF tensor "
+    "names).\n";
 }
 
 int cmd_import(int argc, char** argv) {
@@ -61,13 +62,14 @@ int cmd_import(int argc, char** argv) {
   // Prove the file we wrote loads through the same verifier devices use.
   auto check = Model::load(out);
   if (!check.ok()) {
-    std::fprintf(stderr, "ordinal import: written model does not verify: %s\n", check.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal import: written model does not verify: %s\n",
+                 check.status().to_string().c_str());
     return kExitFailed;
   }
   const ModelConfig& c = check.value()->config();
   std::printf("wrote %s: %s, dim %u, %u layers, %u/%u heads, vocab %u, context %u, %zu bytes\n", out.c_str(),
-              positional_scheme_name(check.value()->positional_scheme()), c.dim, c.n_layers, c.n_heads, c.n_kv_heads,
-              c.vocab_size, c.max_positions, check.value()->file_bytes());
+              positional_scheme_name(check.value()->positional_scheme()), c.dim, c.n_layers, c.n_heads,
+              c.n_kv_heads, c.vocab_size, c.max_positions, check.value()->file_bytes());
   return kExitOk;
 }
 

@@ -23,10 +23,14 @@ uint64_t tensor_bytes(const format::TensorView& v) {
 
 std::string quant_string(const format::TensorView& v) {
   switch (v.quant.granularity) {
-    case format::QuantGranularity::kNone: return "-";
-    case format::QuantGranularity::kPerTensor: return std::string("per-tensor ") + format::dtype_name(v.quant.scale_dtype);
-    case format::QuantGranularity::kPerRow: return std::string("per-row ") + format::dtype_name(v.quant.scale_dtype);
-    case format::QuantGranularity::kPerColumn: return std::string("per-column ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kNone:
+      return "-";
+    case format::QuantGranularity::kPerTensor:
+      return std::string("per-tensor ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kPerRow:
+      return std::string("per-row ") + format::dtype_name(v.quant.scale_dtype);
+    case format::QuantGranularity::kPerColumn:
+      return std::string("per-column ") + format::dtype_name(v.quant.scale_dtype);
     case format::QuantGranularity::kPerGroup:
       return "group-" + std::to_string(v.quant.group_size) + " " + format::dtype_name(v.quant.scale_dtype) +
              (v.quant.zero_points ? " +zp" : "");
@@ -63,7 +67,8 @@ std::string positional_details(const detail::ModelData& m) {
     case PositionalScheme::kRelativeBias:
       return std::to_string(p.num_buckets) + " buckets, max distance " + std::to_string(p.max_distance) +
              (p.bidirectional ? ", bidirectional" : ", causal");
-    case PositionalScheme::kNone: return "no positional information";
+    case PositionalScheme::kNone:
+      return "no positional information";
   }
   return "";
 }
@@ -98,17 +103,22 @@ int cmd_inspect(int argc, char** argv) {
   }
   const detail::ModelData& m = model.value()->data();
   const ModelConfig& c = m.config;
-  std::printf("model          %s (format v%u, %zu bytes)\n", path.c_str(), m.format_version, model.value()->file_bytes());
+  std::printf("model          %s (format v%u, %zu bytes)\n", path.c_str(), m.format_version,
+              model.value()->file_bytes());
   std::printf("architecture   %s\n", c.architecture == Architecture::kLlama ? "llama" : "gpt2");
-  std::printf("dims           dim %u, hidden %u, layers %u, heads %u, kv-heads %u, head_dim %u\n", c.dim, c.hidden_dim,
-              c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim);
-  std::printf("vocab          %u (bos %d, eos %d)\n", c.vocab_size, m.tokenizer.bos_id(), m.tokenizer.eos_id());
+  std::printf("dims           dim %u, hidden %u, layers %u, heads %u, kv-heads %u, head_dim %u\n", c.dim,
+              c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim);
+  std::printf("vocab          %u (bos %d, eos %d)\n", c.vocab_size, m.tokenizer.bos_id(),
+              m.tokenizer.eos_id());
   std::printf("context        %u positions (addressable: %" PRId64 ")\n", c.max_positions, m.position_limit);
   std::printf("norm           %s eps %g; activation %s; classifier %s\n",
               c.norm == NormType::kRMSNorm ? "rmsnorm" : "layernorm", c.norm_eps,
-              c.activation == Activation::kSwiGLU ? "swiglu" : "gelu", c.tied_classifier ? "tied" : "separate");
-  std::printf("positional     %s: %s\n", positional_scheme_name(m.positional.scheme), positional_details(m).c_str());
-  for (const auto& kv : m.metadata) std::printf("meta           %s = %s\n", kv.first.c_str(), kv.second.c_str());
+              c.activation == Activation::kSwiGLU ? "swiglu" : "gelu",
+              c.tied_classifier ? "tied" : "separate");
+  std::printf("positional     %s: %s\n", positional_scheme_name(m.positional.scheme),
+              positional_details(m).c_str());
+  for (const auto& kv : m.metadata)
+    std::printf("meta           %s = %s\n", kv.first.c_str(), kv.second.c_str());
   if (!m.task_spec.empty()) std::printf("task spec      %zu bytes of JSON\n", m.task_spec.size());
 
   if (list_tensors) {
@@ -120,9 +130,11 @@ int cmd_inspect(int argc, char** argv) {
   }
   uint64_t attention = 0, mlp = 0, norms = 0;
   for (const detail::LayerWeights& w : m.layers) {
-    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.bo}) attention += tensor_bytes(*v);
+    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.bo})
+      attention += tensor_bytes(*v);
     for (const auto* v : {&w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) mlp += tensor_bytes(*v);
-    for (const auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.ffn_norm, &w.ffn_norm_bias}) norms += tensor_bytes(*v);
+    for (const auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.ffn_norm, &w.ffn_norm_bias})
+      norms += tensor_bytes(*v);
   }
   norms += tensor_bytes(m.final_norm) + tensor_bytes(m.final_norm_bias);
   std::printf("\nbytes per component\n");
@@ -153,7 +165,8 @@ int cmd_inspect(int argc, char** argv) {
     if (kv == KvCacheType::kF32) f32_kv = kvb;
     char note[48] = "";
     if (kv != KvCacheType::kF32 && kvb > 0 && f32_kv > 0) {
-      std::snprintf(note, sizeof note, "   kv x%.2f smaller", static_cast<double>(f32_kv) / static_cast<double>(kvb));
+      std::snprintf(note, sizeof note, "   kv x%.2f smaller",
+                    static_cast<double>(f32_kv) / static_cast<double>(kvb));
     }
     std::printf("  %-10s %14zu %14zu %16zu%s\n", kv_cache_type_name(kv), s.value()->memory_bytes(), kvb,
                 s.value()->weight_bytes_per_token(), note);

@@ -15,8 +15,8 @@
 #include "ordinal/commands.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
-#include "ordinal/verify_flags.hpp"
 #include "ordinal/runtime.hpp"
+#include "ordinal/verify_flags.hpp"
 #include "quant/bucketed.hpp"
 #include "quant/codebook.hpp"
 #include "quant/lowrank.hpp"
@@ -28,28 +28,36 @@ namespace ordinal::cli {
 
 namespace {
 
-const std::string kUsage = std::string(
-    "usage: ordinal quantize IN OUT --pos SCHEME [options]\n"
-    "       ordinal quantize IN OUT --search GATES [verify options] [options]\n"
-    "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | int4-g{16,32,64}[-zp]\n"
-    "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
-    "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | sin-f32\n"
-    "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | f32\n"
-    "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
-    "  --context N           new max_positions (context length) of the output model\n"
-    "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and classifier\n"
-    "  --seed S              seed for k-means (default 1)\n"
-    "  --search              try every --pos setting for this model's scheme from the smallest positional size\n"
-    "                        to the largest; keep the first whose model passes the verify gates against IN\n"
-    "  --search-schemes L    comma-separated --pos settings to try instead of all of them\n"
-    "  --verify-seed S       verify's --seed (sampling, shuffles, probes) during --search (default 42)\n"
-    "verify options and gates for --search (as `ordinal verify`; at least one gate is required)\n") +
+const std::string kUsage =
+    std::string(
+        "usage: ordinal quantize IN OUT --pos SCHEME [options]\n"
+        "       ordinal quantize IN OUT --search GATES [verify options] [options]\n"
+        "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | "
+        "int4-g{16,32,64}[-zp]\n"
+        "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
+        "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | "
+        "sin-f32\n"
+        "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | "
+        "f32\n"
+        "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
+        "  --context N           new max_positions (context length) of the output model\n"
+        "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and "
+        "classifier\n"
+        "  --seed S              seed for k-means (default 1)\n"
+        "  --search              try every --pos setting for this model's scheme from the smallest "
+        "positional size\n"
+        "                        to the largest; keep the first whose model passes the verify gates against "
+        "IN\n"
+        "  --search-schemes L    comma-separated --pos settings to try instead of all of them\n"
+        "  --verify-seed S       verify's --seed (sampling, shuffles, probes) during --search (default 42)\n"
+        "verify options and gates for --search (as `ordinal verify`; at least one gate is required)\n") +
     kVerifyInputUsage + kVerifyGateUsage;
 
 using modelio::HostTensor;
 
-
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const char* p) {
+  return s.rfind(p, 0) == 0;
+}
 
 bool parse_suffix_int(const std::string& s, const char* prefix, int64_t lo, int64_t hi, int64_t* out,
                       std::string* rest) {
@@ -71,15 +79,16 @@ Components components(const modelio::ModelSpec& s) {
   c.embedding = s.token_embedding.total_bytes();
   c.positional = s.positional.bytes();
   for (const modelio::HostLayer& l : s.layers) {
-    for (const HostTensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.bo}) c.attention += t->total_bytes();
+    for (const HostTensor* t : {&l.wq, &l.wk, &l.wv, &l.wo, &l.bq, &l.bk, &l.bv, &l.bo})
+      c.attention += t->total_bytes();
     for (const HostTensor* t : {&l.w1, &l.w2, &l.w3, &l.b1, &l.b2}) c.mlp += t->total_bytes();
-    for (const HostTensor* t : {&l.attn_norm, &l.attn_norm_bias, &l.ffn_norm, &l.ffn_norm_bias}) c.norms += t->total_bytes();
+    for (const HostTensor* t : {&l.attn_norm, &l.attn_norm_bias, &l.ffn_norm, &l.ffn_norm_bias})
+      c.norms += t->total_bytes();
   }
   c.norms += s.final_norm.total_bytes() + s.final_norm_bias.total_bytes();
   c.classifier = s.classifier.total_bytes();
   return c;
 }
-
 
 HostTensor tensor_from_quantized(const std::string& name, const quant::QuantizedTable& q) {
   HostTensor t;
@@ -87,13 +96,18 @@ HostTensor tensor_from_quantized(const std::string& name, const quant::Quantized
   t.shape = {static_cast<uint32_t>(q.rows), static_cast<uint32_t>(q.cols)};
   t.data = q.data;
   switch (q.format) {
-    case positional::RowFormat::kF32: t.dtype = format::DType::kF32; break;
-    case positional::RowFormat::kF16: t.dtype = format::DType::kF16; break;
+    case positional::RowFormat::kF32:
+      t.dtype = format::DType::kF32;
+      break;
+    case positional::RowFormat::kF16:
+      t.dtype = format::DType::kF16;
+      break;
     case positional::RowFormat::kInt8RowF32Scale:
     case positional::RowFormat::kInt8RowF16Scale:
       t.dtype = format::DType::kI8;
       t.granularity = format::QuantGranularity::kPerRow;
-      t.scale_dtype = q.format == positional::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
+      t.scale_dtype =
+          q.format == positional::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
       t.scales = q.scales;
       break;
     case positional::RowFormat::kInt8Col:
@@ -115,18 +129,21 @@ HostTensor tensor_from_quantized(const std::string& name, const quant::Quantized
         // The file stores one zero point per byte; widen the packed nibbles.
         const size_t n = static_cast<size_t>(q.rows) * (q.cols / q.group);
         t.zero_points.resize(n);
-        for (size_t i = 0; i < n; ++i) t.zero_points[i] = (i % 2 == 0) ? (q.zero_points[i / 2] & 0x0F) : (q.zero_points[i / 2] >> 4);
+        for (size_t i = 0; i < n; ++i)
+          t.zero_points[i] = (i % 2 == 0) ? (q.zero_points[i / 2] & 0x0F) : (q.zero_points[i / 2] >> 4);
       }
       break;
   }
   return t;
 }
 
-Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const std::string& scheme, uint64_t seed) {
+Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const std::string& scheme,
+                                              uint64_t seed) {
   modelio::HostPositional& p = spec.positional;
   if (p.scheme != PositionalScheme::kLearnedTable) {
-    return invalid_argument(std::string("--pos ") + scheme + " needs a model with a learned position table; this one has '" +
-                            positional_scheme_name(p.scheme) + "' (quantize from the original f32/f16 model)");
+    return invalid_argument(
+        std::string("--pos ") + scheme + " needs a model with a learned position table; this one has '" +
+        positional_scheme_name(p.scheme) + "' (quantize from the original f32/f16 model)");
   }
   const std::vector<float> table = p.table.to_f32();
   const int64_t P = p.table.shape[0];
@@ -155,14 +172,18 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   } else if (scheme == "int8-col") {
     ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8Col, 0));
   } else if (parse_suffix_int(scheme, "int4-g", 2, 4096, &n, &rest) && (rest.empty() || rest == "zp")) {
-    if (D % n != 0) return invalid_argument("--pos " + scheme + ": group " + std::to_string(n) + " does not divide dim " + std::to_string(D));
+    if (D % n != 0)
+      return invalid_argument("--pos " + scheme + ": group " + std::to_string(n) + " does not divide dim " +
+                              std::to_string(D));
     ORDINAL_RETURN_IF_ERROR(
-        plain(rest == "zp" ? positional::RowFormat::kInt4GroupZpU8 : positional::RowFormat::kInt4Group, static_cast<int>(n)));
+        plain(rest == "zp" ? positional::RowFormat::kInt4GroupZpU8 : positional::RowFormat::kInt4Group,
+              static_cast<int>(n)));
   } else if (parse_suffix_int(scheme, "codebook-", 1, 65536, &n, &rest) && (rest.empty() || rest == "int8")) {
     quant::CodebookOptions o;
     o.k = static_cast<int>(n);
     o.seed = seed;
-    o.codebook_format = rest == "int8" ? positional::RowFormat::kInt8RowF16Scale : positional::RowFormat::kF32;
+    o.codebook_format =
+        rest == "int8" ? positional::RowFormat::kInt8RowF16Scale : positional::RowFormat::kF32;
     ORDINAL_ASSIGN_OR_RETURN(quant::Codebook cb, quant::build_codebook(table.data(), P, D, o));
     report.reconstructed = quant::reconstruct_codebook(cb);
     const positional::CodebookTable v = cb.view();
@@ -170,7 +191,8 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     stored.format = v.codebook.format;
     stored.rows = v.codebook.rows;
     stored.cols = v.codebook.cols;
-    const uint64_t row_bytes = v.codebook.format == positional::RowFormat::kF32 ? 4ull * D : static_cast<uint64_t>(D);
+    const uint64_t row_bytes =
+        v.codebook.format == positional::RowFormat::kF32 ? 4ull * D : static_cast<uint64_t>(D);
     stored.data.assign(static_cast<const uint8_t*>(v.codebook.data),
                        static_cast<const uint8_t*>(v.codebook.data) + row_bytes * v.codebook.rows);
     if (v.codebook.scales) {
@@ -202,11 +224,13 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     np.bucket_rule = detail::BucketRuleKind::kUniformStride;
     np.stride = static_cast<uint32_t>(n);
     np.positions = static_cast<uint32_t>(P);
-    np.table = HostTensor::f32("positional.table", {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
+    np.table = HostTensor::f32("positional.table",
+                               {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
     report.shares_by_design = n > 1;
     p = std::move(np);
   } else if (parse_suffix_int(scheme, "bucket-t5-", 2, 256, &n, &rest) && rest.empty()) {
-    ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b, quant::build_bucketed_log(table.data(), P, D, static_cast<int>(n), P));
+    ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b,
+                             quant::build_bucketed_log(table.data(), P, D, static_cast<int>(n), P));
     report.reconstructed = quant::expand_bucketed(b, P);
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kBucketedTable;
@@ -214,25 +238,29 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     np.num_buckets = static_cast<uint32_t>(n);
     np.max_distance = static_cast<uint32_t>(P);
     np.positions = static_cast<uint32_t>(P);
-    np.table = HostTensor::f32("positional.table", {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
+    np.table = HostTensor::f32("positional.table",
+                               {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
     report.shares_by_design = true;
     p = std::move(np);
   } else if (parse_suffix_int(scheme, "lowrank-", 1, 4096, &n, &rest) && (rest.empty() || rest == "int8")) {
     if (n > D) return invalid_argument("--pos " + scheme + ": rank exceeds dim " + std::to_string(D));
-    ORDINAL_ASSIGN_OR_RETURN(quant::LowRankFactors f, quant::lowrank_factorize(table.data(), P, D, static_cast<int>(n)));
+    ORDINAL_ASSIGN_OR_RETURN(quant::LowRankFactors f,
+                             quant::lowrank_factorize(table.data(), P, D, static_cast<int>(n)));
     const bool int8 = rest == "int8";
-    report.reconstructed = quant::reconstruct_lowrank(f, int8 ? positional::LowRankFormat::kInt8Row : positional::LowRankFormat::kF32);
+    report.reconstructed = quant::reconstruct_lowrank(
+        f, int8 ? positional::LowRankFormat::kInt8Row : positional::LowRankFormat::kF32);
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kLowRankTable;
     const uint32_t r = static_cast<uint32_t>(n);
     if (int8) {
-      auto int8_tensor = [](const std::string& name, uint32_t rows, uint32_t cols, const std::vector<int8_t>& q,
-                            const std::vector<float>& scales) {
+      auto int8_tensor = [](const std::string& name, uint32_t rows, uint32_t cols,
+                            const std::vector<int8_t>& q, const std::vector<float>& scales) {
         HostTensor t;
         t.name = name;
         t.dtype = format::DType::kI8;
         t.shape = {rows, cols};
-        t.data.assign(reinterpret_cast<const uint8_t*>(q.data()), reinterpret_cast<const uint8_t*>(q.data()) + q.size());
+        t.data.assign(reinterpret_cast<const uint8_t*>(q.data()),
+                      reinterpret_cast<const uint8_t*>(q.data()) + q.size());
         t.granularity = format::QuantGranularity::kPerRow;
         t.scales.resize(scales.size() * 4);
         std::memcpy(t.scales.data(), scales.data(), t.scales.size());
@@ -250,15 +278,17 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     return invalid_argument("unknown --pos scheme '" + scheme + "' for a learned table");
   }
   report.bytes = static_cast<int64_t>(p.bytes());
-  report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D, report.bytes,
-                                         report.shares_by_design);
+  report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D,
+                                         report.bytes, report.shares_by_design);
   return report;
 }
 
-Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std::string& scaling, int64_t context) {
+Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std::string& scaling,
+                  int64_t context) {
   modelio::HostPositional& p = spec.positional;
   if (p.scheme != PositionalScheme::kRope) {
-    return invalid_argument("--pos " + scheme + " needs a RoPE model; this one has '" + positional_scheme_name(p.scheme) + "'");
+    return invalid_argument("--pos " + scheme + " needs a RoPE model; this one has '" +
+                            positional_scheme_name(p.scheme) + "'");
   }
   quant::RopeScalingParams params;
   detail::RopeScalingKind kind = detail::RopeScalingKind::kNone;
@@ -298,7 +328,8 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
   } else if (scheme == "rope-q31") {
     p.precision = detail::TrigPrecision::kQ31;
   } else {
-    return invalid_argument("unknown --pos scheme '" + scheme + "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
+    return invalid_argument("unknown --pos scheme '" + scheme +
+                            "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
   }
   const int rot = static_cast<int>(p.rotary_dims == 0 ? spec.config.head_dim : p.rotary_dims);
   if (p.precision == detail::TrigPrecision::kF32 && kind == detail::RopeScalingKind::kNone) {
@@ -317,14 +348,16 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
 
 Status apply_sinusoidal(modelio::ModelSpec& spec, const std::string& scheme) {
   modelio::HostPositional& p = spec.positional;
-  if (p.scheme != PositionalScheme::kSinusoidal) return invalid_argument("--pos " + scheme + " needs a sinusoidal model");
+  if (p.scheme != PositionalScheme::kSinusoidal)
+    return invalid_argument("--pos " + scheme + " needs a sinusoidal model");
   if (scheme == "sin-f32") {
     p.precision = detail::TrigPrecision::kF32;
     p.frequencies.clear();
     return Status::Ok();
   }
   p.precision = scheme == "sin-q15" ? detail::TrigPrecision::kQ15 : detail::TrigPrecision::kQ31;
-  ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::sinusoidal_frequencies(static_cast<int>(spec.config.dim), p.base));
+  ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f,
+                           quant::sinusoidal_frequencies(static_cast<int>(spec.config.dim), p.base));
   p.frequencies = f.turns;
   return Status::Ok();
 }
@@ -340,11 +373,13 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   report.cols = cols;
   ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q,
                            quant::quantize_table(table.data(), rows, cols,
-                                                 scheme == "int8" ? positional::RowFormat::kInt8Col : positional::RowFormat::kF32));
+                                                 scheme == "int8" ? positional::RowFormat::kInt8Col
+                                                                  : positional::RowFormat::kF32));
   report.reconstructed = quant::dequantize_table(q);
   p.table = tensor_from_quantized("positional.relative_bias", q);
   report.bytes = static_cast<int64_t>(p.bytes());
-  report.metrics = quant::compare_tables(table.data(), report.reconstructed.data(), rows, cols, report.bytes, true);
+  report.metrics =
+      quant::compare_tables(table.data(), report.reconstructed.data(), rows, cols, report.bytes, true);
   report.is_bias_table = true;
   return report;
 }
@@ -357,17 +392,21 @@ Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o)
       return TableReport();
     }
     case PositionalScheme::kSinusoidal:
-      if (s != "sin-f32" && s != "sin-q15" && s != "sin-q31") return invalid_argument("unknown --pos '" + s + "' for a sinusoidal model");
+      if (s != "sin-f32" && s != "sin-q15" && s != "sin-q31")
+        return invalid_argument("unknown --pos '" + s + "' for a sinusoidal model");
       ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, s));
       return TableReport();
     case PositionalScheme::kAlibi:
       if (s != "int8") return invalid_argument("unknown --pos '" + s + "' for an ALiBi model (int8)");
       return TableReport();  // slopes are integers (Q0.32) in every ALiBi model
     case PositionalScheme::kRelativeBias:
-      if (s != "int8" && s != "f32") return invalid_argument("unknown --pos '" + s + "' for a relative-bias model (int8, f32)");
+      if (s != "int8" && s != "f32")
+        return invalid_argument("unknown --pos '" + s + "' for a relative-bias model (int8, f32)");
       return apply_relative_bias(spec, s);
-    case PositionalScheme::kNone: return invalid_argument("this model has no positional component to quantize");
-    default: break;
+    case PositionalScheme::kNone:
+      return invalid_argument("this model has no positional component to quantize");
+    default:
+      break;
   }
   if (!o.rope_scaling.empty()) return invalid_argument("--rope-scaling applies to RoPE models only");
   auto r = quantize_positional_table(spec, s, o.seed);
@@ -407,17 +446,18 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
     char rec[16] = "-";
     if (a.recovery >= 0) std::snprintf(rec, sizeof rec, "%.4f", a.recovery);
     if (a.verified) {
-      std::printf("  %-5s %-18s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx, a.scheme.c_str(),
-                  a.positional_bytes, a.top1, a.max_ppl_delta, a.max_kl, a.gap_ratio, rec, a.seconds,
-                  a.passed ? "PASS" : a.note.c_str());
+      std::printf("  %-5s %-18s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx,
+                  a.scheme.c_str(), a.positional_bytes, a.top1, a.max_ppl_delta, a.max_kl, a.gap_ratio, rec,
+                  a.seconds, a.passed ? "PASS" : a.note.c_str());
     } else {
       std::printf("  %-5s %-18s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
                   a.positional_bytes, "-", "-", "-", "-", "-", a.seconds, a.note.c_str());
     }
     std::fflush(stdout);
   };
-  ORDINAL_ASSIGN_OR_RETURN(quantize::SearchResult r,
-                           quantize::search_positional(spec, in, schemes, o, gates, out + ".search-candidate", print));
+  ORDINAL_ASSIGN_OR_RETURN(
+      quantize::SearchResult r,
+      quantize::search_positional(spec, in, schemes, o, gates, out + ".search-candidate", print));
   for (const quantize::SearchAttempt& a : r.attempts) {
     if (!a.built) std::printf("  %-5s %-18s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
   }
@@ -446,11 +486,13 @@ int cmd_quantize(int argc, char** argv) {
       search = true;
     } else if (a == "--search-schemes") {
       if (!args.value(a, &search_schemes) || split_commas(search_schemes).empty()) {
-        return usage_error("quantize", "--search-schemes needs a comma-separated list of --pos settings", kUsage.c_str());
+        return usage_error("quantize", "--search-schemes needs a comma-separated list of --pos settings",
+                           kUsage.c_str());
       }
     } else if (a == "--verify-seed") {
       int64_t s = 0;
-      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--verify-seed needs an integer > 0", kUsage.c_str());
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s))
+        return usage_error("quantize", "--verify-seed needs an integer > 0", kUsage.c_str());
       gates.seed = static_cast<uint64_t>(s);
       verify_flags_given = true;
     } else if (a == "--pos") {
@@ -458,12 +500,14 @@ int cmd_quantize(int argc, char** argv) {
     } else if (a == "--rope-scaling") {
       if (!args.value(a, &o.rope_scaling)) return usage_error("quantize", args.error, kUsage.c_str());
     } else if (a == "--context") {
-      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 24, &o.context)) return usage_error("quantize", "--context needs an integer in [1, 2^24]", kUsage.c_str());
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 24, &o.context))
+        return usage_error("quantize", "--context needs an integer in [1, 2^24]", kUsage.c_str());
     } else if (a == "--weights") {
       if (!args.value(a, &o.weights)) return usage_error("quantize", args.error, kUsage.c_str());
     } else if (a == "--seed") {
       int64_t s = 0;
-      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s)) return usage_error("quantize", "--seed needs an integer > 0", kUsage.c_str());
+      if (!args.value(a, &v) || !parse_int(v, 1, INT64_MAX, &s))
+        return usage_error("quantize", "--seed needs an integer > 0", kUsage.c_str());
       o.seed = static_cast<uint64_t>(s);
     } else if (!a.empty() && a[0] == '-') {
       const FlagParse f = parse_verify_flag(args, a, &gates);
@@ -475,14 +519,18 @@ int cmd_quantize(int argc, char** argv) {
     }
   }
   if (paths.size() != 2) return usage_error("quantize", "needs IN and OUT", kUsage.c_str());
-  if (search && !o.pos.empty()) return usage_error("quantize", "--search chooses the scheme: drop --pos", kUsage.c_str());
+  if (search && !o.pos.empty())
+    return usage_error("quantize", "--search chooses the scheme: drop --pos", kUsage.c_str());
   if (!search && (verify_flags_given || !search_schemes.empty())) {
-    return usage_error("quantize", "verify options, gates and --search-schemes apply only with --search", kUsage.c_str());
+    return usage_error("quantize", "verify options, gates and --search-schemes apply only with --search",
+                       kUsage.c_str());
   }
   if (search && !has_explicit_gate(gates)) {
-    return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)", kUsage.c_str());
+    return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)",
+                       kUsage.c_str());
   }
-  if (!search && o.pos.empty() && o.weights == "keep") return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
+  if (!search && o.pos.empty() && o.weights == "keep")
+    return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
 
   auto model = Model::load(paths[0]);
   if (!model.ok()) {
@@ -510,7 +558,8 @@ int cmd_quantize(int argc, char** argv) {
   }
   auto werr = quantize::convert_weights(spec, o.weights);
   if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage.c_str());
-  spec.metadata.push_back({"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
+  spec.metadata.push_back(
+      {"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
   Status st = modelio::write_model(spec, paths[1]);
   if (!st.ok()) {
     std::fprintf(stderr, "ordinal quantize: %s\n", st.to_string().c_str());
@@ -518,13 +567,15 @@ int cmd_quantize(int argc, char** argv) {
   }
   auto check = Model::load(paths[1]);
   if (!check.ok()) {
-    std::fprintf(stderr, "ordinal quantize: written model does not verify: %s\n", check.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal quantize: written model does not verify: %s\n",
+                 check.status().to_string().c_str());
     return kExitFailed;
   }
   const quantize::Components after = quantize::components(spec);
   auto row = [](const char* name, uint64_t b, uint64_t a) {
     char note[64] = "";
-    if (a < b && a > 0) std::snprintf(note, sizeof note, "x%.2f smaller", static_cast<double>(b) / static_cast<double>(a));
+    if (a < b && a > 0)
+      std::snprintf(note, sizeof note, "x%.2f smaller", static_cast<double>(b) / static_cast<double>(a));
     if (a == 0 && b > 0) std::snprintf(note, sizeof note, "removed");
     if (a > b) std::snprintf(note, sizeof note, "+%" PRIu64 " bytes", a - b);
     if (a == b && b > 0) std::snprintf(note, sizeof note, "=");
@@ -532,7 +583,8 @@ int cmd_quantize(int argc, char** argv) {
   };
 
   std::printf("%s -> %s  (positional %s -> %s)\n", paths[0].c_str(), paths[1].c_str(),
-              positional_scheme_name(model.value()->positional_scheme()), positional_scheme_name(check.value()->positional_scheme()));
+              positional_scheme_name(model.value()->positional_scheme()),
+              positional_scheme_name(check.value()->positional_scheme()));
   std::printf("  %-18s %12s %12s\n", "component", "bytes before", "bytes after");
   row("token embedding", before.embedding, after.embedding);
   row("positional", before.positional, after.positional);
@@ -544,14 +596,16 @@ int cmd_quantize(int argc, char** argv) {
   if (!table.original.empty()) {
     const quant::TableMetrics& m = table.metrics;
     std::printf("reconstruction of the %s: max |err| %.3g, mean |err| %.3g, rms %.3g, %.2f bytes/position\n",
-                table.is_bias_table ? "relative-bias table" : "position table", m.max_abs_error, m.mean_abs_error,
-                m.rms_error, m.bytes_per_position);
+                table.is_bias_table ? "relative-bias table" : "position table", m.max_abs_error,
+                m.mean_abs_error, m.rms_error, m.bytes_per_position);
     if (!table.is_bias_table) {
-      std::printf("position identity: nearest-neighbour recovery %.2f%%, min distance between positions %.3g, "
-                  "collapsed pairs %" PRId64 "%s\n",
-                  100.0 * m.nn_recovery_rate, m.min_pair_distance, m.collapsed_pairs,
-                  m.shares_positions_by_design ? " (positions shared by design)"
-                                               : (m.collapse_flagged ? "  <-- WARNING: distinct positions collapsed" : ""));
+      std::printf(
+          "position identity: nearest-neighbour recovery %.2f%%, min distance between positions %.3g, "
+          "collapsed pairs %" PRId64 "%s\n",
+          100.0 * m.nn_recovery_rate, m.min_pair_distance, m.collapsed_pairs,
+          m.shares_positions_by_design
+              ? " (positions shared by design)"
+              : (m.collapse_flagged ? "  <-- WARNING: distinct positions collapsed" : ""));
     }
     if (table.energy_kept > 0) std::printf("low-rank energy kept: %.6f\n", table.energy_kept);
   }

@@ -66,7 +66,8 @@ int cmd_run(int argc, char** argv) {
         return usage_error("run", "--threads needs an integer in [1, 256]", kUsage);
       }
     } else if (a == "--kv") {
-      if (!args.value(a, &v) || (v != "f32" && v != "int8")) return usage_error("run", "--kv needs f32 or int8", kUsage);
+      if (!args.value(a, &v) || (v != "f32" && v != "int8"))
+        return usage_error("run", "--kv needs f32 or int8", kUsage);
       kv = v == "int8" ? KvCacheType::kInt8 : KvCacheType::kF32;
     } else if (a == "--shift") {
       if (!args.value(a, &v) || !parse_int(v, 1, INT32_MAX, &shift)) {

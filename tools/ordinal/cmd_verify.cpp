@@ -1,11 +1,12 @@
 // ordinal verify REF CAND [options]: the order-sensitive battery (tools/verify/). Human table on stdout,
 // --json / --report files, gates -> exit 1 naming the failing metric and bucket; usage/load errors exit 2.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
@@ -16,13 +17,15 @@ namespace ordinal::cli {
 
 namespace {
 const std::string kUsage = std::string(
-    "usage: ordinal verify REF CAND [options]\n"
-    "  runs REF and CAND side by side and compares them position by position\n"
-    "input\n") + kVerifyInputUsage +
-    "output\n"
-    "      --json FILE            every figure as JSON\n"
-    "      --report FILE          self-contained HTML report with SVG plots\n"
-    "gates (exit 1 when one is missed)\n" + kVerifyGateUsage;
+                               "usage: ordinal verify REF CAND [options]\n"
+                               "  runs REF and CAND side by side and compares them position by position\n"
+                               "input\n") +
+                           kVerifyInputUsage +
+                           "output\n"
+                           "      --json FILE            every figure as JSON\n"
+                           "      --report FILE          self-contained HTML report with SVG plots\n"
+                           "gates (exit 1 when one is missed)\n" +
+                           kVerifyGateUsage;
 
 class Progress {
  public:
@@ -82,7 +85,8 @@ int verify_main(int argc, char** argv) {
     if (!ok) return usage_error("verify", args.error, kUsage.c_str());
   }
   if (positional.size() < 2) return usage_error("verify", "missing REF and CAND models", kUsage.c_str());
-  if (positional.size() > 2) return usage_error("verify", "unexpected argument " + positional[2], kUsage.c_str());
+  if (positional.size() > 2)
+    return usage_error("verify", "unexpected argument " + positional[2], kUsage.c_str());
   o.ref_path = positional[0];
   o.cand_path = positional[1];
 

@@ -12,7 +12,8 @@ const char* kUsage =
     "  run        generate text (prints exactly what llama2.c run.c prints)\n"
     "  inspect    show config, positional scheme, tensors and bytes per component\n"
     "  verify     compare a candidate with a reference position by position (missed gate: exit 1)\n"
-    "  quantize   shrink positional tables / make RoPE exact (fixed point), f16 weights; prints before/after\n"
+    "  quantize   shrink positional tables / make RoPE exact (fixed point), f16 weights; prints "
+    "before/after\n"
     "  bench      decode tokens/s, time to first token, bytes per token, memory (JSON with --json)\n";
 }
 
@@ -27,12 +28,9 @@ int main(int argc, char** argv) {
     int (*fn)(int, char**);
   };
   const Entry verbs[] = {
-      {"import", ordinal::cli::cmd_import},
-      {"run", ordinal::cli::cmd_run},
-      {"inspect", ordinal::cli::cmd_inspect},
-      {"verify", ordinal::cli::cmd_verify},
-      {"bench", ordinal::cli::cmd_bench},
-      {"quantize", ordinal::cli::cmd_quantize},
+      {"import", ordinal::cli::cmd_import},   {"run", ordinal::cli::cmd_run},
+      {"inspect", ordinal::cli::cmd_inspect}, {"verify", ordinal::cli::cmd_verify},
+      {"bench", ordinal::cli::cmd_bench},     {"quantize", ordinal::cli::cmd_quantize},
   };
   for (const Entry& e : verbs) {
     if (!std::strcmp(verb, e.name)) return e.fn(argc - 1, argv + 1);

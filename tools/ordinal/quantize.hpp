@@ -11,9 +11,9 @@
 namespace ordinal::cli::quantize {
 
 struct Options {
-  std::string pos;           // positional scheme, empty: unchanged
-  std::string rope_scaling;  // linear:F | ntk:F | yarn:F,ORIG
-  int64_t context = 0;       // new max_positions, 0: unchanged
+  std::string pos;               // positional scheme, empty: unchanged
+  std::string rope_scaling;      // linear:F | ntk:F | yarn:F,ORIG
+  int64_t context = 0;           // new max_positions, 0: unchanged
   std::string weights = "keep";  // f32 | f16 | int8 (tools/ordinal/weight_quantize.hpp)
   uint64_t seed = 1;
 };

@@ -41,7 +41,8 @@ std::vector<float> store(HostTensor& t, const std::vector<float>& values, const 
     const quant::Int8Rows q = quant::quantize_rows_int8(values.data(), rows, cols);
     t.dtype = format::DType::kI8;
     t.granularity = format::QuantGranularity::kPerRow;
-    t.data.assign(reinterpret_cast<const uint8_t*>(q.q.data()), reinterpret_cast<const uint8_t*>(q.q.data()) + q.q.size());
+    t.data.assign(reinterpret_cast<const uint8_t*>(q.q.data()),
+                  reinterpret_cast<const uint8_t*>(q.q.data()) + q.q.size());
     t.scales.resize(rows * 4);
     std::memcpy(t.scales.data(), q.scales.data(), t.scales.size());
     for (size_t i = 0; i < values.size(); ++i) stored[i] = static_cast<float>(q.q[i]) * q.scales[i / cols];
@@ -57,7 +58,7 @@ Result<WeightConversion> convert_model_weights(modelio::ModelSpec& spec, const s
   if (weights != "f32" && weights != "f16" && weights != "int8") {
     return invalid_argument("--weights must be f32, f16 or int8 (got '" + weights + "')");
   }
-  const format::DType target = weights == "f32" ? format::DType::kF32
+  const format::DType target = weights == "f32"   ? format::DType::kF32
                                : weights == "f16" ? format::DType::kF16
                                                   : format::DType::kI8;
   auto convert = [&](HostTensor& t) {

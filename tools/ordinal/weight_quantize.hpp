@@ -11,9 +11,9 @@
 namespace ordinal::cli::quantize {
 
 struct WeightConversion {
-  int tensors = 0;            // tensors converted
-  double max_abs_error = 0;   // over every converted weight
-  double max_rel_rms = 0;     // worst tensor's rms(error) / rms(weights)
+  int tensors = 0;           // tensors converted
+  double max_abs_error = 0;  // over every converted weight
+  double max_rel_rms = 0;    // worst tensor's rms(error) / rms(weights)
 };
 
 // weights: "keep" (no change), "f32" (widen f16/int8), "f16", "int8".

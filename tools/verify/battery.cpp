@@ -30,7 +30,8 @@ Result<std::string> read_file(const std::string& path) {
 // Tokens of the text, encoded line by line (the BPE merge loop is quadratic in the input length, so a
 // whole file cannot go through encode() at once), until `max_tokens` are collected. Every line gets the
 // tokenizer's dummy-prefix space, which is how the line break shows up in the token stream.
-Status tokenize_lines(const Tokenizer& tok, const std::string& text, size_t max_tokens, std::vector<int32_t>* out) {
+Status tokenize_lines(const Tokenizer& tok, const std::string& text, size_t max_tokens,
+                      std::vector<int32_t>* out) {
   out->clear();
   std::vector<int32_t> line_tokens;
   size_t pos = 0;
@@ -39,7 +40,8 @@ Status tokenize_lines(const Tokenizer& tok, const std::string& text, size_t max_
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(pos, end - pos);
     pos = end + 1;
-    if (std::all_of(line.begin(), line.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; })) {
+    if (std::all_of(line.begin(), line.end(),
+                    [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; })) {
       continue;
     }
     ORDINAL_RETURN_IF_ERROR(tok.encode(line, /*bos=*/false, /*eos=*/false, &line_tokens));
@@ -50,7 +52,8 @@ Status tokenize_lines(const Tokenizer& tok, const std::string& text, size_t max_
 }
 
 bool blank(const std::string& s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
 }
 
 // Mean NLL per target over sequences, both models. Returns false and a note on a model error.
@@ -76,7 +79,8 @@ PplPair perplexity_pass(PairRunner& runner, std::vector<std::vector<int32_t>> se
   return r;
 }
 
-std::vector<std::vector<int32_t>> truncate_total(const std::vector<std::vector<int32_t>>& seqs, int64_t budget) {
+std::vector<std::vector<int32_t>> truncate_total(const std::vector<std::vector<int32_t>>& seqs,
+                                                 int64_t budget) {
   std::vector<std::vector<int32_t>> out;
   for (const auto& s : seqs) {
     if (budget < 2) break;
@@ -123,7 +127,8 @@ Result<Report> run_battery(const Options& o) {
       if (!st.ok()) return Status(st.code(), "tokenizing " + o.text_path + ": " + st.message());
     }
     if (text_tokens.empty()) return invalid_argument("text file " + o.text_path + " tokenizes to nothing");
-    rep.source = "text " + o.text_path + " (" + std::to_string(text_tokens.size()) + " tokens used, tokenized line by line)";
+    rep.source = "text " + o.text_path + " (" + std::to_string(text_tokens.size()) +
+                 " tokens used, tokenized line by line)";
   }
 
   // Lengths: the training context, extended to --beyond when both models address those positions.
@@ -137,15 +142,19 @@ Result<Report> run_battery(const Options& o) {
       length = o.beyond;
     } else {
       beyond_note = "unsupported:";
-      if (ref.position_limit() < o.beyond) beyond_note += " reference addresses " + std::to_string(ref.position_limit()) + " positions;";
-      if (cand.position_limit() < o.beyond) beyond_note += " candidate addresses " + std::to_string(cand.position_limit()) + " positions;";
+      if (ref.position_limit() < o.beyond)
+        beyond_note += " reference addresses " + std::to_string(ref.position_limit()) + " positions;";
+      if (cand.position_limit() < o.beyond)
+        beyond_note += " candidate addresses " + std::to_string(cand.position_limit()) + " positions;";
       beyond_note.pop_back();
     }
   }
   rep.eval_length = length;
 
-  ORDINAL_ASSIGN_OR_RETURN(PairRunner runner,
-                           PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(length, 1)), o.cand_kv_cache));
+  ORDINAL_ASSIGN_OR_RETURN(
+      PairRunner runner,
+      PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(length, 1)),
+                         o.cand_kv_cache));
 
   // 1. Agreement.
   std::vector<PositionSample> samples;
@@ -154,7 +163,8 @@ Result<Report> run_battery(const Options& o) {
   auto on_position = [&](const PositionSample& s) {
     samples.push_back(s);
     if (samples.size() % 256 == 0) {
-      progress(o, "agreement " + std::to_string(samples.size()) + "/" + std::to_string(o.max_positions) + " positions");
+      progress(o, "agreement " + std::to_string(samples.size()) + "/" + std::to_string(o.max_positions) +
+                      " positions");
     }
   };
   if (!text_tokens.empty()) {
@@ -203,7 +213,8 @@ Result<Report> run_battery(const Options& o) {
     rep.buckets.push_back(b);
   }
   rep.overall = bucket_stats(samples, 0, std::max<int64_t>(length, 1));
-  for (int64_t lo = 0; lo < length; lo += 64) rep.bins.push_back(bucket_stats(samples, lo, std::min(lo + 64, length)));
+  for (int64_t lo = 0; lo < length; lo += 64)
+    rep.bins.push_back(bucket_stats(samples, lo, std::min(lo + 64, length)));
   rep.ref_cost = cost_of(o.ref_path, ref);
   rep.cand_cost = cost_of(o.cand_path, cand);
   rep.ref_cost.decode_us_per_token = runner.ref_timing().per_token_us();
@@ -257,7 +268,8 @@ Result<Report> run_battery(const Options& o) {
     std::vector<SwapPair> pairs;
     for (const auto& t : swap_templates()) pairs.push_back({"template", t.first, t.second, {}, {}});
     if (!text.empty()) {
-      for (const auto& t : text_swap_pairs(text, o.swap_pairs, o.seed + 2)) pairs.push_back({"text", t.first, t.second, {}, {}});
+      for (const auto& t : text_swap_pairs(text, o.swap_pairs, o.seed + 2))
+        pairs.push_back({"text", t.first, t.second, {}, {}});
     } else {
       for (auto& t : token_swap_pairs(sequences, o.swap_pairs, 32, o.seed + 2)) {
         pairs.push_back({"tokens", "", "", std::move(t.first), std::move(t.second)});
@@ -294,15 +306,16 @@ Result<Report> run_battery(const Options& o) {
   const std::string ref_spec = ref.task_spec(), cand_spec = cand.task_spec();
   if (ref_spec.empty() || cand_spec.empty()) {
     rep.tasks_note = ref_spec.empty() && cand_spec.empty() ? "no task spec in either model"
-                     : ref_spec.empty()                     ? "the reference carries no task spec"
-                                                            : "the candidate carries no task spec";
+                     : ref_spec.empty()                    ? "the reference carries no task spec"
+                                                           : "the candidate carries no task spec";
   } else {
     auto spec = parse_task_spec(ref_spec);
     if (!spec.ok()) {
       rep.tasks_note = spec.status().message();
     } else {
       int64_t need = 0;
-      for (const TaskDef& t : spec.value().tasks) need = std::max(need, 2 * t.max_len + 3 + std::max<int64_t>(t.key_len, 2 * t.max_len) + 1);
+      for (const TaskDef& t : spec.value().tasks)
+        need = std::max(need, 2 * t.max_len + 3 + std::max<int64_t>(t.key_len, 2 * t.max_len) + 1);
       SessionOptions so;
       so.threads = runner.ref().threads();
       so.context_length = static_cast<uint32_t>(std::max<int64_t>(need, ctx));
@@ -317,7 +330,8 @@ Result<Report> run_battery(const Options& o) {
         const int64_t extrap = o.task_extrap_cases > 0 ? o.task_extrap_cases : o.task_cases;
         for (size_t ti = 0; ti < spec.value().tasks.size(); ++ti) {
           const TaskDef& t = spec.value().tasks[ti];
-          if (t.name != "reverse" && t.name != "sort" && t.name != "copy_offset" && t.name != "passkey") continue;
+          if (t.name != "reverse" && t.name != "sort" && t.name != "copy_offset" && t.name != "passkey")
+            continue;
           const struct {
             const char* regime;
             int64_t n, cases;

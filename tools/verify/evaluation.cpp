@@ -24,7 +24,8 @@ Result<ModelPair> load_pair(const std::string& ref_path, const std::string& cand
   return p;
 }
 
-Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, uint32_t context, KvCacheType cand_kv) {
+Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, uint32_t context,
+                                      KvCacheType cand_kv) {
   PairRunner r;
   SessionOptions so;
   so.threads = threads;
@@ -99,8 +100,8 @@ Result<double> log_likelihood(Session& s, const std::vector<int32_t>& tokens, st
   return ll;
 }
 
-std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& text_tokens, int32_t bos, size_t length,
-                                               int64_t max_positions) {
+std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& text_tokens, int32_t bos,
+                                               size_t length, int64_t max_positions) {
   std::vector<std::vector<int32_t>> out;
   if (length < 2) return out;
   int64_t budget = max_positions;

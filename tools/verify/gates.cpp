@@ -10,14 +10,15 @@ namespace ordinal::verify {
 std::string GateResult::line() const {
   char buf[512];
   std::snprintf(buf, sizeof buf, "%s %s%s%s: %.6g %s %.6g", passed ? "pass" : "FAIL", metric.c_str(),
-                bucket.empty() ? "" : " ", bucket.c_str(), value, passed ? (is_min ? ">=" : "<=") : (is_min ? "<" : ">"),
-                threshold);
+                bucket.empty() ? "" : " ", bucket.c_str(), value,
+                passed ? (is_min ? ">=" : "<=") : (is_min ? "<" : ">"), threshold);
   if (metric == "runtime-error") return std::string("FAIL runtime-error: ") + bucket;
   return buf;
 }
 
 namespace {
-void add(Report* r, const std::string& metric, const std::string& bucket, double value, double threshold, bool is_min) {
+void add(Report* r, const std::string& metric, const std::string& bucket, double value, double threshold,
+         bool is_min) {
   GateResult g;
   g.metric = metric;
   g.bucket = bucket;
@@ -35,7 +36,8 @@ void evaluate_gates(Report* r) {
     if (!b.supported || b.positions == 0) continue;
     if (o.min_top1) add(r, "top1", b.label(), b.top1, *o.min_top1, true);
     if (o.max_kl) add(r, "kl", b.label(), b.kl_mean, *o.max_kl, false);
-    if (o.max_ppl_delta && b.targets > 0) add(r, "ppl-delta", b.label(), std::fabs(b.ppl_delta), *o.max_ppl_delta, false);
+    if (o.max_ppl_delta && b.targets > 0)
+      add(r, "ppl-delta", b.label(), std::fabs(b.ppl_delta), *o.max_ppl_delta, false);
   }
   if (o.min_gap_ratio) {
     if (r->order.ran) {

@@ -16,7 +16,9 @@ namespace ordinal::verify {
 
 namespace {
 
-std::vector<float> dequantized(const format::TensorView& v) { return modelio::HostTensor::from_view(v).to_f32(); }
+std::vector<float> dequantized(const format::TensorView& v) {
+  return modelio::HostTensor::from_view(v).to_f32();
+}
 
 uint32_t index_at(const format::TensorView& ix, uint32_t p) {
   if (ix.dtype == format::DType::kU16) {
@@ -43,7 +45,8 @@ uint32_t bucket_of(const detail::PositionalParams& p, uint32_t pos, uint32_t row
     if (pos < exact || exact == 0 || p.max_distance <= exact) {
       b = pos;
     } else {
-      const double l = std::log(static_cast<double>(pos) / exact) / std::log(static_cast<double>(p.max_distance) / exact);
+      const double l =
+          std::log(static_cast<double>(pos) / exact) / std::log(static_cast<double>(p.max_distance) / exact);
       b = exact + static_cast<uint32_t>(l * (nb - exact));
     }
   }
@@ -134,10 +137,12 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
       r.note = "candidate RoPE rotation unavailable: " + ce.status().message();
       return r;
     }
-    auto re = ref.positional_scheme() == PositionalScheme::kRope ? positional::PositionalEncoder::create(ref.data())
-                                                                 : Result<positional::PositionalEncoder>(unsupported("not rope"));
+    auto re = ref.positional_scheme() == PositionalScheme::kRope
+                  ? positional::PositionalEncoder::create(ref.data())
+                  : Result<positional::PositionalEncoder>(unsupported("not rope"));
     const uint32_t hd = cand.config().head_dim;
-    const int64_t span = std::min<int64_t>(std::max<uint32_t>(cand.config().max_positions, 2), cand.position_limit());
+    const int64_t span =
+        std::min<int64_t>(std::max<uint32_t>(cand.config().max_positions, 2), cand.position_limit());
     numerics::SplitMix64 rng(seed ^ 0x5157u);
     std::vector<float> q(hd), k(hd), a(hd), b(hd);
     auto dot_at = [&](const positional::PositionalEncoder& e, int64_t m, int64_t n) {
@@ -166,8 +171,8 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
       r.shift_max_rel = std::max(r.shift_max_rel, err / std::sqrt(qn * kn));
       sum += err;
       if (re.ok()) {
-        r.ref_shift_max_abs =
-            std::max(r.ref_shift_max_abs, std::fabs(dot_at(re.value(), m, n) - dot_at(re.value(), m + s, n + s)));
+        r.ref_shift_max_abs = std::max(
+            r.ref_shift_max_abs, std::fabs(dot_at(re.value(), m, n) - dot_at(re.value(), m + s, n + s)));
       }
     }
     r.trials = trials;
@@ -199,9 +204,9 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   r.positions = n;
   // Recovery, pair distances and collapsed rows come from quant/metrics (the same figures `ordinal
   // quantize` prints), over the positions both tables store.
-  const quant::TableMetrics m = quant::compare_tables(t.rows.data(), c.rows.data(), n, static_cast<int>(dim),
-                                                      static_cast<int64_t>(cand.data().positional.bytes),
-                                                      c.shared_by_design);
+  const quant::TableMetrics m =
+      quant::compare_tables(t.rows.data(), c.rows.data(), n, static_cast<int>(dim),
+                            static_cast<int64_t>(cand.data().positional.bytes), c.shared_by_design);
   r.recovery = m.nn_recovery_rate;
   r.min_distance = m.min_pair_distance;
   r.collapsed_pairs = m.collapsed_pairs;

@@ -30,10 +30,11 @@ void shuffle(std::vector<T>* v, numerics::SplitMix64& rng, size_t first = 0) {
 
 bool is_content_word(const std::string& w) {
   static const std::set<std::string> kStop = {
-      "the", "and", "was", "were", "are", "for", "with", "that", "this", "they", "them", "she", "her", "his",
-      "him", "you", "your", "but", "not", "had", "has", "have", "did", "does", "said", "from", "into", "then",
-      "there", "their", "what", "when", "who", "all", "one", "its", "too", "very", "can", "could", "would",
-      "will", "just", "out", "our", "some", "saw", "got", "let", "day", "time", "upon", "once"};
+      "the", "and",  "was",  "were", "are",  "for",  "with",  "that",  "this", "they", "them",
+      "she", "her",  "his",  "him",  "you",  "your", "but",   "not",   "had",  "has",  "have",
+      "did", "does", "said", "from", "into", "then", "there", "their", "what", "when", "who",
+      "all", "one",  "its",  "too",  "very", "can",  "could", "would", "will", "just", "out",
+      "our", "some", "saw",  "got",  "let",  "day",  "time",  "upon",  "once"};
   if (w.size() < 3) return false;
   for (char c : w) {
     if (!std::islower(static_cast<unsigned char>(c))) return false;
@@ -59,7 +60,8 @@ std::string normalize_words(const std::string& text, bool shuffle_words, uint64_
   return out;
 }
 
-std::vector<std::vector<int32_t>> shuffle_tokens(const std::vector<std::vector<int32_t>>& seqs, uint64_t seed) {
+std::vector<std::vector<int32_t>> shuffle_tokens(const std::vector<std::vector<int32_t>>& seqs,
+                                                 uint64_t seed) {
   numerics::SplitMix64 rng(seed);
   std::vector<std::vector<int32_t>> out = seqs;
   for (auto& s : out) shuffle(&s, rng, 1);  // BOS stays first
@@ -92,7 +94,8 @@ std::vector<std::pair<std::string, std::string>> text_swap_pairs(const std::stri
       continue;
     }
     cur += c;
-    if ((c == '.' || c == '!' || c == '?') && (i + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 1])))) {
+    if ((c == '.' || c == '!' || c == '?') &&
+        (i + 1 == text.size() || std::isspace(static_cast<unsigned char>(text[i + 1])))) {
       sentences.push_back(cur);
       cur.clear();
     }

@@ -24,11 +24,20 @@ std::string esc(const std::string& in) {
   std::string out;
   for (char c : in) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -41,33 +50,40 @@ std::string plot(const std::vector<BucketStats>& bins, const char* title, double
   std::string s;
   appendf(&s, "<svg width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" role=\"img\">\n", W, H, W, H);
   appendf(&s, "<text x=\"%g\" y=\"18\" class=\"t\">%s</text>\n", L, esc(title).c_str());
-  appendf(&s, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n", L, T, W - L - R,
-          H - T - B);
+  appendf(&s, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n", L, T,
+          W - L - R, H - T - B);
   int64_t xmax = 1;
   for (const BucketStats& b : bins) xmax = std::max(xmax, b.hi);
   if (y1 <= y0) y1 = y0 + 1;
   auto X = [&](double p) { return L + (W - L - R) * p / static_cast<double>(xmax); };
-  auto Y = [&](double v) { return T + (H - T - B) * (1.0 - (std::min(std::max(v, y0), y1) - y0) / (y1 - y0)); };
+  auto Y = [&](double v) {
+    return T + (H - T - B) * (1.0 - (std::min(std::max(v, y0), y1) - y0) / (y1 - y0));
+  };
   for (int i = 0; i <= 4; ++i) {
     const double v = y0 + (y1 - y0) * i / 4.0;
     appendf(&s, "<line x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#eee\"/>", L, Y(v), W - R, Y(v));
-    appendf(&s, "<text x=\"%g\" y=\"%.1f\" class=\"a\" text-anchor=\"end\">%.3g</text>\n", L - 4, Y(v) + 4, v);
+    appendf(&s, "<text x=\"%g\" y=\"%.1f\" class=\"a\" text-anchor=\"end\">%.3g</text>\n", L - 4, Y(v) + 4,
+            v);
   }
   for (int i = 0; i <= 4; ++i) {
     const double p = static_cast<double>(xmax) * i / 4.0;
-    appendf(&s, "<text x=\"%.1f\" y=\"%g\" class=\"a\" text-anchor=\"middle\">%.0f</text>", X(p), H - B + 14, p);
+    appendf(&s, "<text x=\"%.1f\" y=\"%g\" class=\"a\" text-anchor=\"middle\">%.0f</text>", X(p), H - B + 14,
+            p);
   }
-  appendf(&s, "<text x=\"%g\" y=\"%g\" class=\"a\" text-anchor=\"middle\">position</text>\n", (L + W - R) / 2, H - 4);
+  appendf(&s, "<text x=\"%g\" y=\"%g\" class=\"a\" text-anchor=\"middle\">position</text>\n", (L + W - R) / 2,
+          H - 4);
   if (ctx > 0 && ctx < xmax) {
-    appendf(&s, "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>\n", X(ctx), T,
-            X(ctx), H - B);
+    appendf(&s,
+            "<line x1=\"%.1f\" y1=\"%g\" x2=\"%.1f\" y2=\"%g\" stroke=\"#c00\" stroke-dasharray=\"4 3\"/>\n",
+            X(ctx), T, X(ctx), H - B);
   }
   std::string pts;
   for (const BucketStats& b : bins) {
     if (b.positions == 0) continue;
     appendf(&pts, "%.1f,%.1f ", X(0.5 * static_cast<double>(b.lo + b.hi)), Y(value(b)));
   }
-  appendf(&s, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>\n", color, pts.c_str());
+  appendf(&s, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>\n", color,
+          pts.c_str());
   for (const BucketStats& b : bins) {
     if (b.positions == 0) continue;
     appendf(&s, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: %.6g</title></circle>",
@@ -90,11 +106,13 @@ std::string report_html(const Report& r) {
   for (const GateResult& g : r.gates) failed += g.passed ? 0 : 1;
   appendf(&s, "<h1>ordinal verify: <span class=\"%s\">%s</span></h1>\n", failed ? "fail" : "pass",
           failed ? "FAIL" : "PASS");
-  appendf(&s, "<p>reference <code>%s</code> (%s)<br>candidate <code>%s</code> (%s)<br>input: %s<br>"
-              "%" PRId64 " positions evaluated (cap %" PRId64 "), %" PRId64 " sequences, training context %u</p>\n",
+  appendf(&s,
+          "<p>reference <code>%s</code> (%s)<br>candidate <code>%s</code> (%s)<br>input: %s<br>"
+          "%" PRId64 " positions evaluated (cap %" PRId64 "), %" PRId64
+          " sequences, training context %u</p>\n",
           esc(r.options.ref_path).c_str(), esc(r.ref_cost.scheme).c_str(), esc(r.options.cand_path).c_str(),
-          esc(r.cand_cost.scheme).c_str(), esc(r.source).c_str(), r.positions_evaluated, r.options.max_positions,
-          r.sequences, r.context);
+          esc(r.cand_cost.scheme).c_str(), esc(r.source).c_str(), r.positions_evaluated,
+          r.options.max_positions, r.sequences, r.context);
 
   double klmax = 0.0, tmin = 1.0;
   for (const BucketStats& b : r.bins) {
@@ -103,21 +121,25 @@ std::string report_html(const Report& r) {
     tmin = std::min(tmin, b.top1);
   }
   s += "<h2>Agreement against position</h2>\n";
-  s += plot(r.bins, "mean KL(ref || cand) per 64 positions", [](const BucketStats& b) { return b.kl_mean; }, 0.0,
-            klmax > 0 ? klmax * 1.1 : 1e-6, "#1f5fbf", r.context);
-  s += plot(r.bins, "top-1 agreement per 64 positions", [](const BucketStats& b) { return b.top1; },
-            std::floor(tmin * 10.0) / 10.0 - (tmin >= 1.0 ? 0.1 : 0.0), 1.0, "#2a8a2a", r.context);
+  s += plot(
+      r.bins, "mean KL(ref || cand) per 64 positions", [](const BucketStats& b) { return b.kl_mean; }, 0.0,
+      klmax > 0 ? klmax * 1.1 : 1e-6, "#1f5fbf", r.context);
+  s += plot(
+      r.bins, "top-1 agreement per 64 positions", [](const BucketStats& b) { return b.top1; },
+      std::floor(tmin * 10.0) / 10.0 - (tmin >= 1.0 ? 0.1 : 0.0), 1.0, "#2a8a2a", r.context);
 
   s += "<table><tr><th class=\"l\">bucket</th><th>positions</th><th>top1</th><th>KL mean</th><th>KL p99</th>"
        "<th>ppl ref</th><th>ppl cand</th><th>delta</th></tr>\n";
   auto row = [&](const std::string& label, const BucketStats& b) {
     if (!b.supported) {
-      appendf(&s, "<tr><td class=\"l\">%s</td><td colspan=\"7\" class=\"l\">%s</td></tr>\n", esc(label).c_str(),
-              esc(b.note).c_str());
+      appendf(&s, "<tr><td class=\"l\">%s</td><td colspan=\"7\" class=\"l\">%s</td></tr>\n",
+              esc(label).c_str(), esc(b.note).c_str());
       return;
     }
-    appendf(&s, "<tr><td class=\"l\">%s</td><td>%" PRId64 "</td><td>%.4f</td><td>%.3e</td><td>%.3e</td>"
-                "<td>%.4f</td><td>%.4f</td><td>%+.3e</td></tr>\n",
+    appendf(&s,
+            "<tr><td class=\"l\">%s</td><td>%" PRId64
+            "</td><td>%.4f</td><td>%.3e</td><td>%.3e</td>"
+            "<td>%.4f</td><td>%.4f</td><td>%+.3e</td></tr>\n",
             esc(label).c_str(), b.positions, b.top1, b.kl_mean, b.kl_p99, b.ppl_ref, b.ppl_cand, b.ppl_delta);
   };
   for (const BucketStats& b : r.buckets) row(b.label(), b);
@@ -126,10 +148,11 @@ std::string report_html(const Report& r) {
 
   s += "<h2>Order probes</h2>\n";
   if (r.order.ran) {
-    appendf(&s, "<p>%s: reference gap %.4f (ppl %.4f &rarr; %.4f), candidate gap %.4f (ppl %.4f &rarr; %.4f), "
-                "gap ratio <b>%.4f</b></p>\n",
-            esc(r.order.note).c_str(), r.order.gap_ref(), r.order.ppl_ref, r.order.ppl_ref_shuffled, r.order.gap_cand(),
-            r.order.ppl_cand, r.order.ppl_cand_shuffled, r.order.gap_ratio());
+    appendf(&s,
+            "<p>%s: reference gap %.4f (ppl %.4f &rarr; %.4f), candidate gap %.4f (ppl %.4f &rarr; %.4f), "
+            "gap ratio <b>%.4f</b></p>\n",
+            esc(r.order.note).c_str(), r.order.gap_ref(), r.order.ppl_ref, r.order.ppl_ref_shuffled,
+            r.order.gap_cand(), r.order.ppl_cand, r.order.ppl_cand_shuffled, r.order.gap_ratio());
   } else {
     appendf(&s, "<p>word order: %s</p>\n", esc(r.order.note).c_str());
   }
@@ -154,9 +177,11 @@ std::string report_html(const Report& r) {
         std::snprintf(b, sizeof b, "%.4f", a.accuracy());
         return std::string(b);
       };
-      appendf(&s, "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%" PRId64 "</td><td>%s</td><td>%s</td></tr>\n",
-              esc(t.name).c_str(), esc(t.regime).c_str(), std::max(t.ref.cases, t.cand.cases), acc(t.ref).c_str(),
-              acc(t.cand).c_str());
+      appendf(&s,
+              "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%" PRId64
+              "</td><td>%s</td><td>%s</td></tr>\n",
+              esc(t.name).c_str(), esc(t.regime).c_str(), std::max(t.ref.cases, t.cand.cases),
+              acc(t.ref).c_str(), acc(t.cand).c_str());
     }
     s += "</table>\n";
   }
@@ -164,8 +189,8 @@ std::string report_html(const Report& r) {
   s += "<h2>Cost</h2><table><tr><th class=\"l\"></th><th>reference</th><th>candidate</th></tr>\n";
   appendf(&s, "<tr><td class=\"l\">positional bytes</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
           r.ref_cost.positional_bytes, r.cand_cost.positional_bytes);
-  appendf(&s, "<tr><td class=\"l\">file bytes</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n", r.ref_cost.file_bytes,
-          r.cand_cost.file_bytes);
+  appendf(&s, "<tr><td class=\"l\">file bytes</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",
+          r.ref_cost.file_bytes, r.cand_cost.file_bytes);
   appendf(&s, "<tr><td class=\"l\">decode &micro;s/token</td><td>%.2f</td><td>%.2f</td></tr>\n",
           r.ref_cost.decode_us_per_token, r.cand_cost.decode_us_per_token);
   appendf(&s, "<tr><td class=\"l\">memory bytes/sequence</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td></tr>\n",

@@ -1,6 +1,5 @@
 // Machine-readable report: every figure of the battery.
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "verify/verify.hpp"
@@ -10,10 +9,12 @@ namespace ordinal::verify {
 namespace {
 using nlohmann::json;
 
-json num(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+json num(double v) {
+  return std::isfinite(v) ? json(v) : json(nullptr);
+}
 
 json bucket_json(const BucketStats& b) {
-  json j = {{"bucket", b.label()}, {"lo", b.lo}, {"hi", b.hi}, {"supported", b.supported},
+  json j = {{"bucket", b.label()},      {"lo", b.lo},          {"hi", b.hi}, {"supported", b.supported},
             {"positions", b.positions}, {"targets", b.targets}};
   if (!b.note.empty()) j["note"] = b.note;
   if (b.positions > 0) {
@@ -48,7 +49,9 @@ json task_acc(const TaskAccuracy& a) {
   return j;
 }
 
-double ratio(double a, double b) { return b != 0 ? a / b : NAN; }
+double ratio(double a, double b) {
+  return b != 0 ? a / b : NAN;
+}
 }  // namespace
 
 std::string report_json(const Report& r) {
@@ -64,7 +67,8 @@ std::string report_json(const Report& r) {
   j["max_positions"] = r.options.max_positions;
   j["sequences"] = r.sequences;
   j["seconds"] = num(r.seconds);
-  json agreement = {{"overall", bucket_json(r.overall)}, {"buckets", json::array()}, {"bins64", json::array()}};
+  json agreement = {
+      {"overall", bucket_json(r.overall)}, {"buckets", json::array()}, {"bins64", json::array()}};
   for (const BucketStats& b : r.buckets) agreement["buckets"].push_back(bucket_json(b));
   for (const BucketStats& b : r.bins) agreement["bins64"].push_back(bucket_json(b));
   j["agreement"] = agreement;
@@ -82,10 +86,13 @@ std::string report_json(const Report& r) {
   }
   j["word_order"] = order;
 
-  json swap = {{"pairs", r.swap.pairs}, {"agree", r.swap.agree}, {"agreement", num(r.swap.agreement())},
+  json swap = {{"pairs", r.swap.pairs},
+               {"agree", r.swap.agree},
+               {"agreement", num(r.swap.agreement())},
                {"items", json::array()}};
   for (const auto& it : r.swap.items) {
-    json x = {{"source", it.source}, {"ref_ll_delta", num(it.ref_delta)}, {"cand_ll_delta", num(it.cand_delta)}};
+    json x = {
+        {"source", it.source}, {"ref_ll_delta", num(it.ref_delta)}, {"cand_ll_delta", num(it.cand_delta)}};
     if (!it.a.empty()) {
       x["a"] = it.a;
       x["b"] = it.b;
@@ -117,23 +124,31 @@ std::string report_json(const Report& r) {
 
   json tasks = json::array();
   for (const TaskResult& t : r.tasks) {
-    tasks.push_back({{"task", t.name}, {"regime", t.regime}, {"input_length", t.length},
-                     {"ref", task_acc(t.ref)}, {"cand", task_acc(t.cand)}});
+    tasks.push_back({{"task", t.name},
+                     {"regime", t.regime},
+                     {"input_length", t.length},
+                     {"ref", task_acc(t.ref)},
+                     {"cand", task_acc(t.cand)}});
   }
   j["tasks"] = {{"note", r.tasks_note}, {"results", tasks}};
 
   j["cost"] = {{"ref", cost_json(r.ref_cost)},
                {"cand", cost_json(r.cand_cost)},
-               {"ratio", {{"positional_bytes", num(ratio(r.cand_cost.positional_bytes, r.ref_cost.positional_bytes))},
-                          {"file_bytes", num(ratio(r.cand_cost.file_bytes, r.ref_cost.file_bytes))},
-                          {"memory_bytes_per_sequence", num(ratio(r.cand_cost.memory_bytes, r.ref_cost.memory_bytes))},
-                          {"decode_time_per_token",
-                           num(ratio(r.cand_cost.decode_us_per_token, r.ref_cost.decode_us_per_token))}}}};
+               {"ratio",
+                {{"positional_bytes", num(ratio(r.cand_cost.positional_bytes, r.ref_cost.positional_bytes))},
+                 {"file_bytes", num(ratio(r.cand_cost.file_bytes, r.ref_cost.file_bytes))},
+                 {"memory_bytes_per_sequence", num(ratio(r.cand_cost.memory_bytes, r.ref_cost.memory_bytes))},
+                 {"decode_time_per_token",
+                  num(ratio(r.cand_cost.decode_us_per_token, r.ref_cost.decode_us_per_token))}}}};
 
   json gates = json::array();
   for (const GateResult& g : r.gates) {
-    gates.push_back({{"metric", g.metric}, {"bucket", g.bucket}, {"value", num(g.value)},
-                     {"threshold", num(g.threshold)}, {"kind", g.is_min ? "min" : "max"}, {"passed", g.passed}});
+    gates.push_back({{"metric", g.metric},
+                     {"bucket", g.bucket},
+                     {"value", num(g.value)},
+                     {"threshold", num(g.threshold)},
+                     {"kind", g.is_min ? "min" : "max"},
+                     {"passed", g.passed}});
   }
   j["gates"] = gates;
   j["passed"] = r.passed();

@@ -2,7 +2,6 @@
 // cases with the spec's distributions (own PRNG: numbers agree with the Python evaluation statistically,
 // not case by case), and score greedy decoding after <sep> by exact match.
 #include <algorithm>
-
 #include <nlohmann/json.hpp>
 
 #include "numerics/prng.hpp"
@@ -50,7 +49,8 @@ Result<TaskSpec> parse_task_spec(const std::string& text) {
       } else {
         id_range(j, "digit_ids", &d.key_lo, &d.key_hi, 25, 34);
       }
-      if (d.min_len < 1 || d.max_len < d.min_len) return invalid_argument("task spec: bad lengths for " + d.name);
+      if (d.min_len < 1 || d.max_len < d.min_len)
+        return invalid_argument("task spec: bad lengths for " + d.name);
       s.tasks.push_back(d);
     }
     return s;
@@ -81,7 +81,8 @@ TaskCase make_task_case(const TaskSpec& spec, const TaskDef& task, int64_t n, ui
     } else if (task.name == "sort") {
       std::sort(y.begin(), y.end());
     } else if (task.name == "copy_offset") {
-      for (int64_t i = 0; i < n; ++i) y[static_cast<size_t>(i)] = x[static_cast<size_t>((i + task.offset) % n)];
+      for (int64_t i = 0; i < n; ++i)
+        y[static_cast<size_t>(i)] = x[static_cast<size_t>((i + task.offset) % n)];
     }  // unknown tasks are filtered by the caller
   }
   c.prompt.push_back(spec.bos);

@@ -26,17 +26,17 @@ namespace ordinal::verify {
 
 struct Options {
   std::string ref_path, cand_path;
-  std::string text_path;               // empty: reference-sampled sequences
+  std::string text_path;  // empty: reference-sampled sequences
   std::vector<int64_t> bucket_starts = {0, 64, 256};
-  int64_t beyond = 0;                  // evaluate up to this many positions when both models address them
+  int64_t beyond = 0;  // evaluate up to this many positions when both models address them
   uint64_t seed = 42;
-  int64_t samples = 8;                 // sampled sequences without --text
-  int64_t max_positions = 8192;        // agreement positions evaluated, in total
-  int64_t order_positions = 2048;      // positions per text variant in the word-order pass
-  int64_t swap_pairs = 48;             // swap pairs built from the text / samples (plus templates)
-  int64_t task_cases = 1000;           // in-distribution cases per task
-  int64_t task_extrap_cases = 0;       // cases per task at 1.5x / 2x (0: same as task_cases)
-  uint32_t threads = 1;                // per session; tiny models decode fastest on one thread
+  int64_t samples = 8;                            // sampled sequences without --text
+  int64_t max_positions = 8192;                   // agreement positions evaluated, in total
+  int64_t order_positions = 2048;                 // positions per text variant in the word-order pass
+  int64_t swap_pairs = 48;                        // swap pairs built from the text / samples (plus templates)
+  int64_t task_cases = 1000;                      // in-distribution cases per task
+  int64_t task_extrap_cases = 0;                  // cases per task at 1.5x / 2x (0: same as task_cases)
+  uint32_t threads = 1;                           // per session; tiny models decode fastest on one thread
   KvCacheType cand_kv_cache = KvCacheType::kF32;  // the candidate's KV cache (the reference's is f32)
   // Gates (unset: not checked). Position recovery is checked by default (100% unless shared by design).
   std::optional<double> min_top1, max_ppl_delta, max_kl, min_gap_ratio, min_swap_agreement, min_task_accuracy;
@@ -67,11 +67,11 @@ struct BucketStats {
   int64_t lo = 0, hi = 0;  // [lo, hi)
   bool supported = true;   // false: a model cannot address these positions
   std::string note;
-  int64_t positions = 0;   // positions with logits compared
-  int64_t targets = 0;     // of which with a next token (perplexity)
+  int64_t positions = 0;  // positions with logits compared
+  int64_t targets = 0;    // of which with a next token (perplexity)
   double top1 = 0.0, kl_mean = 0.0, kl_p99 = 0.0, kl_max = 0.0;
   double ppl_ref = 0.0, ppl_cand = 0.0, ppl_delta = 0.0;  // delta = cand/ref - 1
-  std::string label() const;  // "[64,256)"
+  std::string label() const;                              // "[64,256)"
 };
 
 // Aggregates samples whose position lies in [lo, hi).
@@ -122,8 +122,8 @@ class PairRunner {
 Result<double> log_likelihood(Session& s, const std::vector<int32_t>& tokens, std::vector<double>* scratch);
 
 // Splits text tokens into windows of `length`, BOS first: BOS + length-1 text tokens each.
-std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& text_tokens, int32_t bos, size_t length,
-                                               int64_t max_positions);
+std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& text_tokens, int32_t bos,
+                                               size_t length, int64_t max_positions);
 
 // ---------------------------------------------------------------------------------------------
 // Word-order and swap probes (probes.cpp)
@@ -132,7 +132,8 @@ std::vector<std::vector<int32_t>> make_windows(const std::vector<int32_t>& text_
 // `shuffle` (seeded Fisher-Yates).
 std::string normalize_words(const std::string& text, bool shuffle, uint64_t seed);
 // Token sequences with everything after the first token shuffled (seeded).
-std::vector<std::vector<int32_t>> shuffle_tokens(const std::vector<std::vector<int32_t>>& seqs, uint64_t seed);
+std::vector<std::vector<int32_t>> shuffle_tokens(const std::vector<std::vector<int32_t>>& seqs,
+                                                 uint64_t seed);
 
 struct SwapPair {
   std::string source;  // "template", "text", "tokens"
@@ -142,7 +143,8 @@ struct SwapPair {
 // Built-in templates ("The dog chased the cat." / "The cat chased the dog.").
 std::vector<std::pair<std::string, std::string>> swap_templates();
 // Sentences of the text with two content words swapped (seeded; at most `count`).
-std::vector<std::pair<std::string, std::string>> text_swap_pairs(const std::string& text, int64_t count, uint64_t seed);
+std::vector<std::pair<std::string, std::string>> text_swap_pairs(const std::string& text, int64_t count,
+                                                                 uint64_t seed);
 // Token sequences with two distinct tokens swapped (prefixes of sampled sequences).
 std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> token_swap_pairs(
     const std::vector<std::vector<int32_t>>& seqs, int64_t count, size_t prefix, uint64_t seed);
@@ -152,23 +154,23 @@ std::vector<std::pair<std::vector<int32_t>, std::vector<int32_t>>> token_swap_pa
 
 struct PositionTable {
   bool available = false;
-  std::string note;            // why not available / how reconstructed
+  std::string note;  // why not available / how reconstructed
   uint32_t positions = 0, dim = 0;
   bool shared_by_design = false;
-  std::vector<float> rows;     // positions x dim
+  std::vector<float> rows;  // positions x dim
 };
 // Every stored position's vector, reconstructed from the model's positional tensors.
 PositionTable position_table(const Model& m);
 
 struct IdentityResult {
-  std::string kind = "n/a";    // "table", "rope", "n/a"
+  std::string kind = "n/a";  // "table", "rope", "n/a"
   std::string note;
   // Table schemes.
   int64_t positions = 0;
-  double recovery = 0.0;       // fraction of candidate rows strictly nearest (L2) to the same reference row
-  double min_distance = 0.0;   // min over p != q of ||c_p - c_q||
-  int64_t collapsed_pairs = 0; // p < q with identical candidate rows
-  double max_abs_error = 0.0, rms_error = 0.0;  // elementwise, candidate vs reference
+  double recovery = 0.0;        // fraction of candidate rows strictly nearest (L2) to the same reference row
+  double min_distance = 0.0;    // min over p != q of ||c_p - c_q||
+  int64_t collapsed_pairs = 0;  // p < q with identical candidate rows
+  double max_abs_error = 0.0, rms_error = 0.0;       // elementwise, candidate vs reference
   double mean_rel_error = 0.0, max_rel_error = 0.0;  // ||c_p - r_p|| / ||r_p||
   bool shared_by_design = false;
   // RoPE.
@@ -260,7 +262,7 @@ struct GateResult {
 
 struct Report {
   Options options;
-  std::string source;  // "text FILE" or "sampled (seed S, N sequences)"
+  std::string source;    // "text FILE" or "sampled (seed S, N sequences)"
   uint32_t context = 0;  // training context (reference max_positions)
   int64_t eval_length = 0;
   int64_t positions_evaluated = 0, sequences = 0;

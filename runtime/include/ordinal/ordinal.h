@@ -52,8 +52,8 @@ uint32_t ord_model_vocab_size(const ord_model* model);
 uint32_t ord_model_max_positions(const ord_model* model);
 
 /* Tokenizes UTF-8 text (BOS first when add_bos). On ORD_CAPACITY_EXCEEDED *count holds the size needed. */
-ord_status ord_tokenize(const ord_model* model, const char* text, int add_bos, int32_t* tokens, size_t capacity,
-                        size_t* count);
+ord_status ord_tokenize(const ord_model* model, const char* text, int add_bos, int32_t* tokens,
+                        size_t capacity, size_t* count);
 /* The printable text of `token` following `prev` (NUL-terminated copy into buf). */
 ord_status ord_token_text(const ord_model* model, int32_t prev, int32_t token, char* buf, size_t buf_size);
 
@@ -75,7 +75,8 @@ ord_status ord_session_shift(ord_session* session, size_t drop, size_t keep);
 size_t ord_session_cached_tokens(const ord_session* session);
 size_t ord_session_kv_cache_bytes(const ord_session* session);
 
-ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed, ord_sampler** out);
+ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed,
+                              ord_sampler** out);
 void ord_sampler_free(ord_sampler* sampler);
 /* Samples from the session's current logits. */
 ord_status ord_sampler_sample(ord_sampler* sampler, ord_session* session, int32_t* token);

@@ -80,16 +80,17 @@ class Model {
 };
 
 // How a session stores its KV cache. kInt8: one int8 per element plus one f16 scale per (layer, position,
-// kv head) for keys and for values (keys quantized after RoPE), about 4x smaller than kF32 for head_dim >= 32.
+// kv head) for keys and for values (keys quantized after RoPE), about 4x smaller than kF32 for head_dim
+// >= 32.
 enum class KvCacheType : uint8_t { kF32 = 0, kInt8 = 1 };
 const char* kv_cache_type_name(KvCacheType type);
 
 struct SessionOptions {
-  uint32_t threads = 0;          // 0: one per core (cpuinfo)
-  uint32_t context_length = 0;   // KV cache slots; 0: the model's max_positions
-  uint32_t prefill_chunk = 32;   // tokens per batched forward during prefill
-  int64_t position_offset = 0;   // absolute position of the first token (resume)
-  bool check_numerics = true;    // report NaN/Inf in logits as kNumericError
+  uint32_t threads = 0;         // 0: one per core (cpuinfo)
+  uint32_t context_length = 0;  // KV cache slots; 0: the model's max_positions
+  uint32_t prefill_chunk = 32;  // tokens per batched forward during prefill
+  int64_t position_offset = 0;  // absolute position of the first token (resume)
+  bool check_numerics = true;   // report NaN/Inf in logits as kNumericError
   KvCacheType kv_cache = KvCacheType::kF32;
 };
 

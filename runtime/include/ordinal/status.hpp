@@ -13,15 +13,15 @@ namespace ordinal {
 // Stable error codes; the C API exposes the same numbers (ordinal.h keeps them in sync).
 enum class ErrorCode : int32_t {
   kOk = 0,
-  kInvalidArgument = 1,  // caller passed a bad value (token id, position, size, null handle)
-  kInvalidModel = 2,     // model file failed structural or semantic verification
-  kIoError = 3,          // open/mmap/read failed
-  kOutOfRange = 4,       // position or index beyond what the model or table allows
-  kCapacityExceeded = 5, // KV cache full, prompt longer than context
-  kUnsupported = 6,      // valid request this build or model cannot serve
-  kNumericError = 7,     // NaN/Inf detected in activations
-  kInternal = 8,         // a backend (XNNPACK, pthreadpool) failed
-  kSessionUnusable = 9,  // a previous error left the session in a state that needs reset()
+  kInvalidArgument = 1,   // caller passed a bad value (token id, position, size, null handle)
+  kInvalidModel = 2,      // model file failed structural or semantic verification
+  kIoError = 3,           // open/mmap/read failed
+  kOutOfRange = 4,        // position or index beyond what the model or table allows
+  kCapacityExceeded = 5,  // KV cache full, prompt longer than context
+  kUnsupported = 6,       // valid request this build or model cannot serve
+  kNumericError = 7,      // NaN/Inf detected in activations
+  kInternal = 8,          // a backend (XNNPACK, pthreadpool) failed
+  kSessionUnusable = 9,   // a previous error left the session in a state that needs reset()
 };
 
 const char* error_code_name(ErrorCode code);
@@ -43,14 +43,30 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status invalid_argument(std::string m) { return Status(ErrorCode::kInvalidArgument, std::move(m)); }
-inline Status invalid_model(std::string m) { return Status(ErrorCode::kInvalidModel, std::move(m)); }
-inline Status io_error(std::string m) { return Status(ErrorCode::kIoError, std::move(m)); }
-inline Status out_of_range(std::string m) { return Status(ErrorCode::kOutOfRange, std::move(m)); }
-inline Status capacity_exceeded(std::string m) { return Status(ErrorCode::kCapacityExceeded, std::move(m)); }
-inline Status unsupported(std::string m) { return Status(ErrorCode::kUnsupported, std::move(m)); }
-inline Status numeric_error(std::string m) { return Status(ErrorCode::kNumericError, std::move(m)); }
-inline Status internal_error(std::string m) { return Status(ErrorCode::kInternal, std::move(m)); }
+inline Status invalid_argument(std::string m) {
+  return Status(ErrorCode::kInvalidArgument, std::move(m));
+}
+inline Status invalid_model(std::string m) {
+  return Status(ErrorCode::kInvalidModel, std::move(m));
+}
+inline Status io_error(std::string m) {
+  return Status(ErrorCode::kIoError, std::move(m));
+}
+inline Status out_of_range(std::string m) {
+  return Status(ErrorCode::kOutOfRange, std::move(m));
+}
+inline Status capacity_exceeded(std::string m) {
+  return Status(ErrorCode::kCapacityExceeded, std::move(m));
+}
+inline Status unsupported(std::string m) {
+  return Status(ErrorCode::kUnsupported, std::move(m));
+}
+inline Status numeric_error(std::string m) {
+  return Status(ErrorCode::kNumericError, std::move(m));
+}
+inline Status internal_error(std::string m) {
+  return Status(ErrorCode::kInternal, std::move(m));
+}
 
 // Result<T>: a value or a non-ok Status. Accessing value() of an error is a programming bug
 // (checked by assert in debug builds); callers test ok() first or use ORDINAL_ASSIGN_OR_RETURN.

@@ -47,8 +47,8 @@ class Tokenizer {
 
   Spec spec_;
   std::unordered_map<std::string, int32_t> index_;  // piece -> first id with that piece
-  std::vector<int16_t> byte_piece_;                      // per token: byte value or -1
-  std::vector<std::string> byte_strings_;                // 256 single-byte strings
+  std::vector<int16_t> byte_piece_;                 // per token: byte value or -1
+  std::vector<std::string> byte_strings_;           // 256 single-byte strings
 };
 
 }  // namespace ordinal

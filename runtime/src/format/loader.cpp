@@ -34,9 +34,13 @@ struct Ctx {
   uint64_t flatbuffer_end;
 };
 
-DType to_dtype(fb::DType t) { return static_cast<DType>(static_cast<uint8_t>(t)); }
+DType to_dtype(fb::DType t) {
+  return static_cast<DType>(static_cast<uint8_t>(t));
+}
 
-bool known_dtype(fb::DType t) { return static_cast<uint8_t>(t) <= static_cast<uint8_t>(fb::DType::U64); }
+bool known_dtype(fb::DType t) {
+  return static_cast<uint8_t>(t) <= static_cast<uint8_t>(fb::DType::U64);
+}
 
 std::string dims_string(std::initializer_list<uint32_t> dims) {
   std::string s = "[";
@@ -57,8 +61,8 @@ Status check_range(const Ctx& ctx, const fb::TensorData* d, uint64_t expected_si
                          std::to_string(kTensorAlignment) + "-byte aligned");
   }
   if (off < ctx.flatbuffer_end) {
-    return invalid_model(what + ": data offset " + std::to_string(off) + " overlaps the model header (ends at " +
-                         std::to_string(ctx.flatbuffer_end) + ")");
+    return invalid_model(what + ": data offset " + std::to_string(off) +
+                         " overlaps the model header (ends at " + std::to_string(ctx.flatbuffer_end) + ")");
   }
   if (off > ctx.file_size || size > ctx.file_size - off) {
     return invalid_model(what + ": data [" + std::to_string(off) + ", +" + std::to_string(size) +
@@ -87,13 +91,20 @@ constexpr uint32_t kIndexFormats = kAllowU8 | kAllowU16;
 
 bool allowed(uint32_t allow, DType t) {
   switch (t) {
-    case DType::kF32: return allow & kAllowF32;
-    case DType::kF16: return allow & kAllowF16;
-    case DType::kI8: return allow & kAllowI8;
-    case DType::kI4: return allow & kAllowI4;
-    case DType::kU8: return allow & kAllowU8;
-    case DType::kU16: return allow & kAllowU16;
-    default: return false;
+    case DType::kF32:
+      return allow & kAllowF32;
+    case DType::kF16:
+      return allow & kAllowF16;
+    case DType::kI8:
+      return allow & kAllowI8;
+    case DType::kI4:
+      return allow & kAllowI4;
+    case DType::kU8:
+      return allow & kAllowU8;
+    case DType::kU16:
+      return allow & kAllowU16;
+    default:
+      return false;
   }
 }
 
@@ -106,7 +117,8 @@ Status check_quant(const Ctx& ctx, const fb::Quantization* q, TensorView* v, con
     return Status::Ok();
   }
   if (q == nullptr || q->granularity() == fb::QuantGranularity::None) {
-    return invalid_model(what + ": " + std::string(dtype_name(v->dtype)) + " tensor has no quantization scales");
+    return invalid_model(what + ": " + std::string(dtype_name(v->dtype)) +
+                         " tensor has no quantization scales");
   }
   const uint32_t rows = v->rows(), cols = v->cols();
   uint64_t count = 0;
@@ -135,7 +147,8 @@ Status check_quant(const Ctx& ctx, const fb::Quantization* q, TensorView* v, con
       count = uint64_t{rows} * (cols / g);
       break;
     }
-    default: return invalid_model(what + ": unknown quantization granularity");
+    default:
+      return invalid_model(what + ": unknown quantization granularity");
   }
   if (q->scale_dtype() != fb::DType::F32 && q->scale_dtype() != fb::DType::F16) {
     return invalid_model(what + ": scales must be f32 or f16");
@@ -168,7 +181,8 @@ Status check_quant(const Ctx& ctx, const fb::Quantization* q, TensorView* v, con
 
 // Verifies one tensor against its expected shape and allowed formats. `t` may be null when optional.
 Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role,
-                    std::initializer_list<uint32_t> expected_shape, uint32_t allow, bool required, TensorView* out) {
+                    std::initializer_list<uint32_t> expected_shape, uint32_t allow, bool required,
+                    TensorView* out) {
   *out = TensorView();
   if (t == nullptr) {
     if (required) return invalid_model("tensor '" + role + "' is missing");
@@ -189,7 +203,8 @@ Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role
     if (shape->Get(static_cast<uint32_t>(i)) != d) {
       std::string got = "[";
       for (uint32_t j = 0; j < shape->size(); ++j) got += (j ? "," : "") + std::to_string(shape->Get(j));
-      return invalid_model(what + ": shape " + got + "] does not match expected " + dims_string(expected_shape));
+      return invalid_model(what + ": shape " + got + "] does not match expected " +
+                           dims_string(expected_shape));
     }
     out->shape[i++] = d;
   }
@@ -210,7 +225,8 @@ Status check_config(const fb::Config* c, ModelConfig* cfg) {
   if (static_cast<uint8_t>(c->architecture()) > static_cast<uint8_t>(fb::Architecture::GPT2)) {
     return bad("unknown architecture");
   }
-  if (static_cast<uint8_t>(c->norm()) > static_cast<uint8_t>(fb::NormType::LayerNorm)) return bad("unknown norm");
+  if (static_cast<uint8_t>(c->norm()) > static_cast<uint8_t>(fb::NormType::LayerNorm))
+    return bad("unknown norm");
   if (static_cast<uint8_t>(c->activation()) > static_cast<uint8_t>(fb::Activation::GELU)) {
     return bad("unknown activation");
   }
@@ -231,17 +247,21 @@ Status check_config(const fb::Config* c, ModelConfig* cfg) {
   cfg->mlp_bias = c->mlp_bias();
   auto in = [](uint32_t v, uint32_t lo, uint32_t hi) { return v >= lo && v <= hi; };
   if (!in(cfg->dim, 1, kMaxDim)) return bad("dim " + std::to_string(cfg->dim) + " out of range [1, 65536]");
-  if (!in(cfg->hidden_dim, 1, 4 * kMaxDim)) return bad("hidden_dim " + std::to_string(cfg->hidden_dim) + " out of range");
-  if (!in(cfg->n_layers, 1, kMaxLayers)) return bad("n_layers " + std::to_string(cfg->n_layers) + " out of range");
+  if (!in(cfg->hidden_dim, 1, 4 * kMaxDim))
+    return bad("hidden_dim " + std::to_string(cfg->hidden_dim) + " out of range");
+  if (!in(cfg->n_layers, 1, kMaxLayers))
+    return bad("n_layers " + std::to_string(cfg->n_layers) + " out of range");
   if (!in(cfg->n_heads, 1, kMaxDim)) return bad("n_heads " + std::to_string(cfg->n_heads) + " out of range");
   if (!in(cfg->n_kv_heads, 1, cfg->n_heads) || cfg->n_heads % cfg->n_kv_heads != 0) {
-    return bad("n_kv_heads " + std::to_string(cfg->n_kv_heads) + " must divide n_heads " + std::to_string(cfg->n_heads));
+    return bad("n_kv_heads " + std::to_string(cfg->n_kv_heads) + " must divide n_heads " +
+               std::to_string(cfg->n_heads));
   }
   if (!in(cfg->head_dim, 1, kMaxDim) || uint64_t{cfg->head_dim} * cfg->n_heads != cfg->dim) {
     return bad("head_dim " + std::to_string(cfg->head_dim) + " x n_heads " + std::to_string(cfg->n_heads) +
                " must equal dim " + std::to_string(cfg->dim));
   }
-  if (!in(cfg->vocab_size, 1, kMaxVocab)) return bad("vocab_size " + std::to_string(cfg->vocab_size) + " out of range");
+  if (!in(cfg->vocab_size, 1, kMaxVocab))
+    return bad("vocab_size " + std::to_string(cfg->vocab_size) + " out of range");
   if (!in(cfg->max_positions, 1, kMaxPositions)) {
     return bad("max_positions " + std::to_string(cfg->max_positions) + " out of range");
   }
@@ -257,11 +277,12 @@ Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
   const auto* pieces = t->pieces();
   const auto* scores = t->scores();
   if (offsets->size() != uint64_t{vocab} + 1) {
-    return invalid_model("tokenizer: " + std::to_string(offsets->size()) + " piece offsets, expected vocab_size+1 = " +
-                         std::to_string(uint64_t{vocab} + 1));
+    return invalid_model("tokenizer: " + std::to_string(offsets->size()) +
+                         " piece offsets, expected vocab_size+1 = " + std::to_string(uint64_t{vocab} + 1));
   }
   if (scores->size() != vocab) {
-    return invalid_model("tokenizer: " + std::to_string(scores->size()) + " scores, expected " + std::to_string(vocab));
+    return invalid_model("tokenizer: " + std::to_string(scores->size()) + " scores, expected " +
+                         std::to_string(vocab));
   }
   Tokenizer::Spec spec;
   spec.pieces.reserve(vocab);
@@ -269,13 +290,16 @@ Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
   for (uint32_t i = 0; i < vocab; ++i) {
     uint32_t a = offsets->Get(i), b = offsets->Get(i + 1);
     if (a > b || b > pieces->size()) {
-      return invalid_model("tokenizer: piece " + std::to_string(i) + " has offsets [" + std::to_string(a) + ", " +
-                           std::to_string(b) + ") outside the " + std::to_string(pieces->size()) + "-byte piece table");
+      return invalid_model("tokenizer: piece " + std::to_string(i) + " has offsets [" + std::to_string(a) +
+                           ", " + std::to_string(b) + ") outside the " + std::to_string(pieces->size()) +
+                           "-byte piece table");
     }
-    if (b - a > 256) return invalid_model("tokenizer: piece " + std::to_string(i) + " is longer than 256 bytes");
+    if (b - a > 256)
+      return invalid_model("tokenizer: piece " + std::to_string(i) + " is longer than 256 bytes");
     spec.pieces.emplace_back(reinterpret_cast<const char*>(pieces->data()) + a, b - a);
     float s = scores->Get(i);
-    if (!std::isfinite(s)) return invalid_model("tokenizer: score of piece " + std::to_string(i) + " is not finite");
+    if (!std::isfinite(s))
+      return invalid_model("tokenizer: score of piece " + std::to_string(i) + " is not finite");
     spec.scores.push_back(s);
   }
   spec.bos_id = t->bos_id();
@@ -287,13 +311,16 @@ Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
   return Status::Ok();
 }
 
-detail::OutOfRangePolicy to_policy(fb::OutOfRangePolicy p) { return static_cast<detail::OutOfRangePolicy>(static_cast<uint8_t>(p)); }
+detail::OutOfRangePolicy to_policy(fb::OutOfRangePolicy p) {
+  return static_cast<detail::OutOfRangePolicy>(static_cast<uint8_t>(p));
+}
 
 Status check_policy(fb::OutOfRangePolicy p, float factor, const std::string& what) {
   if (static_cast<uint8_t>(p) > static_cast<uint8_t>(fb::OutOfRangePolicy::Interpolate)) {
     return invalid_model(what + ": unknown out-of-range policy");
   }
-  if (p == fb::OutOfRangePolicy::Interpolate && (!std::isfinite(factor) || factor < 1.0f || factor > 1024.0f)) {
+  if (p == fb::OutOfRangePolicy::Interpolate &&
+      (!std::isfinite(factor) || factor < 1.0f || factor > 1024.0f)) {
     return invalid_model(what + ": interpolation factor must be in [1, 1024]");
   }
   return Status::Ok();
@@ -302,8 +329,10 @@ Status check_policy(fb::OutOfRangePolicy p, float factor, const std::string& wha
 // Highest addressable position + 1 for a stored table of `rows` rows under a policy.
 int64_t table_position_limit(uint32_t rows, detail::OutOfRangePolicy policy, float factor) {
   switch (policy) {
-    case detail::OutOfRangePolicy::kError: return rows;
-    case detail::OutOfRangePolicy::kClamp: return kComputedPositionLimit;
+    case detail::OutOfRangePolicy::kError:
+      return rows;
+    case detail::OutOfRangePolicy::kClamp:
+      return kComputedPositionLimit;
     case detail::OutOfRangePolicy::kInterpolate: {
       // Position p reads fractional row p / factor; the last valid p has p / factor <= rows - 1.
       double last = std::floor(static_cast<double>(rows - 1) * factor);
@@ -330,8 +359,10 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "learned table"));
       const auto* shape = t->table()->shape();
       uint32_t rows = shape->size() == 2 ? shape->Get(0) : 0;
-      if (rows == 0 || rows > kMaxPositions) return invalid_model("learned table: position count out of range");
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
+      if (rows == 0 || rows > kMaxPositions)
+        return invalid_model("learned table: position count out of range");
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
       p.policy = to_policy(t->out_of_range());
       p.interpolation_factor = t->interpolation_factor();
       p.stored_positions = rows;
@@ -347,18 +378,20 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       uint32_t k = cshape->size() == 2 ? cshape->Get(0) : 0;
       uint32_t rows = ishape->size() == 1 ? ishape->Get(0) : 0;
       if (k == 0 || k > 65536) return invalid_model("codebook table: codebook size out of range");
-      if (rows == 0 || rows > kMaxPositions) return invalid_model("codebook table: position count out of range");
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->codebook(), "positional.codebook", {k, dim}, kTableFormats, true, &p.codebook));
+      if (rows == 0 || rows > kMaxPositions)
+        return invalid_model("codebook table: position count out of range");
+      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->codebook(), "positional.codebook", {k, dim}, kTableFormats,
+                                           true, &p.codebook));
       ORDINAL_RETURN_IF_ERROR(
           check_tensor(ctx, t->indices(), "positional.indices", {rows}, kIndexFormats, true, &p.indices));
       for (uint32_t i = 0; i < rows; ++i) {
-        uint32_t idx = p.indices.dtype == DType::kU8 ? p.indices.data[i]
-                                                     : static_cast<uint32_t>(p.indices.data[2 * i]) |
-                                                           (static_cast<uint32_t>(p.indices.data[2 * i + 1]) << 8);
+        uint32_t idx = p.indices.dtype == DType::kU8
+                           ? p.indices.data[i]
+                           : static_cast<uint32_t>(p.indices.data[2 * i]) |
+                                 (static_cast<uint32_t>(p.indices.data[2 * i + 1]) << 8);
         if (idx >= k) {
-          return invalid_model("codebook table: index of position " + std::to_string(i) + " is " + std::to_string(idx) +
-                               ", codebook has " + std::to_string(k) + " entries");
+          return invalid_model("codebook table: index of position " + std::to_string(i) + " is " +
+                               std::to_string(idx) + ", codebook has " + std::to_string(k) + " entries");
         }
       }
       p.policy = to_policy(t->out_of_range());
@@ -391,16 +424,18 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
         if (p.stride == 0) return invalid_model("bucketed table: stride must be positive");
         if ((uint64_t{t->positions()} - 1) / p.stride >= rows) {
           return invalid_model("bucketed table: stride " + std::to_string(p.stride) + " over " +
-                               std::to_string(t->positions()) + " positions needs more than " + std::to_string(rows) +
-                               " rows");
+                               std::to_string(t->positions()) + " positions needs more than " +
+                               std::to_string(rows) + " rows");
         }
       } else {
-        if (p.num_buckets < 2 || p.num_buckets > 256 || p.num_buckets != rows || p.max_distance <= p.num_buckets / 2 ||
-            p.max_distance > kMaxPositions) {
-          return invalid_model("bucketed table: T5 rule needs num_buckets == rows >= 2 and max_distance > num_buckets/2");
+        if (p.num_buckets < 2 || p.num_buckets > 256 || p.num_buckets != rows ||
+            p.max_distance <= p.num_buckets / 2 || p.max_distance > kMaxPositions) {
+          return invalid_model(
+              "bucketed table: T5 rule needs num_buckets == rows >= 2 and max_distance > num_buckets/2");
         }
       }
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
       p.policy = to_policy(t->out_of_range());
       p.stored_positions = t->positions();
       p.bytes = bytes_of(p.table);
@@ -416,8 +451,10 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       if (rows == 0 || rows > kMaxPositions || rank == 0 || rank > dim) {
         return invalid_model("low-rank table: A must be [positions, rank] with 0 < rank <= dim");
       }
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->a(), "positional.a", {rows, rank}, kFloatOnly | kAllowI8, true, &p.low_a));
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->b(), "positional.b", {rank, dim}, kFloatOnly | kAllowI8, true, &p.low_b));
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->a(), "positional.a", {rows, rank}, kFloatOnly | kAllowI8, true, &p.low_a));
+      ORDINAL_RETURN_IF_ERROR(
+          check_tensor(ctx, t->b(), "positional.b", {rank, dim}, kFloatOnly | kAllowI8, true, &p.low_b));
       for (const TensorView* v : {&p.low_a, &p.low_b}) {
         if (v->dtype == DType::kI8 && v->quant.granularity != QuantGranularity::kPerRow) {
           return invalid_model("low-rank table: int8 factors must use per-row scales");
@@ -481,8 +518,8 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       }
       if (t->frequencies() != nullptr) {
         if (t->frequencies()->size() != rot / 2) {
-          return invalid_model("rope: " + std::to_string(t->frequencies()->size()) + " frequencies, expected rotary_dims/2 = " +
-                               std::to_string(rot / 2));
+          return invalid_model("rope: " + std::to_string(t->frequencies()->size()) +
+                               " frequencies, expected rotary_dims/2 = " + std::to_string(rot / 2));
         }
         p.frequencies = t->frequencies()->data();
         p.frequency_count = t->frequencies()->size();
@@ -512,8 +549,9 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
       uint32_t exact_buckets = t->bidirectional() ? nb / 2 : nb;
       if (nb < 2 || nb > 256 || (t->bidirectional() && (nb < 4 || nb % 2 != 0)) ||
           t->max_distance() <= exact_buckets / 2 || t->max_distance() > kMaxPositions) {
-        return invalid_model("relative bias: num_buckets must be in [2, 256] (even and >= 4 when bidirectional) and "
-                             "max_distance in (exact buckets, 2^24]");
+        return invalid_model(
+            "relative bias: num_buckets must be in [2, 256] (even and >= 4 when bidirectional) and "
+            "max_distance in (exact buckets, 2^24]");
       }
       ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.relative_bias", {nb, cfg.n_heads},
                                            kFloatOnly | kAllowI8, true, &p.table));
@@ -530,7 +568,8 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
     case fb::Positional::NoPosition:
       p.scheme = PositionalScheme::kNone;
       break;
-    default: return invalid_model("positional: unknown or missing scheme");
+    default:
+      return invalid_model("positional: unknown or missing scheme");
   }
   switch (p.scheme) {
     case PositionalScheme::kLearnedTable:
@@ -539,7 +578,8 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
     case PositionalScheme::kBucketedTable:
       md->position_limit = table_position_limit(p.stored_positions, p.policy, p.interpolation_factor);
       break;
-    default: md->position_limit = kComputedPositionLimit;
+    default:
+      md->position_limit = kComputedPositionLimit;
   }
   return Status::Ok();
 }
@@ -559,9 +599,10 @@ Status check_layers(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
     const fb::Layer* fl = layers->Get(l);
     detail::LayerWeights& w = md->layers[l];
     const std::string pre = "layers[" + std::to_string(l) + "].";
-    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->attn_norm(), pre + "attn_norm", {c.dim}, kFloatOnly, true, &w.attn_norm));
     ORDINAL_RETURN_IF_ERROR(
-        check_tensor(ctx, fl->attn_norm_bias(), pre + "attn_norm_bias", {c.dim}, kFloatOnly, layer_norm, &w.attn_norm_bias));
+        check_tensor(ctx, fl->attn_norm(), pre + "attn_norm", {c.dim}, kFloatOnly, true, &w.attn_norm));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->attn_norm_bias(), pre + "attn_norm_bias", {c.dim},
+                                         kFloatOnly, layer_norm, &w.attn_norm_bias));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wq(), pre + "wq", {q_dim, c.dim}, kWeight, true, &w.wq));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wk(), pre + "wk", {kv_dim, c.dim}, kWeight, true, &w.wk));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->wv(), pre + "wv", {kv_dim, c.dim}, kWeight, true, &w.wv));
@@ -571,12 +612,16 @@ Status check_layers(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bk(), pre + "bk", {kv_dim}, kFloatOnly, ab, &w.bk));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bv(), pre + "bv", {kv_dim}, kFloatOnly, ab, &w.bv));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->bo(), pre + "bo", {c.dim}, kFloatOnly, ab, &w.bo));
-    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->ffn_norm(), pre + "ffn_norm", {c.dim}, kFloatOnly, true, &w.ffn_norm));
     ORDINAL_RETURN_IF_ERROR(
-        check_tensor(ctx, fl->ffn_norm_bias(), pre + "ffn_norm_bias", {c.dim}, kFloatOnly, layer_norm, &w.ffn_norm_bias));
-    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w1(), pre + "w1", {c.hidden_dim, c.dim}, kWeight, true, &w.w1));
-    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w2(), pre + "w2", {c.dim, c.hidden_dim}, kWeight, true, &w.w2));
-    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->w3(), pre + "w3", {c.hidden_dim, c.dim}, kWeight, swiglu, &w.w3));
+        check_tensor(ctx, fl->ffn_norm(), pre + "ffn_norm", {c.dim}, kFloatOnly, true, &w.ffn_norm));
+    ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->ffn_norm_bias(), pre + "ffn_norm_bias", {c.dim}, kFloatOnly,
+                                         layer_norm, &w.ffn_norm_bias));
+    ORDINAL_RETURN_IF_ERROR(
+        check_tensor(ctx, fl->w1(), pre + "w1", {c.hidden_dim, c.dim}, kWeight, true, &w.w1));
+    ORDINAL_RETURN_IF_ERROR(
+        check_tensor(ctx, fl->w2(), pre + "w2", {c.dim, c.hidden_dim}, kWeight, true, &w.w2));
+    ORDINAL_RETURN_IF_ERROR(
+        check_tensor(ctx, fl->w3(), pre + "w3", {c.hidden_dim, c.dim}, kWeight, swiglu, &w.w3));
     const bool mb = c.mlp_bias;
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->b1(), pre + "b1", {c.hidden_dim}, kFloatOnly, mb, &w.b1));
     ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, fl->b2(), pre + "b2", {c.dim}, kFloatOnly, mb, &w.b2));
@@ -602,7 +647,8 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   const uint64_t size = file->size();
   const std::string origin = file->origin();
   auto fail = [&origin](const Status& s) { return Status(s.code(), origin + ": " + s.message()); };
-  if (size < 8) return fail(invalid_model("file of " + std::to_string(size) + " bytes is too small to be a model"));
+  if (size < 8)
+    return fail(invalid_model("file of " + std::to_string(size) + " bytes is too small to be a model"));
   if (reinterpret_cast<uintptr_t>(base) % kTensorAlignment != 0) {
     return fail(invalid_argument("model buffer must be 64-byte aligned"));
   }
@@ -627,8 +673,9 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   auto md = std::make_unique<detail::ModelData>();
   md->format_version = m->format_version();
   if (md->format_version == 0 || md->format_version > kFormatVersion) {
-    return fail(invalid_model("format version " + std::to_string(md->format_version) + " is not supported (this runtime reads 1.." +
-                              std::to_string(kFormatVersion) + ")"));
+    return fail(invalid_model("format version " + std::to_string(md->format_version) +
+                              " is not supported (this runtime reads 1.." + std::to_string(kFormatVersion) +
+                              ")"));
   }
   Ctx ctx{base, size, uint64_t{prefix} + 4};
   Status st = check_config(m->config(), &md->config);
@@ -637,7 +684,8 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   st = check_tensor(ctx, m->token_embedding(), "token_embedding", {c.vocab_size, c.dim}, kWeight, true,
                     &md->token_embedding);
   if (!st.ok()) return fail(st);
-  if (md->token_embedding.dtype == DType::kI8 && md->token_embedding.quant.granularity != QuantGranularity::kPerRow) {
+  if (md->token_embedding.dtype == DType::kI8 &&
+      md->token_embedding.quant.granularity != QuantGranularity::kPerRow) {
     return fail(invalid_model("tensor 'token_embedding': int8 embeddings need per-row scales"));
   }
   st = check_layers(ctx, m, md.get());
@@ -645,7 +693,8 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   const bool layer_norm = c.norm == NormType::kLayerNorm;
   st = check_tensor(ctx, m->final_norm(), "final_norm", {c.dim}, kFloatOnly, true, &md->final_norm);
   if (!st.ok()) return fail(st);
-  st = check_tensor(ctx, m->final_norm_bias(), "final_norm_bias", {c.dim}, kFloatOnly, layer_norm, &md->final_norm_bias);
+  st = check_tensor(ctx, m->final_norm_bias(), "final_norm_bias", {c.dim}, kFloatOnly, layer_norm,
+                    &md->final_norm_bias);
   if (!st.ok()) return fail(st);
   if (c.tied_classifier && m->classifier() != nullptr) {
     return fail(invalid_model("tensor 'classifier' present but config says the classifier is tied"));

@@ -8,14 +8,22 @@ namespace ordinal::format {
 
 const char* dtype_name(DType t) {
   switch (t) {
-    case DType::kF32: return "f32";
-    case DType::kF16: return "f16";
-    case DType::kI8: return "i8";
-    case DType::kI4: return "i4";
-    case DType::kU8: return "u8";
-    case DType::kU16: return "u16";
-    case DType::kI32: return "i32";
-    case DType::kU64: return "u64";
+    case DType::kF32:
+      return "f32";
+    case DType::kF16:
+      return "f16";
+    case DType::kI8:
+      return "i8";
+    case DType::kI4:
+      return "i4";
+    case DType::kU8:
+      return "u8";
+    case DType::kU16:
+      return "u16";
+    case DType::kI32:
+      return "i32";
+    case DType::kU64:
+      return "u64";
   }
   return "?";
 }
@@ -23,13 +31,18 @@ const char* dtype_name(DType t) {
 uint64_t dtype_storage_bytes(DType t, uint64_t elements) {
   switch (t) {
     case DType::kF32:
-    case DType::kI32: return elements * 4;
+    case DType::kI32:
+      return elements * 4;
     case DType::kF16:
-    case DType::kU16: return elements * 2;
+    case DType::kU16:
+      return elements * 2;
     case DType::kI8:
-    case DType::kU8: return elements;
-    case DType::kI4: return (elements + 1) / 2;
-    case DType::kU64: return elements * 8;
+    case DType::kU8:
+      return elements;
+    case DType::kI4:
+      return (elements + 1) / 2;
+    case DType::kU64:
+      return elements * 8;
   }
   return 0;
 }

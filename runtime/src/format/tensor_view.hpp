@@ -8,7 +8,13 @@
 namespace ordinal::format {
 
 enum class DType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kI4 = 3, kU8 = 4, kU16 = 5, kI32 = 6, kU64 = 7 };
-enum class QuantGranularity : uint8_t { kNone = 0, kPerTensor = 1, kPerRow = 2, kPerColumn = 3, kPerGroup = 4 };
+enum class QuantGranularity : uint8_t {
+  kNone = 0,
+  kPerTensor = 1,
+  kPerRow = 2,
+  kPerColumn = 3,
+  kPerGroup = 4
+};
 
 const char* dtype_name(DType t);
 // Bytes needed for `elements` values of `t` (int4 packs two per byte, rounded up per row by callers).
@@ -18,7 +24,7 @@ struct QuantView {
   QuantGranularity granularity = QuantGranularity::kNone;
   uint32_t group_size = 0;
   DType scale_dtype = DType::kF32;
-  const uint8_t* scales = nullptr;       // F32 or F16 values
+  const uint8_t* scales = nullptr;  // F32 or F16 values
   uint64_t scale_count = 0;
   const uint8_t* zero_points = nullptr;  // U8, optional
 };

@@ -23,13 +23,14 @@ namespace {
 // Up to four weight rows share each activation load.
 constexpr size_t kRowBlock = 4;
 
-// One token, up to kRowBlock rows: y[r] = fl(fl(float(sum_r)) * fl(sx * sw[r])) (+ bias[r]), the exact integer
-// sum_r = sum_i x[i] * w[r * w_stride + i]. bias may be null.
-using BlockKernel = void (*)(const int16_t* x, const int8_t* w, size_t w_stride, size_t rows, size_t depth, float sx,
-                             const float* sw, const float* bias, float* y);
+// One token, up to kRowBlock rows: y[r] = fl(fl(float(sum_r)) * fl(sx * sw[r])) (+ bias[r]), the exact
+// integer sum_r = sum_i x[i] * w[r * w_stride + i]. bias may be null.
+using BlockKernel = void (*)(const int16_t* x, const int8_t* w, size_t w_stride, size_t rows, size_t depth,
+                             float sx, const float* sw, const float* bias, float* y);
 
 // The epilogue every path shares (the AVX2 one performs the same IEEE operations four lanes at a time).
-inline void epilogue(const int64_t* sums, size_t rows, float sx, const float* sw, const float* bias, float* y) {
+inline void epilogue(const int64_t* sums, size_t rows, float sx, const float* sw, const float* bias,
+                     float* y) {
   for (size_t r = 0; r < rows; ++r) {
     const float v = static_cast<float>(sums[r]) * (sx * sw[r]);
     y[r] = bias ? v + bias[r] : v;
@@ -76,9 +77,11 @@ constexpr size_t kInt32Depth = 512;
 
 // Four rows (missing rows have zero accumulators and are not stored), depth <= kInt32Depth.
 template <size_t R>
-__attribute__((target("avx2"))) void block_avx2_short(const int16_t* x, const int8_t* w, size_t w_stride, size_t depth,
-                                                      float sx, const float* sw, const float* bias, float* y) {
-  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+__attribute__((target("avx2"))) void block_avx2_short(const int16_t* x, const int8_t* w, size_t w_stride,
+                                                      size_t depth, float sx, const float* sw,
+                                                      const float* bias, float* y) {
+  __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
+                    _mm256_setzero_si256()};
   for (size_t i = 0; i < depth; i += 16) {
     const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i));
     for (size_t r = 0; r < R; ++r) {
@@ -106,8 +109,8 @@ __attribute__((target("avx2"))) void block_avx2_short(const int16_t* x, const in
 
 template <size_t R>
 __attribute__((target("avx2"))) void block_avx2_rows(const int16_t* x, const int8_t* w, size_t w_stride,
-                                                     size_t depth, float sx, const float* sw, const float* bias,
-                                                     float* y) {
+                                                     size_t depth, float sx, const float* sw,
+                                                     const float* bias, float* y) {
   if (depth <= kInt32Depth) {
     block_avx2_short<R>(x, w, w_stride, depth, sx, sw, bias, y);
     return;
@@ -134,10 +137,18 @@ __attribute__((target("avx2"))) void block_avx2_rows(const int16_t* x, const int
 void block_avx2(const int16_t* x, const int8_t* w, size_t w_stride, size_t rows, size_t depth, float sx,
                 const float* sw, const float* bias, float* y) {
   switch (rows) {
-    case 4: block_avx2_rows<4>(x, w, w_stride, depth, sx, sw, bias, y); break;
-    case 3: block_avx2_rows<3>(x, w, w_stride, depth, sx, sw, bias, y); break;
-    case 2: block_avx2_rows<2>(x, w, w_stride, depth, sx, sw, bias, y); break;
-    default: block_avx2_rows<1>(x, w, w_stride, depth, sx, sw, bias, y); break;
+    case 4:
+      block_avx2_rows<4>(x, w, w_stride, depth, sx, sw, bias, y);
+      break;
+    case 3:
+      block_avx2_rows<3>(x, w, w_stride, depth, sx, sw, bias, y);
+      break;
+    case 2:
+      block_avx2_rows<2>(x, w, w_stride, depth, sx, sw, bias, y);
+      break;
+    default:
+      block_avx2_rows<1>(x, w, w_stride, depth, sx, sw, bias, y);
+      break;
   }
 }
 #endif
@@ -211,6 +222,8 @@ const char* int8_gemm_kernel_name() {
   return "generic";
 }
 
-void int8_gemm_force_generic(bool force) { g_force_generic.store(force, std::memory_order_relaxed); }
+void int8_gemm_force_generic(bool force) {
+  g_force_generic.store(force, std::memory_order_relaxed);
+}
 
 }  // namespace ordinal::kernels

@@ -28,12 +28,15 @@ constexpr int kActivationMax = 32767;
 // Weight and activation rows are zero-padded to a multiple of this many elements.
 constexpr size_t kDepthAlign = 32;
 
-inline size_t padded_depth(size_t cols) { return (cols + kDepthAlign - 1) / kDepthAlign * kDepthAlign; }
+inline size_t padded_depth(size_t cols) {
+  return (cols + kDepthAlign - 1) / kDepthAlign * kDepthAlign;
+}
 
-// Per-token symmetric int16 quantization: s = max|x| / 32767, q[i] = round-half-even(x[i] * (32767 / max|x|)),
-// clamped to [-32767, 32767]; an all-zero row gets s = 0; a row with NaN/Inf gets s = NaN (and q = 0), so
-// the layer's output is NaN and check_numerics reports it. Error: |x[i] - s q[i]| <= 0.5001 s (0.5 from
-// rounding, < 2^-22 * 32767 s from the float product). Writes cols values, zeroes up to padded. Returns s.
+// Per-token symmetric int16 quantization: s = max|x| / 32767, q[i] = round-half-even(x[i] * (32767 /
+// max|x|)), clamped to [-32767, 32767]; an all-zero row gets s = 0; a row with NaN/Inf gets s = NaN (and q =
+// 0), so the layer's output is NaN and check_numerics reports it. Error: |x[i] - s q[i]| <= 0.5001 s (0.5
+// from rounding, < 2^-22 * 32767 s from the float product). Writes cols values, zeroes up to padded. Returns
+// s.
 float quantize_row_int16(const float* x, size_t cols, size_t padded, int16_t* q);
 
 // The int8 matrix a kernel reads: row r at data + r * stride (stride = padded_depth(cols), zero past cols).

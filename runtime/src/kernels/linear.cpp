@@ -16,7 +16,9 @@ Linear::~Linear() {
   if (op_) xnn_delete_operator(op_);
 }
 
-Linear::Linear(Linear&& o) noexcept { *this = std::move(o); }
+Linear::Linear(Linear&& o) noexcept {
+  *this = std::move(o);
+}
 
 Linear& Linear::operator=(Linear&& o) noexcept {
   if (this != &o) {
@@ -95,7 +97,9 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
   const uint32_t cols = m.cols();
   const uint8_t* src = m.data + static_cast<uint64_t>(row) * m.row_bytes();
   switch (m.dtype) {
-    case format::DType::kF32: std::memcpy(out, src, cols * sizeof(float)); break;
+    case format::DType::kF32:
+      std::memcpy(out, src, cols * sizeof(float));
+      break;
     case format::DType::kF16:
       for (uint32_t j = 0; j < cols; ++j) {
         uint16_t h;
@@ -112,10 +116,12 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       } else if (m.quant.granularity == format::QuantGranularity::kPerGroup) {
         const uint32_t g = m.quant.group_size, groups = cols / g;
         for (uint32_t k = 0; k < groups; ++k) {
-          kt.dequant_i8(q + k * g, format::scale_at(m.quant, uint64_t{row} * groups + k), out + k * g, g, false);
+          kt.dequant_i8(q + k * g, format::scale_at(m.quant, uint64_t{row} * groups + k), out + k * g, g,
+                        false);
         }
       } else {
-        const float s = format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
+        const float s =
+            format::scale_at(m.quant, m.quant.granularity == format::QuantGranularity::kPerRow ? row : 0);
         kt.dequant_i8(q, s, out, cols, false);
       }
       break;
@@ -123,12 +129,14 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
     case format::DType::kI4: {
       // Two values per byte, low nibble first. Without zero points a nibble is signed [-8, 7]; with
       // them it is unsigned [0, 15] and the group's zero point is subtracted.
-      const uint32_t g = m.quant.granularity == format::QuantGranularity::kPerGroup ? m.quant.group_size : cols;
+      const uint32_t g =
+          m.quant.granularity == format::QuantGranularity::kPerGroup ? m.quant.group_size : cols;
       const uint32_t groups = cols / g;
       if (m.quant.granularity != format::QuantGranularity::kPerColumn) {
         // A scale (and zero point) per span of g elements: (nibble ^ flip) - zero on the SIMD table.
         for (uint32_t k = 0; k < groups; ++k) {
-          const uint64_t si = m.quant.granularity == format::QuantGranularity::kPerGroup ? uint64_t{row} * groups + k
+          const uint64_t si = m.quant.granularity == format::QuantGranularity::kPerGroup
+                                  ? uint64_t{row} * groups + k
                               : m.quant.granularity == format::QuantGranularity::kPerRow ? row
                                                                                          : 0;
           const uint8_t flip = m.quant.zero_points ? 0 : 8;
@@ -141,10 +149,17 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
         const uint8_t nib = (j % 2 == 0) ? (src[j / 2] & 0x0F) : (src[j / 2] >> 4);
         uint64_t si = 0;
         switch (m.quant.granularity) {
-          case format::QuantGranularity::kPerGroup: si = uint64_t{row} * groups + j / g; break;
-          case format::QuantGranularity::kPerRow: si = row; break;
-          case format::QuantGranularity::kPerColumn: si = j; break;
-          default: si = 0;
+          case format::QuantGranularity::kPerGroup:
+            si = uint64_t{row} * groups + j / g;
+            break;
+          case format::QuantGranularity::kPerRow:
+            si = row;
+            break;
+          case format::QuantGranularity::kPerColumn:
+            si = j;
+            break;
+          default:
+            si = 0;
         }
         const int q = m.quant.zero_points ? static_cast<int>(nib) - m.quant.zero_points[si] : ((nib ^ 8) - 8);
         out[j] = static_cast<float>(q) * format::scale_at(m.quant, si);
@@ -160,8 +175,8 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
 namespace {
 
 Status xnnpack_error(const char* what, const format::TensorView& w, xnn_status st) {
-  return internal_error(std::string("XNNPACK could not ") + what + " the fully-connected operator for '" + w.name +
-                        "' (status " + std::to_string(static_cast<int>(st)) + ")");
+  return internal_error(std::string("XNNPACK could not ") + what + " the fully-connected operator for '" +
+                        w.name + "' (status " + std::to_string(static_cast<int>(st)) + ")");
 }
 
 struct Int8Job {
@@ -189,7 +204,8 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   if (weight.dtype == format::DType::kI8) {
     const format::QuantGranularity g = weight.quant.granularity;
     if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
-      return unsupported("tensor '" + weight.name + "': int8 linear weights need per-row or per-tensor scales");
+      return unsupported("tensor '" + weight.name +
+                         "': int8 linear weights need per-row or per-tensor scales");
     }
     l.int8_scales_.resize(l.out_);
     for (size_t r = 0; r < l.out_; ++r) {
@@ -201,7 +217,8 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
       l.int8_.data = src;  // read in place from the mapped model
     } else {
       l.int8_padded_.assign(l.out_ * stride, 0);
-      for (size_t r = 0; r < l.out_; ++r) std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
+      for (size_t r = 0; r < l.out_; ++r)
+        std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
       l.int8_.data = l.int8_padded_.data();
     }
     l.int8_.scales = l.int8_scales_.data();

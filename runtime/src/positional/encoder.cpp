@@ -34,7 +34,8 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
     case PositionalScheme::kBucketedTable:
       // The same integer mapping quant/bucketed.cpp used to build the rows.
       if (p.bucket_rule == detail::BucketRuleKind::kT5Log) {
-        ORDINAL_ASSIGN_OR_RETURN(e.buckets_, make_log_bucket_map(static_cast<int>(p.num_buckets), p.max_distance));
+        ORDINAL_ASSIGN_OR_RETURN(e.buckets_,
+                                 make_log_bucket_map(static_cast<int>(p.num_buckets), p.max_distance));
       } else {
         ORDINAL_ASSIGN_OR_RETURN(e.buckets_, make_stride_bucket_map(p.stride, p.stored_positions));
       }
@@ -72,11 +73,12 @@ Result<PositionalEncoder> PositionalEncoder::create(const detail::ModelData& mod
     case PositionalScheme::kAlibi:
       break;
     case PositionalScheme::kRelativeBias:
-      ORDINAL_ASSIGN_OR_RETURN(e.t5_, make_t5_bucket_table(static_cast<int>(p.num_buckets), p.max_distance,
-                                                          p.bidirectional));
+      ORDINAL_ASSIGN_OR_RETURN(
+          e.t5_, make_t5_bucket_table(static_cast<int>(p.num_buckets), p.max_distance, p.bidirectional));
       if (p.table.dtype == format::DType::kI8) {
         e.bias_scales_.resize(p.table.quant.scale_count);
-        for (uint64_t i = 0; i < p.table.quant.scale_count; ++i) e.bias_scales_[i] = format::scale_at(p.table.quant, i);
+        for (uint64_t i = 0; i < p.table.quant.scale_count; ++i)
+          e.bias_scales_[i] = format::scale_at(p.table.quant, i);
       }
       break;
   }
@@ -108,9 +110,9 @@ void PositionalEncoder::add_stored_position(int64_t stored_row, float weight, fl
       return;
     case PositionalScheme::kCodebookTable: {
       const format::TensorView& ix = p_->indices;
-      uint32_t k = ix.dtype == format::DType::kU8
-                       ? ix.data[row]
-                       : static_cast<uint32_t>(ix.data[2 * row]) | (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
+      uint32_t k = ix.dtype == format::DType::kU8 ? ix.data[row]
+                                                  : static_cast<uint32_t>(ix.data[2 * row]) |
+                                                        (static_cast<uint32_t>(ix.data[2 * row + 1]) << 8);
       // The loader checked every index, but they are read from the mapped file, which another process may
       // rewrite in place (docs/trust-boundary.md): an index is never trusted to address memory.
       const uint32_t k_rows = p_->codebook.rows();
@@ -218,11 +220,11 @@ void PositionalEncoder::attention_bias(uint32_t head, int64_t query_pos, int64_t
     const format::TensorView& t = p_->table;
     if (t.dtype == format::DType::kI8) {
       t5_bias_row_int8(t5_, reinterpret_cast<const int8_t*>(t.data), bias_scales_.data(),
-                       static_cast<int>(bias_scales_.size()), static_cast<int>(n_heads_), static_cast<int>(head),
-                       query_pos, key_pos0, static_cast<int>(n), bias);
+                       static_cast<int>(bias_scales_.size()), static_cast<int>(n_heads_),
+                       static_cast<int>(head), query_pos, key_pos0, static_cast<int>(n), bias);
     } else {
-      t5_bias_row_f32(t5_, reinterpret_cast<const float*>(t.data), static_cast<int>(n_heads_), static_cast<int>(head),
-                      query_pos, key_pos0, static_cast<int>(n), bias);
+      t5_bias_row_f32(t5_, reinterpret_cast<const float*>(t.data), static_cast<int>(n_heads_),
+                      static_cast<int>(head), query_pos, key_pos0, static_cast<int>(n), bias);
     }
     return;
   }

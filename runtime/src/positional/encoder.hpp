@@ -42,7 +42,8 @@ class PositionalEncoder {
   size_t scratch_floats() const { return scratch_floats_; }
 
  private:
-  void add_table_row(const format::TensorView& table, uint32_t row, float weight, float* x, float* scratch) const;
+  void add_table_row(const format::TensorView& table, uint32_t row, float weight, float* x,
+                     float* scratch) const;
   void add_stored_position(int64_t stored_row, float weight, float* x, float* scratch) const;
   uint32_t bucket_of(int64_t pos) const;
 
@@ -54,9 +55,9 @@ class PositionalEncoder {
   float logit_scale_ = 1.0f;
   size_t scratch_floats_ = 0;
   std::vector<float> f32_frequencies_;  // radians per position, computed as llama2.c / HF do (F32 precision)
-  T5BucketTable t5_;           // relative bias buckets
-  PositionBucketMap buckets_;  // bucketed absolute tables: position -> stored row
-  std::vector<float> bias_scales_;  // int8 relative-bias scales widened once
+  T5BucketTable t5_;                    // relative bias buckets
+  PositionBucketMap buckets_;           // bucketed absolute tables: position -> stored row
+  std::vector<float> bias_scales_;      // int8 relative-bias scales widened once
 };
 
 }  // namespace ordinal::positional

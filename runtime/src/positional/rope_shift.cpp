@@ -15,7 +15,8 @@ Result<RopeShift> RopeShift::create(const detail::PositionalParams& p, uint32_t 
   RopeShift r;
   const uint32_t pairs = p.rotary_dims / 2;
   if (p.precision != detail::TrigPrecision::kF32) {
-    if (p.frequencies == nullptr || p.frequency_count != pairs) return invalid_argument("rope shift: frequencies missing");
+    if (p.frequencies == nullptr || p.frequency_count != pairs)
+      return invalid_argument("rope shift: frequencies missing");
     r.freqs_.assign(p.frequencies, p.frequencies + pairs);
   } else {
     // The encoder turns these float radians f into angles fl(pos * f); a delta rotation by d * f (the turn
@@ -54,7 +55,8 @@ std::vector<int> RopeShift::pair_second() const {
 void RopeShift::rotate_f32(int64_t delta, float* heads, size_t n_heads) const {
   for (size_t done = 0; done < n_heads; done += kHeadsPerCall) {
     const size_t n = n_heads - done < kHeadsPerCall ? n_heads - done : kHeadsPerCall;
-    (void)rope_rotate_f32(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta, RopePrecision::kQ31);
+    (void)rope_rotate_f32(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta,
+                          RopePrecision::kQ31);
   }
 }
 
