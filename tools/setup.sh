@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake ninja-build g++ clang          # toolchain (clang for the fuzzer)
+  cmake ninja-build g++ clang clang-format   # toolchain (clang for the fuzzer; clang-format: style test)
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev   # kernels, thread pool, CPU detection
   libflatbuffers-dev flatbuffers-compiler            # model format + flatc
   doctest-dev                                        # tests
