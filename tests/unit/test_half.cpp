@@ -79,6 +79,45 @@ TEST_CASE("half_to_float is exact for all 65536 halves") {
   CHECK(checked == 2 * 31 * 1024);
 }
 
+TEST_CASE("halves_to_floats gives half_to_float's bits on the fast and the element-wise path") {
+  using ordinal::numerics::halves_to_floats;
+  // Every half that takes the fast path (normals and +-0) in one span, then spans that each mix one
+  // special half (subnormal, inf, NaN) into normals, stored and accumulated.
+  std::vector<uint16_t> fast;
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const uint32_t e = h & 0x7c00u, m = h & 0x3ffu;
+    if (e != 0x7c00u && !(e == 0 && m != 0)) fast.push_back(static_cast<uint16_t>(h));
+  }
+  REQUIRE(fast.size() == 2 * (30 * 1024 + 1));
+  std::vector<float> out(fast.size(), -1.0f);
+  halves_to_floats(fast.data(), fast.size(), out.data(), false);
+  for (size_t i = 0; i < fast.size(); ++i) REQUIRE(bits_of(out[i]) == bits_of(half_to_float(fast[i])));
+
+  const uint16_t specials[] = {0x0001, 0x83ff, 0x0200, 0x7c00, 0xfc00, 0x7e01, 0xfd55};
+  for (uint16_t special : specials) {
+    std::vector<uint16_t> span = {0x3c00, 0xbc00, 0x0000, special, 0x7bff, 0x0400, 0x8000, 0x3555};
+    std::vector<float> stored(span.size(), 0.0f), added(span.size(), 0.25f);
+    halves_to_floats(span.data(), span.size(), stored.data(), false);
+    halves_to_floats(span.data(), span.size(), added.data(), true);
+    for (size_t i = 0; i < span.size(); ++i) {
+      const float v = half_to_float(span[i]);
+      if (std::isnan(v)) {
+        CHECK(std::isnan(stored[i]));
+        CHECK(std::isnan(added[i]));
+        CHECK(bits_of(stored[i]) == bits_of(v));
+        continue;
+      }
+      CHECK(bits_of(stored[i]) == bits_of(v));
+      CHECK(bits_of(added[i]) == bits_of(0.25f + v));
+    }
+  }
+  // Accumulating on the fast path: one float addition per element.
+  std::vector<float> acc(fast.size(), 1.5f);
+  halves_to_floats(fast.data(), fast.size(), acc.data(), true);
+  for (size_t i = 0; i < fast.size(); i += 97)
+    CHECK(bits_of(acc[i]) == bits_of(1.5f + half_to_float(fast[i])));
+}
+
 TEST_CASE("float_to_half round-trips every half and keeps NaN a NaN") {
   for (uint32_t h = 0; h < 65536; ++h) {
     const float f = half_to_float(static_cast<uint16_t>(h));

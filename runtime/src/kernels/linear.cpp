@@ -101,10 +101,14 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       std::memcpy(out, src, cols * sizeof(float));
       break;
     case format::DType::kF16:
-      for (uint32_t j = 0; j < cols; ++j) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * j, 2);
-        out[j] = numerics::half_to_float(h);
+      if (reinterpret_cast<uintptr_t>(src) % alignof(uint16_t) == 0) {
+        numerics::halves_to_floats(reinterpret_cast<const uint16_t*>(src), cols, out, false);
+      } else {
+        for (uint32_t j = 0; j < cols; ++j) {
+          uint16_t h;
+          std::memcpy(&h, src + 2 * j, 2);
+          out[j] = numerics::half_to_float(h);
+        }
       }
       break;
     case format::DType::kI8: {
@@ -112,7 +116,13 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
       const int8_t* q = reinterpret_cast<const int8_t*>(src);
       const KernelTable& kt = active_kernels();
       if (m.quant.granularity == format::QuantGranularity::kPerColumn) {
-        for (uint32_t j = 0; j < cols; ++j) out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, j);
+        if (m.quant.scale_dtype == format::DType::kF32 &&
+            reinterpret_cast<uintptr_t>(m.quant.scales) % alignof(float) == 0) {
+          kt.dequant_i8_scales(q, reinterpret_cast<const float*>(m.quant.scales), out, cols, false);
+        } else {
+          for (uint32_t j = 0; j < cols; ++j)
+            out[j] = static_cast<float>(q[j]) * format::scale_at(m.quant, j);
+        }
       } else if (m.quant.granularity == format::QuantGranularity::kPerGroup) {
         const uint32_t g = m.quant.group_size, groups = cols / g;
         for (uint32_t k = 0; k < groups; ++k) {

@@ -20,7 +20,7 @@ uint32_t float_to_bits(float f) {
 
 }  // namespace
 
-float half_to_float(uint16_t h) {
+float half_to_float_special(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
   const uint32_t exponent = (h >> 10) & 0x1fu;
   uint32_t mantissa = h & 0x3ffu;
@@ -34,6 +34,38 @@ float half_to_float(uint16_t h) {
     --float_exponent;
   }
   return bits_to_float(sign | (float_exponent << 23) | ((mantissa & 0x3ffu) << 13));
+}
+
+namespace {
+
+// A normal half or +-0 as float bits: the exponent rebiased (15 -> 127), or the sign alone.
+inline float normal_half_to_float(uint16_t h) {
+  const uint32_t magnitude = h & 0x7fffu;
+  const uint32_t bits =
+      (static_cast<uint32_t>(h & 0x8000u) << 16) | (magnitude != 0 ? (magnitude << 13) + 0x38000000u : 0u);
+  return bits_to_float(bits);
+}
+
+}  // namespace
+
+void halves_to_floats(const uint16_t* __restrict h, size_t n, float* __restrict out, bool accumulate) {
+  // Inf/NaN (magnitude >= 0x7c00) or subnormal (magnitude 1..0x3ff), in 16-bit lanes.
+  uint16_t needs_special = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint16_t magnitude = h[i] & 0x7fffu;
+    needs_special |= static_cast<uint16_t>((magnitude >= 0x7c00u) |
+                                           (static_cast<uint16_t>(magnitude - 1u) < uint16_t{0x3ffu}));
+  }
+  if (needs_special != 0) {
+    for (size_t i = 0; i < n; ++i) {
+      const float v = half_to_float(h[i]);
+      out[i] = accumulate ? out[i] + v : v;
+    }
+  } else if (accumulate) {
+    for (size_t i = 0; i < n; ++i) out[i] += normal_half_to_float(h[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = normal_half_to_float(h[i]);
+  }
 }
 
 uint16_t float_to_half(float f) {

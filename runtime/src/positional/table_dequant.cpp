@@ -31,8 +31,7 @@ void row_f32(const float* table, int cols, int64_t row, float* x) {
 
 template <bool kAccumulate>
 void row_f16(const uint16_t* table, int cols, int64_t row, float* x) {
-  const uint16_t* r = table + row * cols;
-  for (int c = 0; c < cols; ++c) put<kAccumulate>(x, c, half_to_float(r[c]));
+  numerics::halves_to_floats(table + row * cols, static_cast<size_t>(cols), x, kAccumulate);
 }
 
 // int8 and int4 rows go through the SIMD table (kernels/simd.hpp): the same single rounding per element.
