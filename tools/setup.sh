@@ -5,6 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   cmake ninja-build g++ clang clang-format   # toolchain (clang for the fuzzer; clang-format: style test)
+  libclang-rt-dev                      # clang's libFuzzer/ASan/UBSan runtimes: only a Recommends of clang,
+                                       # which --no-install-recommends below leaves out
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev   # kernels, thread pool, CPU detection
   libflatbuffers-dev flatbuffers-compiler            # model format + flatc
   doctest-dev                                        # tests
