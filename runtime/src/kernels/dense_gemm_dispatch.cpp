@@ -30,11 +30,12 @@ const DenseGemmKernels* dense_gemm_kernels_for(Isa isa) {
     case Isa::kScalar:
       return &dense_gemm_scalar();
     case Isa::kNeon: {
+      if (dense_gemm_neon() == nullptr) return &dense_gemm_scalar();
       static const DenseGemmKernels neon = complete(*dense_gemm_neon());
       return &neon;
     }
     case Isa::kSse41:
-      return dense_gemm_sse41();
+      return dense_gemm_sse41() != nullptr ? dense_gemm_sse41() : &dense_gemm_scalar();
     case Isa::kAvx2:
       // AVX2 without FMA/F16C (no such CPU is known, but the flags are separate): the SSE4.1 kernels.
       return x86_fma_f16c() ? dense_gemm_avx2_fma() : dense_gemm_sse41();
