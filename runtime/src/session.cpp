@@ -1,7 +1,5 @@
 // Session: KV cache, scratch plan and the decoder forward pass. Everything is sized in create(); prefill
 // and decode only compute into those buffers (a test counts allocations over 100 decode steps).
-#include <pthreadpool.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -71,7 +69,7 @@ class SessionImpl {
   const ModelData* md_ = nullptr;
   ModelConfig cfg_;
   SessionOptions opt_;
-  std::unique_ptr<pthreadpool, threads::PoolDeleter> pool_;
+  threads::PoolPtr pool_;
   uint32_t threads_ = 1;
   positional::PositionalEncoder pos_;
   const WeightPlan* plan_ = nullptr;  // the model's linear layers (shared, read-only)
@@ -106,7 +104,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   ORDINAL_RETURN_IF_ERROR(s->reset(opt.position_offset));
 
   uint32_t actual = 1;
-  ORDINAL_ASSIGN_OR_RETURN(pthreadpool_t pool, threads::create_pool(opt.threads, &actual));
+  ORDINAL_ASSIGN_OR_RETURN(threads::Pool * pool, threads::create_pool(opt.threads, &actual));
   s->pool_.reset(pool);
   s->threads_ = actual;
 
@@ -323,7 +321,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   const ModelConfig& c = cfg_;
   const size_t dim = c.dim;
   const size_t first = cached_;
-  pthreadpool_t pool = pool_.get();
+  threads::Pool* pool = pool_.get();
   for (size_t i = 0; i < n; ++i) {
     float* x = x_.data() + i * dim;
     embed(tokens[i], x);

@@ -3,7 +3,6 @@
 // row range or thread split (dense_gemm.hpp's summation-order contract); f16 rows equal f32 rows of the
 // widened weights bit for bit; and Linear reads f32/f16 weights in place (no bytes owned).
 #include <doctest/doctest.h>
-#include <pthreadpool.h>
 
 #include <cmath>
 #include <cstdint>
@@ -15,6 +14,7 @@
 #include "kernels/linear.hpp"
 #include "numerics/half.hpp"
 #include "numerics/prng.hpp"
+#include "threads.hpp"
 
 using namespace ordinal;
 using namespace ordinal::kernels;
@@ -155,8 +155,11 @@ TEST_CASE("Linear f32/f16: weights read in place, pool and calling thread agree 
   std::vector<uint16_t> wh(w.size());
   for (size_t i = 0; i < w.size(); ++i) wh[i] = numerics::float_to_half(w[i]);
   const std::vector<float> x = random_floats(rng, size_t{batch} * in, 1.0);
-  pthreadpool_t pool = pthreadpool_create(3);
-  REQUIRE(pool != nullptr);
+  uint32_t actual = 0;
+  auto created = threads::create_pool(3, &actual);
+  REQUIRE(created.ok());
+  threads::PoolPtr owner(created.value());
+  threads::Pool* pool = owner.get();
   for (format::DType dt : {format::DType::kF32, format::DType::kF16}) {
     format::TensorView wv;
     wv.name = "w";
@@ -203,5 +206,4 @@ TEST_CASE("Linear f32/f16: weights read in place, pool and calling thread agree 
       CHECK(std::fabs(serial[r] - ref) < 1e-4 * (1 + std::fabs(ref)));
     }
   }
-  pthreadpool_destroy(pool);
 }

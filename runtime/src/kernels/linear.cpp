@@ -169,8 +169,9 @@ void linear_task(void* context, size_t first, size_t count) {
 }
 
 // Row blocks: the dense kernels take 4 rows at a time, the int8 kernel 4 (tasks of 16 keep its scale
-// loads aligned). Tasks per thread: a few, so that pthreadpool's work stealing evens out a thread that
-// started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its dispatch.
+// loads aligned). Tasks per thread: a few, so that the pool's dynamic claiming (threads.hpp) evens out a
+// thread that started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its
+// dispatch.
 constexpr size_t kDenseRowBlock = 4;
 constexpr size_t kInt8TaskRowBlock = 16;
 constexpr size_t kTasksPerThread = 4;
@@ -260,7 +261,7 @@ size_t Linear::task_rows(size_t threads, size_t batch) const {
   return (rows + block - 1) / block * block;
 }
 
-Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const {
+Status Linear::run(LinearInput& input, float* output, threads::Pool* pool) const {
   const size_t batch = input.batch();
   if (input.cols() != in_) {
     return internal_error("linear [" + std::to_string(out_) + "x" + std::to_string(in_) + "] given rows of " +
@@ -272,7 +273,7 @@ Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const 
   if (is_int8()) {
     ORDINAL_ASSIGN_OR_RETURN(in.quantized, input.quantized());
   }
-  const size_t threads = pool != nullptr ? pthreadpool_get_threads_count(pool) : 1;
+  const size_t threads = threads::pool_threads(pool);
   // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
   if (threads <= 1 || batch * in_ * out_ < kParallelMinMacs) {
     run_rows(in, 0, out_, output);

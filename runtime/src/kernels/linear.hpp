@@ -9,8 +9,6 @@
 //    multiple of 32 bytes (else copied once per Model with padded rows).
 #pragma once
 
-#include <pthreadpool.h>
-
 #include <cstddef>
 #include <vector>
 
@@ -18,6 +16,7 @@
 #include "kernels/dense_gemm.hpp"
 #include "kernels/int8_gemm.hpp"
 #include "ordinal/status.hpp"
+#include "threads.hpp"
 
 namespace ordinal::kernels {
 
@@ -67,7 +66,7 @@ class Linear {
 
   // All rows, split over `pool` by size (nullptr or a small layer: the calling thread). Const and
   // stateless: any number of threads may run one Linear at once.
-  Status run(LinearInput& input, float* output, pthreadpool_t pool) const;
+  Status run(LinearInput& input, float* output, threads::Pool* pool) const;
   // Output rows [row_begin, row_end) of every token: output[b * out_features() + r].
   void run_rows(const LinearBatch& in, size_t row_begin, size_t row_end, float* output) const;
 
