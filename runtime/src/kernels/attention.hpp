@@ -1,0 +1,97 @@
+// Attention of one group of query heads (those sharing one KV head, grouped-query attention) over all their
+// cached keys, in one call: scores, optional additive bias row, softmax, weighted sum of values. One
+// dispatch per call (never per key): at head_dim 8 a call per key costs more than the key's arithmetic.
+//
+// Contract (the same bits on every path; attention.cpp's scalar code is the definition, the SIMD paths
+// perform the same IEEE operations in the same order, one rounding each, never fused):
+//   dot_t   = q . k_t in kernels/vector_ops.hpp's canonical order (int8 keys widened exactly to float)
+//   f32:    s_t = fl(dot_t / norm); s_t = fl(s_t * logit_scale) when logit_scale != 1
+//   int8:   s_t = fl(dot_t * fl(kscale_t * logit))
+//   bias:   s_t = fl(s_t + bias_t) when a bias row is given (ALiBi, relative-position bias)
+//   m       = max_t s_t (the first NaN-free maximum, as `if (s > m) m = s` from s_0)
+//   e_t     = softmax_exp(fl(s_t - m))                      (below; error bound stated there)
+//   sum     = sum_t e_t in the canonical order (eight lane sums, the reduction tree, the tail in order)
+//   p_t     = fl(e_t / sum)
+//   out[d]  = fl(fl(a0 + a1) + fl(a2 + a3)),  a_j = sum over t = j mod 4, ascending, of
+//             f32: fl(p_t * v_t[d]);  int8: fl(float(v_t[d]) * fl(p_t * vscale_t))
+//   (four interleaved partial sums: at head_dim 8 one running sum per dimension would serialize every
+//   key on the add latency).
+// Finite inputs give identical bits on every CPU and path; NaN payloads are not specified.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/simd.hpp"
+
+namespace ordinal::kernels {
+
+// exp(x) for the softmax domain x <= 0 (and NaN): Cody-Waite reduction x = n ln2 + r (|r| <= ln2/2 + tiny),
+// a degree-7 Horner polynomial for e^r (Cephes expf's coefficients), 2^n added to the exponent bits.
+// x < -87 returns +0 (the exact value is below 1.7e-38, so a probability loses less than that), NaN
+// returns NaN. Error bound, checked over a dense sweep against double exp (test_attention.cpp):
+// |softmax_exp(x) - exp(x)| <= 2 ulp(exp(x)) for -87 <= x <= 0.
+float softmax_exp(float x);
+
+struct AttentionArgs {
+  size_t keys = 0;              // cached keys to attend (causal decode: the token's slot + 1)
+  size_t head_dim = 0;          // elements per head vector
+  size_t group = 1;             // query heads sharing this KV head
+  size_t kv_stride = 0;         // elements from one key's (value's) vector to the next key's
+  const float* q = nullptr;     // `group` query vectors, head_dim apart
+  float* out = nullptr;         // `group` output vectors, head_dim apart
+  const float* bias = nullptr;  // nullptr, or `group` rows of `keys` additive biases
+  size_t bias_stride = 0;       // floats between bias rows
+  float* scores = nullptr;      // scratch: `group` rows of `keys` floats (overwritten)
+  size_t scores_stride = 0;     // floats between score rows
+};
+
+// f32 cache: k and v point at the first key's/value's vector of this KV head.
+struct AttentionF32 {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  float norm = 1.0f;         // sqrt(head_dim): scores are divided by it
+  float logit_scale = 1.0f;  // positional logit scaling (1: none)
+};
+
+// int8 cache (kv_cache.hpp): codes as for f32, plus one f16 scale per key (value) vector, scale_stride
+// uint16 apart (the cache's kv_heads).
+struct AttentionI8 {
+  const int8_t* k = nullptr;
+  const int8_t* v = nullptr;
+  const uint16_t* k_scales = nullptr;
+  const uint16_t* v_scales = nullptr;
+  size_t scale_stride = 1;
+  float logit = 1.0f;  // fl(logit_scale / sqrt(head_dim))
+};
+
+struct AttentionKernels {
+  Isa isa;
+  void (*f32)(const AttentionArgs& args, const AttentionF32& cache);
+  void (*i8)(const AttentionArgs& args, const AttentionI8& cache);
+};
+
+// The kernels of the active SIMD path (simd.hpp's choice); kernels_for(isa) for tests and benchmarks
+// (the scalar definition where that path has no attention kernels or is not compiled in).
+const AttentionKernels& attention_kernels();
+const AttentionKernels& attention_kernels_for(Isa isa);
+
+inline void attention_f32(const AttentionArgs& args, const AttentionF32& cache) {
+  attention_kernels().f32(args, cache);
+}
+inline void attention_i8(const AttentionArgs& args, const AttentionI8& cache) {
+  attention_kernels().i8(args, cache);
+}
+
+namespace scalar {
+void attention_f32(const AttentionArgs& args, const AttentionF32& cache);
+void attention_i8(const AttentionArgs& args, const AttentionI8& cache);
+// Softmax of one row in the contract's order (max, exp, canonical sum, divide): shared by the paths.
+void softmax_row(float* x, size_t n);
+}  // namespace scalar
+
+// Per-ISA kernels; nullptr where the build has none (attention_x86.cpp, attention_neon.cpp).
+const AttentionKernels* attention_avx2();
+const AttentionKernels* attention_neon();
+
+}  // namespace ordinal::kernels
