@@ -22,21 +22,22 @@ namespace ordinal::kernels {
 
 namespace {
 
-// Eight keys' lane sums A[0..7] -> their eight canonical dot products, key j in lane j.
-ORDINAL_AVX2 inline __m256 reduce8(const __m256* A) {
-  __m256 B[4];
-  for (int j = 0; j < 4; ++j) {
-    B[j] = _mm256_add_ps(_mm256_permute2f128_ps(A[j], A[j + 4], 0x20),
-                         _mm256_permute2f128_ps(A[j], A[j + 4], 0x31));
-  }
-  // B[j] = [T_j | T_{j+4}] with T_k[l] = p_k[l] + p_k[l+4]; transpose the 4x4 blocks.
-  const __m256 u0 = _mm256_unpacklo_ps(B[0], B[1]), u1 = _mm256_unpackhi_ps(B[0], B[1]);
-  const __m256 u2 = _mm256_unpacklo_ps(B[2], B[3]), u3 = _mm256_unpackhi_ps(B[2], B[3]);
+// Eight keys' lane sums a0..a7 -> their eight canonical dot products, key j in lane j.
+ORDINAL_AVX2 inline __m256 reduce8(__m256 a0, __m256 a1, __m256 a2, __m256 a3, __m256 a4, __m256 a5,
+                                   __m256 a6, __m256 a7) {
+  // b_j = [T_j | T_{j+4}] with T_k[l] = p_k[l] + p_k[l+4] (low half plus high half of key k's lanes).
+  const __m256 b0 = _mm256_add_ps(_mm256_permute2f128_ps(a0, a4, 0x20), _mm256_permute2f128_ps(a0, a4, 0x31));
+  const __m256 b1 = _mm256_add_ps(_mm256_permute2f128_ps(a1, a5, 0x20), _mm256_permute2f128_ps(a1, a5, 0x31));
+  const __m256 b2 = _mm256_add_ps(_mm256_permute2f128_ps(a2, a6, 0x20), _mm256_permute2f128_ps(a2, a6, 0x31));
+  const __m256 b3 = _mm256_add_ps(_mm256_permute2f128_ps(a3, a7, 0x20), _mm256_permute2f128_ps(a3, a7, 0x31));
+  // Transpose the 4x4 blocks: d_l holds T_k[l] for the keys k of each half.
+  const __m256 u0 = _mm256_unpacklo_ps(b0, b1), u1 = _mm256_unpackhi_ps(b0, b1);
+  const __m256 u2 = _mm256_unpacklo_ps(b2, b3), u3 = _mm256_unpackhi_ps(b2, b3);
   const __m256 d0 = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(u0), _mm256_castps_pd(u2)));
   const __m256 d1 = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(u0), _mm256_castps_pd(u2)));
   const __m256 d2 = _mm256_castpd_ps(_mm256_unpacklo_pd(_mm256_castps_pd(u1), _mm256_castps_pd(u3)));
   const __m256 d3 = _mm256_castpd_ps(_mm256_unpackhi_pd(_mm256_castps_pd(u1), _mm256_castps_pd(u3)));
-  return _mm256_add_ps(_mm256_add_ps(d0, d2), _mm256_add_ps(d1, d3));
+  return _mm256_add_ps(_mm256_add_ps(d0, d2), _mm256_add_ps(d1, d3));  // (t0 + t2) + (t1 + t3)
 }
 
 ORDINAL_AVX2 inline __m256 load_k(const float* k) {
@@ -48,33 +49,40 @@ ORDINAL_AVX2 inline __m256 load_k(const int8_t* k) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(codes)));
 }
 
+// The canonical dots of q with the eight key vectors k[0..7] (hd a multiple of 8).
+template <typename K>
+ORDINAL_AVX2 inline __m256 dots_of_8(const float* q, const K* const* k, size_t hd) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  for (size_t i = 0; i < hd; i += 8) {
+    const __m256 qv = _mm256_loadu_ps(q + i);
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(qv, load_k(k[0] + i)));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(qv, load_k(k[1] + i)));
+    a2 = _mm256_add_ps(a2, _mm256_mul_ps(qv, load_k(k[2] + i)));
+    a3 = _mm256_add_ps(a3, _mm256_mul_ps(qv, load_k(k[3] + i)));
+    a4 = _mm256_add_ps(a4, _mm256_mul_ps(qv, load_k(k[4] + i)));
+    a5 = _mm256_add_ps(a5, _mm256_mul_ps(qv, load_k(k[5] + i)));
+    a6 = _mm256_add_ps(a6, _mm256_mul_ps(qv, load_k(k[6] + i)));
+    a7 = _mm256_add_ps(a7, _mm256_mul_ps(qv, load_k(k[7] + i)));
+  }
+  return reduce8(a0, a1, a2, a3, a4, a5, a6, a7);
+}
+
 // dots[t] for t < keys: the canonical q . k_t (hd a multiple of 8).
 template <typename K>
 ORDINAL_AVX2 inline void dots8(const float* q, const K* k, size_t stride, size_t keys, size_t hd,
                                float* dots) {
   size_t t0 = 0;
-  for (; t0 < keys; t0 += 8) {
-    const size_t n = keys - t0 < 8 ? keys - t0 : 8;
-    __m256 A[8];
-    for (int j = 0; j < 8; ++j) A[j] = _mm256_setzero_ps();
-    const K* kt = k + t0 * stride;
-    if (n == 8) {
-      for (size_t i = 0; i < hd; i += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + i);
-        for (int j = 0; j < 8; ++j)
-          A[j] = _mm256_add_ps(A[j], _mm256_mul_ps(qv, load_k(kt + j * stride + i)));
-      }
-      _mm256_storeu_ps(dots + t0, reduce8(A));
-    } else {
-      for (size_t i = 0; i < hd; i += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + i);
-        for (size_t j = 0; j < n; ++j)
-          A[j] = _mm256_add_ps(A[j], _mm256_mul_ps(qv, load_k(kt + j * stride + i)));
-      }
-      float tmp[8];
-      _mm256_storeu_ps(tmp, reduce8(A));
-      std::memcpy(dots + t0, tmp, n * sizeof(float));
-    }
+  const K* rows[8];
+  for (; t0 + 8 <= keys; t0 += 8) {
+    for (size_t j = 0; j < 8; ++j) rows[j] = k + (t0 + j) * stride;
+    _mm256_storeu_ps(dots + t0, dots_of_8(q, rows, hd));
+  }
+  if (t0 < keys) {  // the last 1..7 keys; the missing rows repeat the last key and are not stored
+    const size_t n = keys - t0;
+    for (size_t j = 0; j < 8; ++j) rows[j] = k + (t0 + (j < n ? j : n - 1)) * stride;
+    float tmp[8];
+    _mm256_storeu_ps(tmp, dots_of_8(q, rows, hd));
+    std::memcpy(dots + t0, tmp, n * sizeof(float));
   }
 }
 
@@ -167,14 +175,21 @@ ORDINAL_AVX2 inline void weighted_sum8(const float* w, const V* v, size_t stride
                        _mm256_add_ps(_mm256_add_ps(a[0][h], a[1][h]), _mm256_add_ps(a[2][h], a[3][h])));
     }
   }
-  if (d < hd) {  // one last block of 8
-    __m256 a[4];
-    for (int j = 0; j < 4; ++j) a[j] = _mm256_setzero_ps();
+  if (d < hd) {  // one last block of 8 (all of a head_dim 8 head)
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
     const V* vt = v + d;
-    for (size_t t = 0; t < keys; ++t, vt += stride) {
-      a[t & 3] = _mm256_add_ps(a[t & 3], _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
+    size_t t = 0;
+    for (; t + 4 <= keys; t += 4, vt += 4 * stride) {
+      a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
+      a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w[t + 2]), load_v(vt + 2 * stride)));
+      a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(w[t + 3]), load_v(vt + 3 * stride)));
     }
-    _mm256_storeu_ps(out + d, _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])));
+    if (t < keys) a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
+    if (t + 1 < keys) a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
+    if (t + 2 < keys)
+      a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w[t + 2]), load_v(vt + 2 * stride)));
+    _mm256_storeu_ps(out + d, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   }
 }
 
