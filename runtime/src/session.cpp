@@ -1,7 +1,5 @@
 // Session: KV cache, scratch plan and the decoder forward pass. Everything is sized in create(); prefill
 // and decode only compute into those buffers (a test counts allocations over 100 decode steps).
-#include <pthreadpool.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -17,15 +15,12 @@
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
 #include "threads.hpp"
+#include "weight_plan.hpp"
 
 namespace ordinal {
 namespace detail {
 
 namespace {
-
-struct LayerOps {
-  kernels::Linear wq, wk, wv, wo, w1, w2, w3;
-};
 
 // Work shared by the per-head attention tasks of one layer.
 struct AttentionJob {
@@ -72,11 +67,10 @@ class SessionImpl {
   const ModelData* md_ = nullptr;
   ModelConfig cfg_;
   SessionOptions opt_;
-  std::unique_ptr<pthreadpool, threads::PoolDeleter> pool_;
+  threads::PoolPtr pool_;
   uint32_t threads_ = 1;
   positional::PositionalEncoder pos_;
-  std::vector<LayerOps> ops_;
-  kernels::Linear classifier_;
+  const WeightPlan* plan_ = nullptr;  // the model's linear layers (shared, read-only)
 
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
@@ -108,25 +102,13 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   ORDINAL_RETURN_IF_ERROR(s->reset(opt.position_offset));
 
   uint32_t actual = 1;
-  ORDINAL_ASSIGN_OR_RETURN(pthreadpool_t pool, threads::create_pool(opt.threads, &actual));
+  ORDINAL_ASSIGN_OR_RETURN(threads::Pool * pool, threads::create_pool(opt.threads, &actual));
   s->pool_.reset(pool);
   s->threads_ = actual;
 
-  s->ops_.resize(c.n_layers);
-  for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& w = s->md_->layers[l];
-    LayerOps& o = s->ops_[l];
-    ORDINAL_ASSIGN_OR_RETURN(o.wq, kernels::Linear::create(w.wq, &w.bq));
-    ORDINAL_ASSIGN_OR_RETURN(o.wk, kernels::Linear::create(w.wk, &w.bk));
-    ORDINAL_ASSIGN_OR_RETURN(o.wv, kernels::Linear::create(w.wv, &w.bv));
-    ORDINAL_ASSIGN_OR_RETURN(o.wo, kernels::Linear::create(w.wo, &w.bo));
-    ORDINAL_ASSIGN_OR_RETURN(o.w1, kernels::Linear::create(w.w1, &w.b1));
-    ORDINAL_ASSIGN_OR_RETURN(o.w2, kernels::Linear::create(w.w2, &w.b2));
-    if (w.w3.present()) {
-      ORDINAL_ASSIGN_OR_RETURN(o.w3, kernels::Linear::create(w.w3, nullptr));
-    }
-  }
-  ORDINAL_ASSIGN_OR_RETURN(s->classifier_, kernels::Linear::create(s->md_->classifier_weight(), nullptr));
+  // The linear layers were planned once at load and are shared: no weight work here.
+  if (!s->md_->weight_plan) return s->md_->weight_plan_status;
+  s->plan_ = s->md_->weight_plan.get();
 
   s->q_dim_ = size_t{c.n_heads} * c.head_dim;
   s->kv_dim_ = size_t{c.n_kv_heads} * c.head_dim;
@@ -192,24 +174,14 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() +
                   logits_.size() + pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
-  // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
-  // multiple of 32 values are read in place from the mapped model and not counted here.
-  size_t packed = classifier_.owned_bytes();
-  for (const LayerOps& o : ops_) {
-    packed += o.wq.owned_bytes() + o.wk.owned_bytes() + o.wv.owned_bytes() + o.wo.owned_bytes() +
-              o.w1.owned_bytes() + o.w2.owned_bytes() + o.w3.owned_bytes();
-  }
-  return floats * sizeof(float) + packed + kv_.bytes() + in_.bytes();
+  // No weights: the model's plan (weight_plan.hpp) is shared by all its sessions.
+  return floats * sizeof(float) + kv_.bytes() + in_.bytes();
 }
 
 size_t SessionImpl::weight_bytes_per_token() const {
-  size_t b = classifier_.weight_bytes() + md_->token_embedding.row_bytes();
+  size_t b = plan_->weight_bytes_per_token() + md_->token_embedding.row_bytes();
   const format::QuantView& eq = md_->token_embedding.quant;
   if (eq.granularity == format::QuantGranularity::kPerRow) b += eq.scale_dtype == format::DType::kF16 ? 2 : 4;
-  for (const LayerOps& o : ops_) {
-    b += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
-         o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();
-  }
   return b;
 }
 
@@ -325,7 +297,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   const ModelConfig& c = cfg_;
   const size_t dim = c.dim;
   const size_t first = cached_;
-  pthreadpool_t pool = pool_.get();
+  threads::Pool* pool = pool_.get();
   for (size_t i = 0; i < n; ++i) {
     float* x = x_.data() + i * dim;
     embed(tokens[i], x);
@@ -335,7 +307,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = md_->layers[l];
-    const LayerOps& o = ops_[l];
+    const LayerLinears& o = plan_->layer(l);
     // f32 cache: k/v are written in place; int8 cache: staged, rotated, then quantized into the cache.
     float* kslot = kv_.is_int8() ? k_stage_.data() : kv_.key_f32(l, first);
     float* vslot = kv_.is_int8() ? v_stage_.data() : kv_.value_f32(l, first);
@@ -377,7 +349,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   if (!want_logits) return Status::Ok();
   const float* last = x_.data() + (n - 1) * dim;
   norm(md_->final_norm, md_->final_norm_bias, last, xb_.data());
-  ORDINAL_RETURN_IF_ERROR(classifier_.run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
+  ORDINAL_RETURN_IF_ERROR(plan_->classifier().run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
   if (opt_.check_numerics && !kernels::all_finite(logits_.data(), logits_.size())) {
     return numeric_error("non-finite logits at position " + std::to_string(position() - 1) +
                          " (NaN/Inf in activations)");
