@@ -1,4 +1,5 @@
-// The attention kernel (kernels/attention.hpp): softmax_exp's error bound against double exp, the kernels
+// The attention kernel (kernels/attention.hpp): softmax_exp's error bound against double exp (and SwiGLU,
+// which uses it), the kernels
 // against a double-precision attention, every SIMD path bit for bit against the scalar definition, and
 // the arithmetic contract spelled out independently here for a few cases.
 #include <doctest/doctest.h>
@@ -9,8 +10,8 @@
 #include <vector>
 
 #include "kernels/attention.hpp"
+#include "kernels/elementwise.hpp"
 #include "kernels/simd.hpp"
-#include "kernels/vector_ops.hpp"
 #include "kv_cache.hpp"
 #include "numerics/strict_float.hpp"  // the contract test spells out unfused operations
 #include "support/synthetic_model.hpp"
@@ -216,15 +217,57 @@ TEST_CASE("attention contract: scores, softmax and the four interleaved value su
   const float norm = std::sqrt(8.0f);
   attention_f32(a, AttentionF32{b.k.data(), b.v.data(), norm, 1.0f});
   float s[6];
-  for (size_t t = 0; t < 6; ++t) s[t] = dot_f32(b.q.data(), b.k.data() + t * 8, 8) / norm + b.bias[t];
+  for (size_t t = 0; t < 6; ++t) {
+    // head_dim 8: the one block's products are the lane sums, then the canonical tree.
+    float p[8];
+    for (size_t l = 0; l < 8; ++l) p[l] = b.q[l] * b.k[t * 8 + l];
+    const float dot = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+    s[t] = dot / norm + b.bias[t];
+  }
   float m = s[0];
   for (float x : s) m = x > m ? x : m;
   float e[6], sum = 0.0f;
   for (size_t t = 0; t < 6; ++t) sum = sum + (e[t] = softmax_exp(s[t] - m));  // 6 < 8: all in the tail
   for (size_t d = 0; d < 8; ++d) {
     float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-    for (size_t t = 0; t < 6; ++t) acc[t % 4] = acc[t % 4] + (e[t] / sum) * b.v[t * 8 + d];
-    const float want = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    for (size_t t = 0; t < 6; ++t) acc[t % 4] = acc[t % 4] + e[t] * b.v[t * 8 + d];
+    const float want = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / sum;
     CHECK(std::memcmp(&want, &b.out[d], 4) == 0);
   }
+}
+
+TEST_CASE("swiglu on softmax_exp: within 4 ulp of v sigmoid(v) up, AVX2 bits equal the scalar definition") {
+  testing::TestRng rng(77);
+  const size_t n = 100003;
+  std::vector<float> gate(n), up(n);
+  for (size_t i = 0; i < n; ++i) {
+    gate[i] = rng.symmetric(1.0f) * std::exp2(rng.symmetric(8.0f));  // magnitudes 2^-8 .. 2^8, both signs
+    up[i] = rng.symmetric(2.0f);
+  }
+  gate[0] = 0.0f;
+  gate[1] = -0.0f;
+  gate[2] = 100.0f;
+  gate[3] = -100.0f;
+  std::vector<float> g1 = gate, g2 = gate;
+  scalar::swiglu(g1.data(), up.data(), n);
+  swiglu(g2.data(), up.data(), n);  // the active path
+  CHECK(std::memcmp(g1.data(), g2.data(), n * sizeof(float)) == 0);
+  if (SwigluFn avx2 = swiglu_avx2(); avx2 && isa_supported(Isa::kAvx2)) {
+    std::vector<float> g3 = gate;
+    avx2(g3.data(), up.data(), n);
+    CHECK(std::memcmp(g1.data(), g3.data(), n * sizeof(float)) == 0);
+  }
+  double worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double v = gate[i];
+    const double want = v / (1.0 + std::exp(-v)) * up[i];
+    if (want == 0.0 || std::fabs(want) < 1e-30) continue;
+    const double u =
+        std::signbit(g1[i]) == std::signbit(want) ? ulps(std::fabs(g1[i]), std::fabs(want)) : 1e9;
+    worst = std::max(worst, u);
+  }
+  MESSAGE("swiglu: worst error " << worst << " ulp");
+  CHECK(worst <= 4.0);
+  CHECK(g1[2] == 100.0f * up[2]);
+  CHECK(g1[3] == 0.0f);  // -100 sigmoid(-100) ~ -4e-42 underflows through e^-100 < e^-87 -> 0
 }

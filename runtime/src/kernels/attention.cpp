@@ -19,11 +19,15 @@ constexpr float kLn2Lo = -2.12194440e-4f;
 constexpr float kExpP0 = 1.9875691500e-4f, kExpP1 = 1.3981999507e-3f, kExpP2 = 8.3334519073e-3f,
                 kExpP3 = 4.1665795894e-2f, kExpP4 = 1.6666665459e-1f, kExpP5 = 5.0000001201e-1f;
 
-// The canonical dot order of vector_ops.hpp, inlined.
+// The canonical dot order of vector_ops.hpp, inlined; the first block's products start the lane sums.
 template <typename K>
 inline float canonical_dot(const float* q, const K* k, size_t n) {
   float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
   size_t i = 0;
+  if (n >= 8) {
+    for (size_t l = 0; l < 8; ++l) p[l] = q[l] * static_cast<float>(k[l]);
+    i = 8;
+  }
   for (; i + 8 <= n; i += 8) {
     for (size_t l = 0; l < 8; ++l) p[l] = p[l] + q[i + l] * static_cast<float>(k[i + l]);
   }
@@ -36,7 +40,7 @@ inline float canonical_dot(const float* q, const K* k, size_t n) {
 // out[d] over the four interleaved partial sums; term(t, d) is one key's rounded contribution. Keys outer,
 // dimensions inner (a key's vector is read once, in order), 32 dimensions at a time.
 template <typename Term>
-inline void weighted_sum(size_t keys, size_t hd, float* out, Term term) {
+inline void weighted_sum(size_t keys, size_t hd, float sum, float* out, Term term) {
   constexpr size_t kChunk = 32;
   for (size_t d0 = 0; d0 < hd; d0 += kChunk) {
     const size_t w = hd - d0 < kChunk ? hd - d0 : kChunk;
@@ -45,7 +49,7 @@ inline void weighted_sum(size_t keys, size_t hd, float* out, Term term) {
       float* at = a[t & 3];
       for (size_t d = 0; d < w; ++d) at[d] = at[d] + term(t, d0 + d);
     }
-    for (size_t d = 0; d < w; ++d) out[d0 + d] = (a[0][d] + a[1][d]) + (a[2][d] + a[3][d]);
+    for (size_t d = 0; d < w; ++d) out[d0 + d] = ((a[0][d] + a[1][d]) + (a[2][d] + a[3][d])) / sum;
   }
 }
 
@@ -74,7 +78,7 @@ float softmax_exp(float x) {
 
 namespace scalar {
 
-void softmax_row(float* x, size_t n) {
+float softmax_row(float* x, size_t n) {
   float m = x[0];
   for (size_t i = 1; i < n; ++i) m = x[i] > m ? x[i] : m;
   float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
@@ -91,7 +95,7 @@ void softmax_row(float* x, size_t n) {
     x[i] = softmax_exp(x[i] - m);
     sum = sum + x[i];
   }
-  for (i = 0; i < n; ++i) x[i] = x[i] / sum;
+  return sum;
 }
 
 void attention_f32(const AttentionArgs& a, const AttentionF32& c) {
@@ -108,8 +112,9 @@ void attention_f32(const AttentionArgs& a, const AttentionF32& c) {
       const float* b = a.bias + g * a.bias_stride;
       for (size_t t = 0; t < a.keys; ++t) s[t] = s[t] + b[t];
     }
-    softmax_row(s, a.keys);
-    weighted_sum(a.keys, hd, a.out + g * hd, [&](size_t t, size_t d) { return s[t] * c.v[t * stride + d]; });
+    const float sum = softmax_row(s, a.keys);
+    weighted_sum(a.keys, hd, sum, a.out + g * hd,
+                 [&](size_t t, size_t d) { return s[t] * c.v[t * stride + d]; });
   }
 }
 
@@ -126,11 +131,10 @@ void attention_i8(const AttentionArgs& a, const AttentionI8& c) {
       const float* b = a.bias + g * a.bias_stride;
       for (size_t t = 0; t < a.keys; ++t) s[t] = s[t] + b[t];
     }
-    softmax_row(s, a.keys);
-    // The per-key factor fl(p_t * vscale_t) is computed once per key, in place of p_t.
+    const float sum = softmax_row(s, a.keys);
     for (size_t t = 0; t < a.keys; ++t)
       s[t] = s[t] * detail::kv_scale_to_float(c.v_scales[t * c.scale_stride]);
-    weighted_sum(a.keys, hd, a.out + g * hd,
+    weighted_sum(a.keys, hd, sum, a.out + g * hd,
                  [&](size_t t, size_t d) { return static_cast<float>(c.v[t * stride + d]) * s[t]; });
   }
 }

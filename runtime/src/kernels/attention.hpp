@@ -4,19 +4,24 @@
 //
 // Contract (the same bits on every path; attention.cpp's scalar code is the definition, the SIMD paths
 // perform the same IEEE operations in the same order, one rounding each, never fused):
-//   dot_t   = q . k_t in kernels/vector_ops.hpp's canonical order (int8 keys widened exactly to float)
+//   dot_t   = q . k_t in kernels/vector_ops.hpp's canonical order (int8 keys widened exactly to float),
+//             except that the first 8-block's products are the lane sums as they are (not added to +0):
+//             that can only turn an exact +0 dot into -0, which no later step can tell apart (x - m,
+//             exp, the sums and the products below give the same bits for either zero).
 //   f32:    s_t = fl(dot_t / norm); s_t = fl(s_t * logit_scale) when logit_scale != 1
 //   int8:   s_t = fl(dot_t * fl(kscale_t * logit))
 //   bias:   s_t = fl(s_t + bias_t) when a bias row is given (ALiBi, relative-position bias)
-//   m       = max_t s_t (the first NaN-free maximum, as `if (s > m) m = s` from s_0)
+//   m       = max_t s_t
 //   e_t     = softmax_exp(fl(s_t - m))                      (below; error bound stated there)
 //   sum     = sum_t e_t in the canonical order (eight lane sums, the reduction tree, the tail in order)
-//   p_t     = fl(e_t / sum)
-//   out[d]  = fl(fl(a0 + a1) + fl(a2 + a3)),  a_j = sum over t = j mod 4, ascending, of
-//             f32: fl(p_t * v_t[d]);  int8: fl(float(v_t[d]) * fl(p_t * vscale_t))
+//   w_t     = f32: e_t;  int8: fl(e_t * vscale_t)
+//   out[d]  = fl(fl(fl(a0 + a1) + fl(a2 + a3)) / sum),  a_j = sum over t = j mod 4, ascending, of
+//             f32: fl(w_t * v_t[d]);  int8: fl(float(v_t[d]) * w_t)
 //   (four interleaved partial sums: at head_dim 8 one running sum per dimension would serialize every
-//   key on the add latency).
-// Finite inputs give identical bits on every CPU and path; NaN payloads are not specified.
+//   key on the add latency; normalizing the head_dim outputs instead of every key's weight saves a
+//   division per key).
+// Finite inputs give identical bits on every CPU and path. A NaN score makes every output of its head NaN
+// (payloads unspecified).
 #pragma once
 
 #include <cstddef>
@@ -86,8 +91,8 @@ inline void attention_i8(const AttentionArgs& args, const AttentionI8& cache) {
 namespace scalar {
 void attention_f32(const AttentionArgs& args, const AttentionF32& cache);
 void attention_i8(const AttentionArgs& args, const AttentionI8& cache);
-// Softmax of one row in the contract's order (max, exp, canonical sum, divide): shared by the paths.
-void softmax_row(float* x, size_t n);
+// x[t] = e_t of the contract (max, exp); returns their sum in the canonical order.
+float softmax_row(float* x, size_t n);
 }  // namespace scalar
 
 // Per-ISA kernels; nullptr where the build has none (attention_x86.cpp, attention_neon.cpp).

@@ -17,6 +17,7 @@
 #include "kv_cache.hpp"
 
 #define ORDINAL_AVX2 __attribute__((target("avx2")))
+#include "kernels/softmax_exp_avx2.hpp"
 
 namespace ordinal::kernels {
 
@@ -52,9 +53,13 @@ ORDINAL_AVX2 inline __m256 load_k(const int8_t* k) {
 // The canonical dots of q with the eight key vectors k[0..7] (hd a multiple of 8).
 template <typename K>
 ORDINAL_AVX2 inline __m256 dots_of_8(const float* q, const K* const* k, size_t hd) {
-  __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-  for (size_t i = 0; i < hd; i += 8) {
-    const __m256 qv = _mm256_loadu_ps(q + i);
+  __m256 qv = _mm256_loadu_ps(q);  // the first block's products start the lane sums (attention.hpp)
+  __m256 a0 = _mm256_mul_ps(qv, load_k(k[0])), a1 = _mm256_mul_ps(qv, load_k(k[1]));
+  __m256 a2 = _mm256_mul_ps(qv, load_k(k[2])), a3 = _mm256_mul_ps(qv, load_k(k[3]));
+  __m256 a4 = _mm256_mul_ps(qv, load_k(k[4])), a5 = _mm256_mul_ps(qv, load_k(k[5]));
+  __m256 a6 = _mm256_mul_ps(qv, load_k(k[6])), a7 = _mm256_mul_ps(qv, load_k(k[7]));
+  for (size_t i = 8; i < hd; i += 8) {
+    qv = _mm256_loadu_ps(q + i);
     a0 = _mm256_add_ps(a0, _mm256_mul_ps(qv, load_k(k[0] + i)));
     a1 = _mm256_add_ps(a1, _mm256_mul_ps(qv, load_k(k[1] + i)));
     a2 = _mm256_add_ps(a2, _mm256_mul_ps(qv, load_k(k[2] + i)));
@@ -67,64 +72,72 @@ ORDINAL_AVX2 inline __m256 dots_of_8(const float* q, const K* const* k, size_t h
   return reduce8(a0, a1, a2, a3, a4, a5, a6, a7);
 }
 
-// dots[t] for t < keys: the canonical q . k_t (hd a multiple of 8).
-template <typename K>
-ORDINAL_AVX2 inline void dots8(const float* q, const K* k, size_t stride, size_t keys, size_t hd,
-                               float* dots) {
-  size_t t0 = 0;
+// How raw dots become scores: f32 divides by norm (then scales); int8 multiplies by the per-key factor
+// fl(kscale_t * logit) that the caller left in the scores row.
+struct ScoreF32 {
+  float norm, scale;
+  ORDINAL_AVX2 __m256 apply(__m256 d, const float*) const {
+    d = _mm256_div_ps(d, _mm256_set1_ps(norm));
+    return scale != 1.0f ? _mm256_mul_ps(d, _mm256_set1_ps(scale)) : d;
+  }
+};
+struct ScoreI8 {
+  ORDINAL_AVX2 __m256 apply(__m256 d, const float* factor) const {
+    return _mm256_mul_ps(d, _mm256_loadu_ps(factor));
+  }
+};
+
+ORDINAL_AVX2 inline float take_max(float a, float m) {
+  return a > m ? a : m;
+}
+
+// Scores of all keys into s (finished and biased), returning their maximum. hd a multiple of 8.
+template <typename K, typename Score>
+ORDINAL_AVX2 float score_keys(const float* q, const K* k, size_t stride, size_t keys, size_t hd,
+                              const Score& score, const float* bias, float* s) {
+  __m256 mv = _mm256_set1_ps(-__builtin_inff());
   const K* rows[8];
+  size_t t0 = 0;
   for (; t0 + 8 <= keys; t0 += 8) {
     for (size_t j = 0; j < 8; ++j) rows[j] = k + (t0 + j) * stride;
-    _mm256_storeu_ps(dots + t0, dots_of_8(q, rows, hd));
+    __m256 d = score.apply(dots_of_8(q, rows, hd), s + t0);
+    if (bias) d = _mm256_add_ps(d, _mm256_loadu_ps(bias + t0));
+    _mm256_storeu_ps(s + t0, d);
+    mv = _mm256_max_ps(d, mv);  // a NaN score is skipped here and still poisons its head through exp
   }
-  if (t0 < keys) {  // the last 1..7 keys; the missing rows repeat the last key and are not stored
+  float lanes[8];
+  _mm256_storeu_ps(lanes, mv);
+  float m = lanes[0];
+  for (int l = 1; l < 8; ++l) m = take_max(lanes[l], m);
+  if (t0 < keys) {  // the last 1..7 keys; the missing rows repeat the last key and are dropped
     const size_t n = keys - t0;
-    for (size_t j = 0; j < 8; ++j) rows[j] = k + (t0 + (j < n ? j : n - 1)) * stride;
-    float tmp[8];
-    _mm256_storeu_ps(tmp, dots_of_8(q, rows, hd));
-    std::memcpy(dots + t0, tmp, n * sizeof(float));
-  }
-}
-
-// softmax_exp on eight lanes (same operations as attention.cpp).
-ORDINAL_AVX2 inline __m256 exp8(__m256 x) {
-  const __m256 valid = _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GE_OQ);
-  const __m256 nan = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
-  const __m256 magic = _mm256_set1_ps(12582912.0f);
-  const __m256 n =
-      _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), magic), magic);
-  __m256 r = _mm256_sub_ps(x, _mm256_mul_ps(n, _mm256_set1_ps(0.693359375f)));
-  r = _mm256_sub_ps(r, _mm256_mul_ps(n, _mm256_set1_ps(-2.12194440e-4f)));
-  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.3981999507e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(8.3334519073e-3f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(4.1665795894e-2f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(1.6666665459e-1f));
-  p = _mm256_add_ps(_mm256_mul_ps(p, r), _mm256_set1_ps(5.0000001201e-1f));
-  const __m256 y =
-      _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(p, _mm256_mul_ps(r, r)), r), _mm256_set1_ps(1.0f));
-  const __m256i bits = _mm256_add_epi32(_mm256_castps_si256(y), _mm256_slli_epi32(_mm256_cvtps_epi32(n), 23));
-  const __m256 e = _mm256_and_ps(_mm256_castsi256_ps(bits), valid);
-  return _mm256_blendv_ps(e, x, nan);
-}
-
-ORDINAL_AVX2 void softmax_row_avx2(float* x, size_t n) {
-  size_t i = 0;
-  float m = x[0];
-  if (n >= 8) {
-    __m256 mv = _mm256_set1_ps(x[0]);
-    for (; i + 8 <= n; i += 8) {
-      const __m256 v = _mm256_loadu_ps(x + i);
-      mv = _mm256_blendv_ps(mv, v, _mm256_cmp_ps(v, mv, _CMP_GT_OQ));
+    float factor[8];
+    for (size_t j = 0; j < 8; ++j) {
+      rows[j] = k + (t0 + (j < n ? j : n - 1)) * stride;
+      factor[j] = s[t0 + (j < n ? j : n - 1)];
     }
-    float lanes[8];
-    _mm256_storeu_ps(lanes, mv);
-    for (int l = 0; l < 8; ++l) m = lanes[l] > m ? lanes[l] : m;
+    _mm256_storeu_ps(lanes, score.apply(dots_of_8(q, rows, hd), factor));
+    for (size_t j = 0; j < n; ++j) {
+      s[t0 + j] = bias ? lanes[j] + bias[t0 + j] : lanes[j];
+      m = take_max(s[t0 + j], m);
+    }
   }
-  for (; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
+}
+
+// x[t] = exp(x[t] - m); returns the canonical sum.
+ORDINAL_AVX2 float exp_row(float* x, size_t n, float m) {
   const __m256 mv = _mm256_set1_ps(m);
   __m256 acc = _mm256_setzero_ps();
-  for (i = 0; i + 8 <= n; i += 8) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {  // two blocks per iteration: two independent polynomial chains in flight
+    const __m256 e0 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
+    const __m256 e1 = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), mv));
+    _mm256_storeu_ps(x + i, e0);
+    _mm256_storeu_ps(x + i + 8, e1);
+    acc = _mm256_add_ps(_mm256_add_ps(acc, e0), e1);
+  }
+  for (; i + 8 <= n; i += 8) {
     const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), mv));
     _mm256_storeu_ps(x + i, e);
     acc = _mm256_add_ps(acc, e);
@@ -132,13 +145,16 @@ ORDINAL_AVX2 void softmax_row_avx2(float* x, size_t n) {
   const __m128 t = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
   const __m128 u = _mm_add_ps(t, _mm_movehl_ps(t, t));
   float sum = _mm_cvtss_f32(_mm_add_ss(u, _mm_shuffle_ps(u, u, 0x55)));
-  for (size_t j = i; j < n; ++j) {
-    x[j] = softmax_exp(x[j] - m);
-    sum = sum + x[j];
+  if (i < n) {  // the last 1..7 scores: exponentials on one padded vector, then added in order
+    float tail[8] = {m, m, m, m, m, m, m, m};
+    std::memcpy(tail, x + i, (n - i) * sizeof(float));
+    _mm256_storeu_ps(tail, exp8(_mm256_sub_ps(_mm256_loadu_ps(tail), mv)));
+    for (size_t j = 0; i < n; ++i, ++j) {
+      x[i] = tail[j];
+      sum = sum + x[i];
+    }
   }
-  const __m256 sv = _mm256_set1_ps(sum);
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_div_ps(_mm256_loadu_ps(x + i), sv));
-  for (; i < n; ++i) x[i] = x[i] / sum;
+  return sum;
 }
 
 ORDINAL_AVX2 inline __m256 load_v(const float* v) {
@@ -148,10 +164,11 @@ ORDINAL_AVX2 inline __m256 load_v(const int8_t* v) {
   return load_k(v);
 }
 
-// out[d] = (a0 + a1) + (a2 + a3), a_j summing fl(w_t * v_t[d]) over t = j mod 4 (hd a multiple of 8).
+// out[d] = ((a0 + a1) + (a2 + a3)) / sum, a_j summing fl(w_t * v_t[d]) over t = j mod 4 (hd a multiple of 8).
 template <typename V>
 ORDINAL_AVX2 inline void weighted_sum8(const float* w, const V* v, size_t stride, size_t keys, size_t hd,
-                                       float* out) {
+                                       float sum, float* out) {
+  const __m256 sv = _mm256_set1_ps(sum);
   size_t d = 0;
   for (; d + 16 <= hd; d += 16) {
     __m256 a[4][2];
@@ -171,8 +188,8 @@ ORDINAL_AVX2 inline void weighted_sum8(const float* w, const V* v, size_t stride
       a[j][1] = _mm256_add_ps(a[j][1], _mm256_mul_ps(wt, load_v(vt + 8)));
     }
     for (int h = 0; h < 2; ++h) {
-      _mm256_storeu_ps(out + d + 8 * h,
-                       _mm256_add_ps(_mm256_add_ps(a[0][h], a[1][h]), _mm256_add_ps(a[2][h], a[3][h])));
+      const __m256 total = _mm256_add_ps(_mm256_add_ps(a[0][h], a[1][h]), _mm256_add_ps(a[2][h], a[3][h]));
+      _mm256_storeu_ps(out + d + 8 * h, _mm256_div_ps(total, sv));
     }
   }
   if (d < hd) {  // one last block of 8 (all of a head_dim 8 head)
@@ -189,37 +206,20 @@ ORDINAL_AVX2 inline void weighted_sum8(const float* w, const V* v, size_t stride
     if (t + 1 < keys) a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
     if (t + 2 < keys)
       a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w[t + 2]), load_v(vt + 2 * stride)));
-    _mm256_storeu_ps(out + d, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+    _mm256_storeu_ps(out + d, _mm256_div_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), sv));
   }
-}
-
-ORDINAL_AVX2 void add_bias(float* s, const float* b, size_t n) {
-  size_t t = 0;
-  for (; t + 8 <= n; t += 8)
-    _mm256_storeu_ps(s + t, _mm256_add_ps(_mm256_loadu_ps(s + t), _mm256_loadu_ps(b + t)));
-  for (; t < n; ++t) s[t] = s[t] + b[t];
 }
 
 ORDINAL_AVX2 void attention_f32_avx2(const AttentionArgs& a, const AttentionF32& c) {
   const size_t hd = a.head_dim;
   if (hd % 8 != 0 || a.keys == 0) return scalar::attention_f32(a, c);
-  const __m256 norm = _mm256_set1_ps(c.norm), scale = _mm256_set1_ps(c.logit_scale);
+  const ScoreF32 score{c.norm, c.logit_scale};
   for (size_t g = 0; g < a.group; ++g) {
     float* s = a.scores + g * a.scores_stride;
-    dots8(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, s);
-    size_t t = 0;
-    for (; t + 8 <= a.keys; t += 8) {
-      __m256 v = _mm256_div_ps(_mm256_loadu_ps(s + t), norm);
-      if (c.logit_scale != 1.0f) v = _mm256_mul_ps(v, scale);
-      _mm256_storeu_ps(s + t, v);
-    }
-    for (; t < a.keys; ++t) {
-      s[t] = s[t] / c.norm;
-      if (c.logit_scale != 1.0f) s[t] = s[t] * c.logit_scale;
-    }
-    if (a.bias) add_bias(s, a.bias + g * a.bias_stride, a.keys);
-    softmax_row_avx2(s, a.keys);
-    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, a.out + g * hd);
+    const float* bias = a.bias ? a.bias + g * a.bias_stride : nullptr;
+    const float m = score_keys(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, score, bias, s);
+    const float sum = exp_row(s, a.keys, m);
+    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, sum, a.out + g * hd);
   }
 }
 
@@ -228,15 +228,14 @@ ORDINAL_AVX2 void attention_i8_avx2(const AttentionArgs& a, const AttentionI8& c
   if (hd % 8 != 0 || a.keys == 0) return scalar::attention_i8(a, c);
   for (size_t g = 0; g < a.group; ++g) {
     float* s = a.scores + g * a.scores_stride;
-    dots8(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, s);
-    for (size_t t = 0; t < a.keys; ++t) {
-      s[t] = s[t] * (detail::kv_scale_to_float(c.k_scales[t * c.scale_stride]) * c.logit);
-    }
-    if (a.bias) add_bias(s, a.bias + g * a.bias_stride, a.keys);
-    softmax_row_avx2(s, a.keys);
+    const float* bias = a.bias ? a.bias + g * a.bias_stride : nullptr;
+    for (size_t t = 0; t < a.keys; ++t)
+      s[t] = detail::kv_scale_to_float(c.k_scales[t * c.scale_stride]) * c.logit;
+    const float m = score_keys(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, ScoreI8{}, bias, s);
+    const float sum = exp_row(s, a.keys, m);
     for (size_t t = 0; t < a.keys; ++t)
       s[t] = s[t] * detail::kv_scale_to_float(c.v_scales[t * c.scale_stride]);
-    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, a.out + g * hd);
+    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, sum, a.out + g * hd);
   }
 }
 
