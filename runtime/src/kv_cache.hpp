@@ -11,6 +11,7 @@
 
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
+#include "zeroed_array.hpp"
 
 namespace ordinal::positional {
 class RopeShift;
@@ -105,9 +106,9 @@ class KvCache {
   KvCacheType type_ = KvCacheType::kF32;
   uint32_t layers_ = 0, kv_heads_ = 0, head_dim_ = 0;
   size_t slots_ = 0, kv_dim_ = 0;
-  std::vector<float> kf_, vf_;
-  std::vector<int8_t> k8_, v8_;
-  std::vector<uint16_t> ks_, vs_;
+  ZeroedArray<float> kf_, vf_;  // zero pages until written: creating a session touches none of them
+  ZeroedArray<int8_t> k8_, v8_;
+  ZeroedArray<uint16_t> ks_, vs_;
   std::vector<int> pair_first_, pair_second_;
 };
 

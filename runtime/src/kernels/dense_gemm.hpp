@@ -3,16 +3,16 @@
 //   y[b * ldy + r] = bias[r] + sum_k W[r, k] * x[b * cols + k]   for r in [row_begin, row_end), b < batch
 // for a row-major W [rows, cols]. Two loop nests (dense_gemm_tiles.inc says why each is shaped so):
 //  - batch < kDenseGemmMinBatch (decode): a bandwidth-bound GEMV reading the rows one after another, a single
-//    sequential stream, four accumulators per output;
-//  - larger batches (prefill): a GEMM over tiles of 4 rows x T tokens (T = 3 on AVX2), one accumulator per
-//    output; a block of rows meets every token of the batch while in cache, so each weight row comes from
-//    memory once per call.
+//    sequential stream;
+//  - larger batches (prefill): a GEMM over tiles of 4 rows x T tokens (T = 3 on AVX2); a block of rows meets
+//    every token of the batch while in cache, so each weight row comes from memory once per call.
 //
-// Summation order: fixed per path and batch class, documented at each loop nest in dense_gemm_tiles.inc. It
-// does not depend on the row range, the tile an output falls in, or threads: a token gives the same bits on
-// 1 or N threads, and in any batch of the same class. Decode (GEMV) and prefill (GEMM) orders differ, as do
-// ISAs (fused on AVX2/aarch64; multiply-then-add on SSE, ARMv7, scalar): all within the n * eps bound of a
-// float dot product.
+// Summation order (why results do not depend on batch, tiling, row range or threads): each output keeps
+// one vector accumulator of L lanes (L = 8 AVX2, 4 SSE/NEON, 1 scalar) over every whole block of L
+// columns, fused (AVX2, aarch64) or multiply-then-add (SSE, ARMv7, scalar); then the lanes are added in a
+// fixed tree, the remaining columns in order, then the bias. Both loop nests keep it, so a token gives the
+// same bits decoded alone or prefilled in a chunk, on 1 or N threads. Different ISAs differ in rounding
+// (within the usual n * eps bound of a float dot product).
 #pragma once
 
 #include <cstddef>
