@@ -236,6 +236,42 @@ TEST_CASE("attention contract: scores, softmax and the four interleaved value su
   }
 }
 
+TEST_CASE(
+    "attention contract, int8 cache: widened codes, per-key score factors, weights times value scales") {
+  // Two query heads over 11 keys of head_dim 16 with a three-head cache's scale stride, written out.
+  const Case c{11, 16, 2, 0, true, 0.8f};
+  Buffers b = make_buffers(c, 21);
+  AttentionArgs a = args_for(c, b);
+  const float logit = c.logit_scale / std::sqrt(16.0f);
+  attention_i8(a, AttentionI8{b.k8.data(), b.v8.data(), b.ks.data(), b.vs.data(), 3, logit});
+  for (size_t g = 0; g < 2; ++g) {
+    const float* q = b.q.data() + g * 16;
+    float s[11];
+    for (size_t t = 0; t < 11; ++t) {
+      float p[8];
+      for (size_t l = 0; l < 8; ++l) p[l] = q[l] * static_cast<float>(b.k8[t * 16 + l]);
+      for (size_t l = 0; l < 8; ++l) p[l] = p[l] + q[8 + l] * static_cast<float>(b.k8[t * 16 + 8 + l]);
+      const float dot = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
+      s[t] = dot * (detail::kv_scale_to_float(b.ks[t * 3]) * logit) + b.bias[g * b.scores_stride + t];
+    }
+    float m = s[0];
+    for (float x : s) m = x > m ? x : m;
+    float e[11], p8[8] = {};
+    for (size_t t = 0; t < 8; ++t) p8[t] = p8[t] + (e[t] = softmax_exp(s[t] - m));
+    float sum = ((p8[0] + p8[4]) + (p8[2] + p8[6])) + ((p8[1] + p8[5]) + (p8[3] + p8[7]));
+    for (size_t t = 8; t < 11; ++t) sum = sum + (e[t] = softmax_exp(s[t] - m));
+    for (size_t d = 0; d < 16; ++d) {
+      float acc[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      for (size_t t = 0; t < 11; ++t) {
+        const float w = e[t] * detail::kv_scale_to_float(b.vs[t * 3]);
+        acc[t % 4] = acc[t % 4] + static_cast<float>(b.v8[t * 16 + d]) * w;
+      }
+      const float want = ((acc[0] + acc[1]) + (acc[2] + acc[3])) / sum;
+      CHECK(std::memcmp(&want, &b.out[g * 16 + d], 4) == 0);
+    }
+  }
+}
+
 TEST_CASE("swiglu on softmax_exp: within 4 ulp of v sigmoid(v) up, AVX2 bits equal the scalar definition") {
   testing::TestRng rng(77);
   const size_t n = 100003;
