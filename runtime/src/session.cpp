@@ -22,12 +22,14 @@ namespace detail {
 
 namespace {
 
-// Work shared by the per-head attention tasks of one layer.
+// Work shared by the attention tasks of one layer; task i takes KV heads [i * kv / tasks, (i+1) * kv /
+// tasks).
 struct AttentionJob {
   const class SessionImpl* session;
   uint32_t layer;
   size_t first_slot;  // cache slot of the chunk's first token
   size_t tokens;      // tokens in the chunk
+  size_t tasks;       // one per thread that takes part; 1 runs every head in one kernel call per token
 };
 
 }  // namespace
@@ -54,7 +56,7 @@ class SessionImpl {
   size_t weight_bytes_per_token() const;
   const Model& model() const { return *model_; }
 
-  void attention_group(const AttentionJob& job, uint32_t kv_head) const;
+  void attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const;
 
  private:
   SessionImpl() = default;
@@ -74,10 +76,11 @@ class SessionImpl {
 
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
-  mutable std::vector<float> att_;        // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  KvCache kv_;                            // [layer, slot, kv_dim], f32 or int8
-  std::vector<float> k_stage_, v_stage_;  // int8 cache: a chunk's keys/values before quantization
-  kernels::LinearInput in_;               // the activations the next linear layers read
+  mutable std::vector<float> att_;           // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  mutable std::vector<float> att_partials_;  // kernels::attention_partials_floats(n_heads, head_dim)
+  KvCache kv_;                               // [layer, slot, kv_dim], f32 or int8
+  std::vector<float> k_stage_, v_stage_;     // int8 cache: a chunk's keys/values before quantization
+  kernels::LinearInput in_;                  // the activations the next linear layers read
   std::unique_ptr<positional::RopeShift> rope_shift_;  // RoPE models: re-rotation for shift()
   size_t cached_ = 0;
   int64_t offset_ = 0;
@@ -122,6 +125,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->logits_.assign(c.vocab_size, 0.0f);
   s->pos_scratch_.assign(std::max<size_t>(s->pos_.scratch_floats(), 1), 0.0f);
   s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
+  s->att_partials_.assign(kernels::attention_partials_floats(c.n_heads, c.head_dim), 0.0f);
   ORDINAL_RETURN_IF_ERROR(s->kv_.init(opt.kv_cache, c.n_layers, s->ctx_, c.n_kv_heads, c.head_dim));
   if (s->pos_.rotates()) {
     ORDINAL_ASSIGN_OR_RETURN(
@@ -173,7 +177,8 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() +
-                  logits_.size() + pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
+                  logits_.size() + pos_scratch_.size() + att_.size() + att_partials_.size() +
+                  k_stage_.size() + v_stage_.size();
   // No weights: the model's plan (weight_plan.hpp) is shared by all its sessions.
   return floats * sizeof(float) + kv_.bytes() + in_.bytes();
 }
@@ -236,16 +241,20 @@ void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b,
   }
 }
 
-// One KV head's group of query heads over the chunk's tokens: the positional bias rows, then one kernel call
-// per token (kernels/attention.hpp states the arithmetic; the int8 cache's scale rule is in kv_cache.hpp).
-void SessionImpl::attention_group(const AttentionJob& job, uint32_t kv_head) const {
+// The query heads of KV heads [kv_begin, kv_end) over the chunk's tokens: the positional bias rows, then one
+// kernel call per token (kernels/attention.hpp states the arithmetic; the int8 cache's scale rule is in
+// kv_cache.hpp).
+void SessionImpl::attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const {
   const uint32_t hd = cfg_.head_dim;
   const uint32_t group = cfg_.n_heads / cfg_.n_kv_heads;
-  const uint32_t h0 = kv_head * group;
+  const uint32_t h0 = kv_begin * group, heads = (kv_end - kv_begin) * group;
+  const uint32_t kv_head = kv_begin;
   float* att = att_.data() + size_t{h0} * ctx_ * 2;  // per head: ctx scores, then ctx bias
   kernels::AttentionArgs a;
   a.head_dim = hd;
+  a.heads = heads;
   a.group = group;
+  a.partials = att_partials_.data() + kernels::attention_partials_floats(h0, hd);
   a.kv_stride = kv_dim_;
   a.scores = att;
   a.scores_stride = ctx_ * 2;
@@ -262,8 +271,7 @@ void SessionImpl::attention_group(const AttentionJob& job, uint32_t kv_head) con
   } else {
     f.k = kv_.key_f32(job.layer, 0) + size_t{kv_head} * hd;
     f.v = kv_.value_f32(job.layer, 0) + size_t{kv_head} * hd;
-    f.norm = sqrtf(static_cast<float>(hd));
-    f.logit_scale = pos_.logit_scale();
+    f.logit = pos_.logit_scale() / sqrtf(static_cast<float>(hd));
   }
   for (size_t i = 0; i < job.tokens; ++i) {
     const size_t slot = job.first_slot + i;
@@ -272,7 +280,7 @@ void SessionImpl::attention_group(const AttentionJob& job, uint32_t kv_head) con
     a.out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h0} * hd;
     a.bias = nullptr;
     if (pos_.biases_attention()) {
-      for (uint32_t g = 0; g < group; ++g) {
+      for (uint32_t g = 0; g < heads; ++g) {
         float* bias = att + size_t{g} * ctx_ * 2 + ctx_;
         pos_.attention_bias(h0 + g, offset_ + static_cast<int64_t>(slot), offset_, a.keys, bias);
       }
@@ -287,9 +295,11 @@ void SessionImpl::attention_group(const AttentionJob& job, uint32_t kv_head) con
 }
 
 namespace {
-void attention_task(void* context, size_t kv_head) {
+void attention_task(void* context, size_t task) {
   const AttentionJob* job = static_cast<const AttentionJob*>(context);
-  job->session->attention_group(*job, static_cast<uint32_t>(kv_head));
+  const size_t kv = job->session->model().config().n_kv_heads;
+  job->session->attention_heads(*job, static_cast<uint32_t>(task * kv / job->tasks),
+                                static_cast<uint32_t>((task + 1) * kv / job->tasks));
 }
 }  // namespace
 
@@ -325,10 +335,10 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
       }
     }
     if (kv_.is_int8()) kv_.store_int8(l, first, n, kslot, vslot);
-    AttentionJob job{this, l, first, n};
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
-    threads::parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task,
-                            &job, c.n_kv_heads);
+    threads::Pool* attention_pool = attention_macs >= kernels::kParallelMinMacs ? pool : nullptr;
+    AttentionJob job{this, l, first, n, attention_pool ? std::min<size_t>(threads_, c.n_kv_heads) : 1};
+    threads::parallelize_1d(attention_pool, attention_task, &job, job.tasks);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 

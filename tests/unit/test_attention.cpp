@@ -30,13 +30,13 @@ double ulps(float got, double want) {
 }
 
 struct Case {
-  size_t keys, hd, group, stride_extra;
+  size_t keys, hd, group, kv, stride_extra;  // kv: KV heads in the call (<= 3), group * kv query heads
   bool bias;
   float logit_scale;
 };
 
 struct Buffers {
-  std::vector<float> q, k, v, bias, scores, out;
+  std::vector<float> q, k, v, bias, scores, out, partials;
   std::vector<int8_t> k8, v8;
   std::vector<uint16_t> ks, vs;
   size_t stride = 0, scores_stride = 0;
@@ -45,14 +45,16 @@ struct Buffers {
 Buffers make_buffers(const Case& c, uint64_t seed) {
   testing::TestRng rng(seed);
   Buffers b;
-  b.stride = c.hd + c.stride_extra;
-  b.q = testing::random_values(rng, c.group * c.hd, 2.0f);
+  const size_t heads = c.group * c.kv;
+  b.stride = c.kv * c.hd + c.stride_extra;
+  b.q = testing::random_values(rng, heads * c.hd, 2.0f);
   b.k = testing::random_values(rng, c.keys * b.stride, 2.0f);
   b.v = testing::random_values(rng, c.keys * b.stride, 1.0f);
   b.scores_stride = c.keys + 5;
-  b.bias = testing::random_values(rng, c.group * b.scores_stride, 3.0f);
-  b.scores.assign(c.group * b.scores_stride, 0.0f);
-  b.out.assign(c.group * c.hd, -1.0f);
+  b.bias = testing::random_values(rng, heads * b.scores_stride, 3.0f);
+  b.scores.assign(heads * b.scores_stride, 0.0f);
+  b.out.assign(heads * c.hd, -1.0f);
+  b.partials.assign(attention_partials_floats(heads, c.hd), -7.0f);
   b.k8.resize(b.k.size());
   b.v8.resize(b.v.size());
   for (size_t i = 0; i < b.k8.size(); ++i) {
@@ -70,8 +72,10 @@ AttentionArgs args_for(const Case& c, Buffers& b) {
   AttentionArgs a;
   a.keys = c.keys;
   a.head_dim = c.hd;
+  a.heads = c.group * c.kv;
   a.group = c.group;
   a.kv_stride = b.stride;
+  a.partials = b.partials.data();
   a.q = b.q.data();
   a.out = b.out.data();
   a.bias = c.bias ? b.bias.data() : nullptr;
@@ -83,17 +87,18 @@ AttentionArgs args_for(const Case& c, Buffers& b) {
 
 // Attention in double over the given (dequantized) keys/values and per-key score factors.
 std::vector<double> reference(const Case& c, const Buffers& b, bool int8) {
-  std::vector<double> out(c.group * c.hd, 0.0);
+  std::vector<double> out(c.group * c.kv * c.hd, 0.0);
   const double norm = std::sqrt(static_cast<double>(c.hd));
-  for (size_t g = 0; g < c.group; ++g) {
+  for (size_t g = 0; g < c.group * c.kv; ++g) {
+    const size_t kv = g / c.group;
     std::vector<double> s(c.keys);
     double m = -std::numeric_limits<double>::infinity();
     for (size_t t = 0; t < c.keys; ++t) {
       double dot = 0;
       for (size_t d = 0; d < c.hd; ++d) {
-        const double k =
-            int8 ? b.k8[t * b.stride + d] * static_cast<double>(detail::kv_scale_to_float(b.ks[t * 3]))
-                 : b.k[t * b.stride + d];
+        const double k = int8 ? b.k8[t * b.stride + kv * c.hd + d] *
+                                    static_cast<double>(detail::kv_scale_to_float(b.ks[kv + t * 3]))
+                              : b.k[t * b.stride + kv * c.hd + d];
         dot += static_cast<double>(b.q[g * c.hd + d]) * k;
       }
       s[t] = dot / norm * c.logit_scale + (c.bias ? b.bias[g * b.scores_stride + t] : 0.0);
@@ -103,9 +108,9 @@ std::vector<double> reference(const Case& c, const Buffers& b, bool int8) {
     for (double& x : s) sum += (x = std::exp(x - m));
     for (size_t t = 0; t < c.keys; ++t) {
       for (size_t d = 0; d < c.hd; ++d) {
-        const double v =
-            int8 ? b.v8[t * b.stride + d] * static_cast<double>(detail::kv_scale_to_float(b.vs[t * 3]))
-                 : b.v[t * b.stride + d];
+        const double v = int8 ? b.v8[t * b.stride + kv * c.hd + d] *
+                                    static_cast<double>(detail::kv_scale_to_float(b.vs[kv + t * 3]))
+                              : b.v[t * b.stride + kv * c.hd + d];
         out[g * c.hd + d] += s[t] / sum * v;
       }
     }
@@ -113,11 +118,14 @@ std::vector<double> reference(const Case& c, const Buffers& b, bool int8) {
   return out;
 }
 
+// Keys beyond one 64-key tile, tails of 1..7 keys and of 1..3 in the value sums, head dims of one, two and
+// several 8-blocks (and 12 and 4: the scalar definition), one to three KV heads per call with 1..3 queries.
 const Case kCases[] = {
-    {1, 8, 1, 0, false, 1.0f},   {7, 8, 2, 8, true, 1.0f},     {8, 8, 1, 0, false, 1.0f},
-    {13, 16, 2, 16, true, 1.0f}, {64, 64, 1, 0, false, 1.0f},  {100, 48, 3, 48, true, 0.7f},
-    {33, 24, 1, 8, false, 1.0f}, {257, 64, 2, 64, true, 1.0f}, {20, 12, 2, 4, true, 1.3f},
-    {5, 4, 1, 0, false, 1.0f},   {300, 8, 2, 24, false, 1.0f},
+    {1, 8, 1, 1, 0, false, 1.0f},   {7, 8, 2, 2, 8, true, 1.0f},     {8, 8, 1, 3, 0, false, 1.0f},
+    {13, 16, 2, 1, 16, true, 1.0f}, {64, 64, 1, 2, 0, false, 1.0f},  {100, 48, 3, 1, 48, true, 0.7f},
+    {33, 24, 1, 3, 8, false, 1.0f}, {257, 64, 2, 2, 64, true, 1.0f}, {20, 12, 2, 2, 4, true, 1.3f},
+    {5, 4, 1, 1, 0, false, 1.0f},   {300, 8, 2, 3, 24, false, 1.0f}, {130, 8, 2, 2, 0, true, 1.0f},
+    {66, 16, 4, 1, 0, false, 1.0f},
 };
 
 }  // namespace
@@ -170,7 +178,7 @@ TEST_CASE("attention kernels: f32 and int8 caches against a double-precision att
         attention_i8(a, k8);
       } else {
         attention_f32(
-            a, AttentionF32{b.k.data(), b.v.data(), std::sqrt(static_cast<float>(c.hd)), c.logit_scale});
+            a, AttentionF32{b.k.data(), b.v.data(), c.logit_scale / std::sqrt(static_cast<float>(c.hd))});
       }
       const std::vector<double> want = reference(c, b, int8);
       double worst = 0, scale = 0;
@@ -194,8 +202,8 @@ TEST_CASE("attention kernels: every SIMD path gives the scalar definition's bits
     for (const Case& c : kCases) {
       Buffers s = make_buffers(c, 99 + c.keys), v = make_buffers(c, 99 + c.keys);
       AttentionArgs as = args_for(c, s), av = args_for(c, v);
-      const AttentionF32 fs{s.k.data(), s.v.data(), std::sqrt(static_cast<float>(c.hd)), c.logit_scale};
-      const AttentionF32 fv{v.k.data(), v.v.data(), std::sqrt(static_cast<float>(c.hd)), c.logit_scale};
+      const AttentionF32 fs{s.k.data(), s.v.data(), c.logit_scale / std::sqrt(static_cast<float>(c.hd))};
+      const AttentionF32 fv{v.k.data(), v.v.data(), c.logit_scale / std::sqrt(static_cast<float>(c.hd))};
       scalar::attention_f32(as, fs);
       k.f32(av, fv);
       CHECK_MESSAGE(std::memcmp(s.out.data(), v.out.data(), s.out.size() * 4) == 0,
@@ -211,18 +219,18 @@ TEST_CASE("attention kernels: every SIMD path gives the scalar definition's bits
 
 TEST_CASE("attention contract: scores, softmax and the four interleaved value sums, written out") {
   // One head, head_dim 8, 6 keys, f32: the contract's operations one by one, compared bit for bit.
-  const Case c{6, 8, 1, 0, true, 1.0f};
+  const Case c{6, 8, 1, 1, 0, true, 1.0f};
   Buffers b = make_buffers(c, 5);
   AttentionArgs a = args_for(c, b);
-  const float norm = std::sqrt(8.0f);
-  attention_f32(a, AttentionF32{b.k.data(), b.v.data(), norm, 1.0f});
+  const float logit = 1.0f / std::sqrt(8.0f);
+  attention_f32(a, AttentionF32{b.k.data(), b.v.data(), logit});
   float s[6];
   for (size_t t = 0; t < 6; ++t) {
     // head_dim 8: the one block's products are the lane sums, then the canonical tree.
     float p[8];
     for (size_t l = 0; l < 8; ++l) p[l] = b.q[l] * b.k[t * 8 + l];
     const float dot = ((p[0] + p[4]) + (p[2] + p[6])) + ((p[1] + p[5]) + (p[3] + p[7]));
-    s[t] = dot / norm + b.bias[t];
+    s[t] = dot * logit + b.bias[t];
   }
   float m = s[0];
   for (float x : s) m = x > m ? x : m;
@@ -239,7 +247,7 @@ TEST_CASE("attention contract: scores, softmax and the four interleaved value su
 TEST_CASE(
     "attention contract, int8 cache: widened codes, per-key score factors, weights times value scales") {
   // Two query heads over 11 keys of head_dim 16 with a three-head cache's scale stride, written out.
-  const Case c{11, 16, 2, 0, true, 0.8f};
+  const Case c{11, 16, 2, 1, 0, true, 0.8f};
   Buffers b = make_buffers(c, 21);
   AttentionArgs a = args_for(c, b);
   const float logit = c.logit_scale / std::sqrt(16.0f);

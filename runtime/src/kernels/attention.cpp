@@ -100,13 +100,13 @@ float softmax_row(float* x, size_t n) {
 
 void attention_f32(const AttentionArgs& a, const AttentionF32& c) {
   const size_t hd = a.head_dim, stride = a.kv_stride;
-  for (size_t g = 0; g < a.group; ++g) {
+  for (size_t g = 0; g < a.heads; ++g) {
     const float* q = a.q + g * hd;
+    const float* kh = c.k + g / a.group * hd;
+    const float* vh = c.v + g / a.group * hd;
     float* s = a.scores + g * a.scores_stride;
     for (size_t t = 0; t < a.keys; ++t) {
-      float score = canonical_dot(q, c.k + t * stride, hd) / c.norm;
-      if (c.logit_scale != 1.0f) score = score * c.logit_scale;
-      s[t] = score;
+      s[t] = canonical_dot(q, kh + t * stride, hd) * c.logit;
     }
     if (a.bias) {
       const float* b = a.bias + g * a.bias_stride;
@@ -114,18 +114,21 @@ void attention_f32(const AttentionArgs& a, const AttentionF32& c) {
     }
     const float sum = softmax_row(s, a.keys);
     weighted_sum(a.keys, hd, sum, a.out + g * hd,
-                 [&](size_t t, size_t d) { return s[t] * c.v[t * stride + d]; });
+                 [&](size_t t, size_t d) { return s[t] * vh[t * stride + d]; });
   }
 }
 
 void attention_i8(const AttentionArgs& a, const AttentionI8& c) {
   const size_t hd = a.head_dim, stride = a.kv_stride;
-  for (size_t g = 0; g < a.group; ++g) {
+  for (size_t g = 0; g < a.heads; ++g) {
+    const size_t kv = g / a.group;
     const float* q = a.q + g * hd;
+    const int8_t* kh = c.k + kv * hd;
+    const int8_t* vh = c.v + kv * hd;
     float* s = a.scores + g * a.scores_stride;
     for (size_t t = 0; t < a.keys; ++t) {
-      const float ks = detail::kv_scale_to_float(c.k_scales[t * c.scale_stride]) * c.logit;
-      s[t] = canonical_dot(q, c.k + t * stride, hd) * ks;
+      const float ks = detail::kv_scale_to_float(c.k_scales[kv + t * c.scale_stride]) * c.logit;
+      s[t] = canonical_dot(q, kh + t * stride, hd) * ks;
     }
     if (a.bias) {
       const float* b = a.bias + g * a.bias_stride;
@@ -133,9 +136,9 @@ void attention_i8(const AttentionArgs& a, const AttentionI8& c) {
     }
     const float sum = softmax_row(s, a.keys);
     for (size_t t = 0; t < a.keys; ++t)
-      s[t] = s[t] * detail::kv_scale_to_float(c.v_scales[t * c.scale_stride]);
+      s[t] = s[t] * detail::kv_scale_to_float(c.v_scales[kv + t * c.scale_stride]);
     weighted_sum(a.keys, hd, sum, a.out + g * hd,
-                 [&](size_t t, size_t d) { return static_cast<float>(c.v[t * stride + d]) * s[t]; });
+                 [&](size_t t, size_t d) { return static_cast<float>(vh[t * stride + d]) * s[t]; });
   }
 }
 

@@ -1,6 +1,9 @@
-// Attention of one group of query heads (those sharing one KV head, grouped-query attention) over all their
-// cached keys, in one call: scores, optional additive bias row, softmax, weighted sum of values. One
+// Attention of consecutive query heads (whole groups sharing one KV head: grouped-query attention) over all
+// their cached keys, in one call: scores, optional additive bias rows, softmax, weighted sums of values. One
 // dispatch per call (never per key): at head_dim 8 a call per key costs more than the key's arithmetic.
+// The SIMD paths walk the keys in tiles and visit every head of the call within a tile, so each cache line
+// of keys and values (which holds several heads' vectors) comes from memory once per call, not once per head;
+// that only reorders independent work, so the bits are those of the per-head definition below.
 //
 // Contract (the same bits on every path; attention.cpp's scalar code is the definition, the SIMD paths
 // perform the same IEEE operations in the same order, one rounding each, never fused):
@@ -8,8 +11,9 @@
 //             except that the first 8-block's products are the lane sums as they are (not added to +0):
 //             that can only turn an exact +0 dot into -0, which no later step can tell apart (x - m,
 //             exp, the sums and the products below give the same bits for either zero).
-//   f32:    s_t = fl(dot_t / norm); s_t = fl(s_t * logit_scale) when logit_scale != 1
+//   f32:    s_t = fl(dot_t * logit)        (logit = fl(logit_scale / sqrt(head_dim)), given by the caller)
 //   int8:   s_t = fl(dot_t * fl(kscale_t * logit))
+//   (a multiply, not a division by sqrt(head_dim) per key: the division's latency stalled the score pass)
 //   bias:   s_t = fl(s_t + bias_t) when a bias row is given (ALiBi, relative-position bias)
 //   m       = max_t s_t
 //   e_t     = softmax_exp(fl(s_t - m))                      (below; error bound stated there)
@@ -41,26 +45,33 @@ float softmax_exp(float x);
 struct AttentionArgs {
   size_t keys = 0;              // cached keys to attend (causal decode: the token's slot + 1)
   size_t head_dim = 0;          // elements per head vector
-  size_t group = 1;             // query heads sharing this KV head
+  size_t heads = 1;             // query heads in this call, a multiple of group
+  size_t group = 1;             // query heads per KV head: head h reads KV head h / group of the call
   size_t kv_stride = 0;         // elements from one key's (value's) vector to the next key's
-  const float* q = nullptr;     // `group` query vectors, head_dim apart
-  float* out = nullptr;         // `group` output vectors, head_dim apart
-  const float* bias = nullptr;  // nullptr, or `group` rows of `keys` additive biases
+  const float* q = nullptr;     // `heads` query vectors, head_dim apart
+  float* out = nullptr;         // `heads` output vectors, head_dim apart
+  const float* bias = nullptr;  // nullptr, or `heads` rows of `keys` additive biases
   size_t bias_stride = 0;       // floats between bias rows
-  float* scores = nullptr;      // scratch: `group` rows of `keys` floats (overwritten)
+  float* scores = nullptr;      // scratch: `heads` rows of `keys` floats (overwritten)
   size_t scores_stride = 0;     // floats between score rows
+  float* partials = nullptr;    // scratch: attention_partials_floats(heads, head_dim) floats
 };
 
-// f32 cache: k and v point at the first key's/value's vector of this KV head.
+// Floats of AttentionArgs::partials: per head its running maximum, its sum and four partial value sums.
+inline size_t attention_partials_floats(size_t heads, size_t head_dim) {
+  return heads * (2 + 4 * head_dim);
+}
+
+// f32 cache: k and v point at the first key's/value's vector of the call's first KV head; KV head j of the
+// call is head_dim further on.
 struct AttentionF32 {
   const float* k = nullptr;
   const float* v = nullptr;
-  float norm = 1.0f;         // sqrt(head_dim): scores are divided by it
-  float logit_scale = 1.0f;  // positional logit scaling (1: none)
+  float logit = 1.0f;  // fl(logit_scale / sqrt(head_dim)): positional logit scaling over sqrt(head_dim)
 };
 
 // int8 cache (kv_cache.hpp): codes as for f32, plus one f16 scale per key (value) vector, scale_stride
-// uint16 apart (the cache's kv_heads).
+// uint16 apart (the cache's kv_heads); KV head j's scales start j further on.
 struct AttentionI8 {
   const int8_t* k = nullptr;
   const int8_t* v = nullptr;

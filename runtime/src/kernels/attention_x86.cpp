@@ -72,14 +72,11 @@ ORDINAL_AVX2 inline __m256 dots_of_8(const float* q, const K* const* k, size_t h
   return reduce8(a0, a1, a2, a3, a4, a5, a6, a7);
 }
 
-// How raw dots become scores: f32 divides by norm (then scales); int8 multiplies by the per-key factor
+// How raw dots become scores: f32 multiplies by logit; int8 multiplies by the per-key factor
 // fl(kscale_t * logit) that the caller left in the scores row.
 struct ScoreF32 {
-  float norm, scale;
-  ORDINAL_AVX2 __m256 apply(__m256 d, const float*) const {
-    d = _mm256_div_ps(d, _mm256_set1_ps(norm));
-    return scale != 1.0f ? _mm256_mul_ps(d, _mm256_set1_ps(scale)) : d;
-  }
+  float logit;
+  ORDINAL_AVX2 __m256 apply(__m256 d, const float*) const { return _mm256_mul_ps(d, _mm256_set1_ps(logit)); }
 };
 struct ScoreI8 {
   ORDINAL_AVX2 __m256 apply(__m256 d, const float* factor) const {
@@ -91,14 +88,15 @@ ORDINAL_AVX2 inline float take_max(float a, float m) {
   return a > m ? a : m;
 }
 
-// Scores of all keys into s (finished and biased), returning their maximum. hd a multiple of 8.
+// Scores of keys [t_begin, t_end) into s (finished and biased), folding their maximum into *m. hd a multiple
+// of 8; t_end - t_begin a multiple of 8 except for the call's last range.
 template <typename K, typename Score>
-ORDINAL_AVX2 float score_keys(const float* q, const K* k, size_t stride, size_t keys, size_t hd,
-                              const Score& score, const float* bias, float* s) {
-  __m256 mv = _mm256_set1_ps(-__builtin_inff());
+ORDINAL_AVX2 void score_range(const float* q, const K* k, size_t stride, size_t t_begin, size_t t_end,
+                              size_t hd, const Score& score, const float* bias, float* s, float* m) {
+  __m256 mv = _mm256_set1_ps(*m);
   const K* rows[8];
-  size_t t0 = 0;
-  for (; t0 + 8 <= keys; t0 += 8) {
+  size_t t0 = t_begin;
+  for (; t0 + 8 <= t_end; t0 += 8) {
     for (size_t j = 0; j < 8; ++j) rows[j] = k + (t0 + j) * stride;
     __m256 d = score.apply(dots_of_8(q, rows, hd), s + t0);
     if (bias) d = _mm256_add_ps(d, _mm256_loadu_ps(bias + t0));
@@ -107,10 +105,10 @@ ORDINAL_AVX2 float score_keys(const float* q, const K* k, size_t stride, size_t 
   }
   float lanes[8];
   _mm256_storeu_ps(lanes, mv);
-  float m = lanes[0];
-  for (int l = 1; l < 8; ++l) m = take_max(lanes[l], m);
-  if (t0 < keys) {  // the last 1..7 keys; the missing rows repeat the last key and are dropped
-    const size_t n = keys - t0;
+  float mx = lanes[0];
+  for (int l = 1; l < 8; ++l) mx = take_max(lanes[l], mx);
+  if (t0 < t_end) {  // the last 1..7 keys; the missing rows repeat the last key and are dropped
+    const size_t n = t_end - t0;
     float factor[8];
     for (size_t j = 0; j < 8; ++j) {
       rows[j] = k + (t0 + (j < n ? j : n - 1)) * stride;
@@ -119,10 +117,10 @@ ORDINAL_AVX2 float score_keys(const float* q, const K* k, size_t stride, size_t 
     _mm256_storeu_ps(lanes, score.apply(dots_of_8(q, rows, hd), factor));
     for (size_t j = 0; j < n; ++j) {
       s[t0 + j] = bias ? lanes[j] + bias[t0 + j] : lanes[j];
-      m = take_max(s[t0 + j], m);
+      mx = take_max(s[t0 + j], mx);
     }
   }
-  return m;
+  *m = mx;
 }
 
 // x[t] = exp(x[t] - m); returns the canonical sum.
@@ -164,79 +162,129 @@ ORDINAL_AVX2 inline __m256 load_v(const int8_t* v) {
   return load_k(v);
 }
 
-// out[d] = ((a0 + a1) + (a2 + a3)) / sum, a_j summing fl(w_t * v_t[d]) over t = j mod 4 (hd a multiple of 8).
+// Adds keys [t_begin, t_end) to the four partial sums acc[j * hd + d] (a_j: keys t = j mod 4, in order) of
+// fl(w_t * v_t[d]). t_begin a multiple of 4; hd a multiple of 8.
 template <typename V>
-ORDINAL_AVX2 inline void weighted_sum8(const float* w, const V* v, size_t stride, size_t keys, size_t hd,
-                                       float sum, float* out) {
-  const __m256 sv = _mm256_set1_ps(sum);
+ORDINAL_AVX2 void weighted_range(const float* w, const V* v, size_t stride, size_t t_begin, size_t t_end,
+                                 size_t hd, float* acc) {
   size_t d = 0;
   for (; d + 16 <= hd; d += 16) {
     __m256 a[4][2];
-    for (int j = 0; j < 4; ++j) a[j][0] = a[j][1] = _mm256_setzero_ps();
-    const V* vt = v + d;
-    size_t t = 0;
-    for (; t + 4 <= keys; t += 4, vt += 4 * stride) {
+    for (int j = 0; j < 4; ++j) {
+      a[j][0] = _mm256_loadu_ps(acc + j * hd + d);
+      a[j][1] = _mm256_loadu_ps(acc + j * hd + d + 8);
+    }
+    const V* vt = v + t_begin * stride + d;
+    size_t t = t_begin;
+    for (; t + 4 <= t_end; t += 4, vt += 4 * stride) {
       for (int j = 0; j < 4; ++j) {
         const __m256 wt = _mm256_set1_ps(w[t + j]);
         a[j][0] = _mm256_add_ps(a[j][0], _mm256_mul_ps(wt, load_v(vt + j * stride)));
         a[j][1] = _mm256_add_ps(a[j][1], _mm256_mul_ps(wt, load_v(vt + j * stride + 8)));
       }
     }
-    for (int j = 0; t < keys; ++t, ++j, vt += stride) {
+    for (int j = 0; t < t_end; ++t, ++j, vt += stride) {
       const __m256 wt = _mm256_set1_ps(w[t]);
       a[j][0] = _mm256_add_ps(a[j][0], _mm256_mul_ps(wt, load_v(vt)));
       a[j][1] = _mm256_add_ps(a[j][1], _mm256_mul_ps(wt, load_v(vt + 8)));
     }
-    for (int h = 0; h < 2; ++h) {
-      const __m256 total = _mm256_add_ps(_mm256_add_ps(a[0][h], a[1][h]), _mm256_add_ps(a[2][h], a[3][h]));
-      _mm256_storeu_ps(out + d + 8 * h, _mm256_div_ps(total, sv));
+    for (int j = 0; j < 4; ++j) {
+      _mm256_storeu_ps(acc + j * hd + d, a[j][0]);
+      _mm256_storeu_ps(acc + j * hd + d + 8, a[j][1]);
     }
   }
   if (d < hd) {  // one last block of 8 (all of a head_dim 8 head)
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    const V* vt = v + d;
-    size_t t = 0;
-    for (; t + 4 <= keys; t += 4, vt += 4 * stride) {
+    __m256 a0 = _mm256_loadu_ps(acc + d), a1 = _mm256_loadu_ps(acc + hd + d);
+    __m256 a2 = _mm256_loadu_ps(acc + 2 * hd + d), a3 = _mm256_loadu_ps(acc + 3 * hd + d);
+    const V* vt = v + t_begin * stride + d;
+    size_t t = t_begin;
+    for (; t + 4 <= t_end; t += 4, vt += 4 * stride) {
       a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
       a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
       a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w[t + 2]), load_v(vt + 2 * stride)));
       a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(w[t + 3]), load_v(vt + 3 * stride)));
     }
-    if (t < keys) a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
-    if (t + 1 < keys) a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
-    if (t + 2 < keys)
+    if (t < t_end) a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w[t]), load_v(vt)));
+    if (t + 1 < t_end) a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w[t + 1]), load_v(vt + stride)));
+    if (t + 2 < t_end)
       a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w[t + 2]), load_v(vt + 2 * stride)));
-    _mm256_storeu_ps(out + d, _mm256_div_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)), sv));
+    _mm256_storeu_ps(acc + d, a0);
+    _mm256_storeu_ps(acc + hd + d, a1);
+    _mm256_storeu_ps(acc + 2 * hd + d, a2);
+    _mm256_storeu_ps(acc + 3 * hd + d, a3);
   }
 }
 
-ORDINAL_AVX2 void attention_f32_avx2(const AttentionArgs& a, const AttentionF32& c) {
-  const size_t hd = a.head_dim;
-  if (hd % 8 != 0 || a.keys == 0) return scalar::attention_f32(a, c);
-  const ScoreF32 score{c.norm, c.logit_scale};
-  for (size_t g = 0; g < a.group; ++g) {
-    float* s = a.scores + g * a.scores_stride;
-    const float* bias = a.bias ? a.bias + g * a.bias_stride : nullptr;
-    const float m = score_keys(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, score, bias, s);
-    const float sum = exp_row(s, a.keys, m);
-    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, sum, a.out + g * hd);
+// Keys per tile: 64 keys' vectors of all the call's KV heads stay in L1 while every head visits them.
+constexpr size_t kKeyTile = 64;
+
+// The three passes over all heads of the call, key tile by key tile (attention.hpp states the arithmetic).
+template <typename K, typename Score, typename Prepare, typename Weigh>
+ORDINAL_AVX2 void attend(const AttentionArgs& a, const K* k, const K* v, const Score& score, Prepare prepare,
+                         Weigh weigh) {
+  const size_t hd = a.head_dim, heads = a.heads;
+  float* m = a.partials;
+  float* sums = a.partials + heads;
+  float* acc = a.partials + 2 * heads;
+  for (size_t h = 0; h < heads; ++h) {
+    m[h] = -__builtin_inff();
+    prepare(h, a.scores + h * a.scores_stride);
   }
+  for (size_t t0 = 0; t0 < a.keys; t0 += kKeyTile) {
+    const size_t t1 = a.keys - t0 < kKeyTile ? a.keys : t0 + kKeyTile;
+    for (size_t h = 0; h < heads; ++h) {
+      score_range(a.q + h * hd, k + h / a.group * hd, a.kv_stride, t0, t1, hd, score,
+                  a.bias ? a.bias + h * a.bias_stride : nullptr, a.scores + h * a.scores_stride, m + h);
+    }
+  }
+  for (size_t h = 0; h < heads; ++h) {
+    float* s = a.scores + h * a.scores_stride;
+    sums[h] = exp_row(s, a.keys, m[h]);
+    weigh(h, s);
+  }
+  for (size_t i = 0; i < heads * 4 * hd; ++i) acc[i] = 0.0f;
+  for (size_t t0 = 0; t0 < a.keys; t0 += kKeyTile) {
+    const size_t t1 = a.keys - t0 < kKeyTile ? a.keys : t0 + kKeyTile;
+    for (size_t h = 0; h < heads; ++h) {
+      weighted_range(a.scores + h * a.scores_stride, v + h / a.group * hd, a.kv_stride, t0, t1, hd,
+                     acc + h * 4 * hd);
+    }
+  }
+  for (size_t h = 0; h < heads; ++h) {
+    const float* ah = acc + h * 4 * hd;
+    const __m256 sv = _mm256_set1_ps(sums[h]);
+    for (size_t d = 0; d < hd; d += 8) {
+      const __m256 total =
+          _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(ah + d), _mm256_loadu_ps(ah + hd + d)),
+                        _mm256_add_ps(_mm256_loadu_ps(ah + 2 * hd + d), _mm256_loadu_ps(ah + 3 * hd + d)));
+      _mm256_storeu_ps(a.out + h * hd + d, _mm256_div_ps(total, sv));
+    }
+  }
+}
+
+struct NoPrepare {
+  void operator()(size_t, float*) const {}
+};
+
+ORDINAL_AVX2 void attention_f32_avx2(const AttentionArgs& a, const AttentionF32& c) {
+  if (a.head_dim % 8 != 0 || a.keys == 0) return scalar::attention_f32(a, c);
+  attend(a, c.k, c.v, ScoreF32{c.logit}, NoPrepare{}, NoPrepare{});
 }
 
 ORDINAL_AVX2 void attention_i8_avx2(const AttentionArgs& a, const AttentionI8& c) {
-  const size_t hd = a.head_dim;
-  if (hd % 8 != 0 || a.keys == 0) return scalar::attention_i8(a, c);
-  for (size_t g = 0; g < a.group; ++g) {
-    float* s = a.scores + g * a.scores_stride;
-    const float* bias = a.bias ? a.bias + g * a.bias_stride : nullptr;
-    for (size_t t = 0; t < a.keys; ++t)
-      s[t] = detail::kv_scale_to_float(c.k_scales[t * c.scale_stride]) * c.logit;
-    const float m = score_keys(a.q + g * hd, c.k, a.kv_stride, a.keys, hd, ScoreI8{}, bias, s);
-    const float sum = exp_row(s, a.keys, m);
-    for (size_t t = 0; t < a.keys; ++t)
-      s[t] = s[t] * detail::kv_scale_to_float(c.v_scales[t * c.scale_stride]);
-    weighted_sum8(s, c.v, a.kv_stride, a.keys, hd, sum, a.out + g * hd);
-  }
+  if (a.head_dim % 8 != 0 || a.keys == 0) return scalar::attention_i8(a, c);
+  const size_t keys = a.keys;
+  // Per head: the key factors fl(kscale_t * logit) go into the score row before the score pass reads
+  // them; after the exponentials the weights become fl(e_t * vscale_t).
+  auto key_factors = [&](size_t h, float* s) {
+    const uint16_t* ks = c.k_scales + h / a.group;
+    for (size_t t = 0; t < keys; ++t) s[t] = detail::kv_scale_to_float(ks[t * c.scale_stride]) * c.logit;
+  };
+  auto value_weights = [&](size_t h, float* s) {
+    const uint16_t* vs = c.v_scales + h / a.group;
+    for (size_t t = 0; t < keys; ++t) s[t] = s[t] * detail::kv_scale_to_float(vs[t * c.scale_stride]);
+  };
+  attend(a, c.k, c.v, ScoreI8{}, key_factors, value_weights);
 }
 
 const AttentionKernels kAvx2Attention = {Isa::kAvx2, attention_f32_avx2, attention_i8_avx2};
