@@ -129,16 +129,22 @@ fi
 if [[ -n "$peers" ]]; then
   run_c="$peers/run"
   llama_bin="$peers/llama.cpp/build/bin"
-  peer_json() {  # peer model precision threads decode_tok_s prefill_tok_s
+  # Optional CPU-clock builds of the peers (the same source with its timer reading the process CPU clock,
+  # as `ordinal bench` reports tok/cpu-s): on a loaded machine the wall clock counts other processes' time.
+  run_c_cpu="$peers/run_cpu"
+  peer_json() {  # peer model precision threads decode prefill [decode_cpu prefill_cpu] (tokens/s)
     jq -n --arg peer "$1" --arg model "$2" --arg precision "$3" --argjson threads "$4" \
-      --argjson decode "$5" --argjson prefill "${6:-null}" \
+      --argjson decode "$5" --argjson prefill "${6:-null}" --argjson decode_cpu "${7:-null}" \
+      --argjson prefill_cpu "${8:-null}" \
       '{peer: $peer, model: $model, precision: $precision, threads: $threads,
-        decode_tokens_per_s: $decode, prefill_tokens_per_s: $prefill}'
+        decode_tokens_per_s: $decode, prefill_tokens_per_s: $prefill,
+        decode_tokens_per_cpu_s: $decode_cpu, prefill_tokens_per_cpu_s: $prefill_cpu}'
   }
-  run_c_tps() {  # model tokenizer -> run.c's "achieved tok/s" (greedy from BOS, 256 positions), best of $repeat
+  run_c_tps() {  # binary model tokenizer -> run.c's "achieved tok/s" (greedy from BOS, 256 positions), best of $repeat
     local best=0 v
+    [[ -x "$1" ]] || { echo null; return; }
     for _ in $(seq "$repeat"); do
-      v=$("$run_c" "$1" -z "$2" -t 0 -n 256 -i "" 2>&1 > /dev/null | sed -n 's/^achieved tok\/s: //p')
+      v=$("$1" "$2" -z "$3" -t 0 -n 256 -i "" 2>&1 > /dev/null | sed -n 's/^achieved tok\/s: //p')
       best=$(jq -n --argjson a "${v:-0}" --argjson b "$best" '[$a, $b] | max')
     done
     echo "$best"
@@ -153,15 +159,15 @@ if [[ -n "$peers" ]]; then
   if [[ -x "$run_c" ]]; then
     if [[ -n "${ORDINAL_SHARED:-}" && -f "$ORDINAL_SHARED/models/stories260K.bin" && -f "$work/models/stories260K.ordinal" ]]; then
       ordinal_runc_workload stories260K "$work/models/stories260K.ordinal"
-      peer_json run.c stories260K@run.c f32 1 \
-        "$(run_c_tps "$ORDINAL_SHARED/models/stories260K.bin" "$ORDINAL_SHARED/models/tok512.bin")" \
-        > "$work/peers/run.c-stories260K.json"
+      m260=("$ORDINAL_SHARED/models/stories260K.bin" "$ORDINAL_SHARED/models/tok512.bin")
+      peer_json run.c stories260K@run.c f32 1 "$(run_c_tps "$run_c" "${m260[@]}")" null \
+        "$(run_c_tps "$run_c_cpu" "${m260[@]}")" > "$work/peers/run.c-stories260K.json"
     fi
     for shape in "${shapes[@]:-}"; do
       [[ -n "$shape" && "$shape" != gpt2* && "$shape" =~ $model_filter ]] || continue
       ordinal_runc_workload "$shape" "$syn/$shape-f32.ordinal"
-      peer_json run.c "$shape@run.c" f32 1 "$(run_c_tps "$syn/$shape.bin" "$syn/$shape.tokenizer.bin")" \
-        > "$work/peers/run.c-$shape.json"
+      peer_json run.c "$shape@run.c" f32 1 "$(run_c_tps "$run_c" "$syn/$shape.bin" "$syn/$shape.tokenizer.bin")" \
+        null "$(run_c_tps "$run_c_cpu" "$syn/$shape.bin" "$syn/$shape.tokenizer.bin")" > "$work/peers/run.c-$shape.json"
     done
   fi
   if [[ -x "$llama_bin/llama-bench" ]]; then
@@ -179,12 +185,17 @@ if [[ -n "$peers" ]]; then
           "$llama_bin/llama-quantize" "$g" "$gq" "$q" > "$work/peers/quantize-$shape-$q.log" 2>&1
         fi
         for t in "${threads_list[@]}"; do
+          raw="$work/peers/llama-$shape-$q-t$t"
           "$llama_bin/llama-bench" -m "$gq" -p "$prompt_tokens" -n "$synth_steps" -t "$t" -r "$repeat" -o json \
-            2> /dev/null > "$work/peers/llama-$shape-$q-t$t.raw"
-          peer_json llama.cpp "$shape" "$q" "$t" \
-            "$(jq '[.[] | select(.n_gen > 0) | .avg_ts] | first // 0' "$work/peers/llama-$shape-$q-t$t.raw")" \
-            "$(jq '[.[] | select(.n_prompt > 0) | .avg_ts] | first // 0' "$work/peers/llama-$shape-$q-t$t.raw")" \
-            > "$work/peers/llama-$shape-$q-t$t.json"
+            2> /dev/null > "$raw.raw"
+          printf '[]' > "$raw.cpu.raw"
+          if [[ -x "$llama_bin/llama-bench-cpu" ]]; then
+            "$llama_bin/llama-bench-cpu" -m "$gq" -p "$prompt_tokens" -n "$synth_steps" -t "$t" -r "$repeat" \
+              -o json 2> /dev/null > "$raw.cpu.raw"
+          fi
+          pick() { jq "[.[] | select(.$2 > 0) | .avg_ts] | first // null" "$1"; }
+          peer_json llama.cpp "$shape" "$q" "$t" "$(pick "$raw.raw" n_gen)" "$(pick "$raw.raw" n_prompt)" \
+            "$(pick "$raw.cpu.raw" n_gen)" "$(pick "$raw.cpu.raw" n_prompt)" > "$raw.json"
         done
       done
     done
@@ -247,8 +258,8 @@ jq -n --arg commit "$(git rev-parse --short HEAD 2> /dev/null || echo unknown)" 
          | from_entries)}' \
   "$work"/runs/*.json > "$out"
 
-# The summary: decode tokens/s per synthetic model, Ordinal beside the peers (1 thread), and f32 decode as
-# a fraction of the read bandwidth.
+# The summary: per synthetic model, Ordinal beside the peers, decode (prefill) tokens per CPU second and per
+# wall second, and f32 decode as a fraction of the read bandwidth (wall).
 jq -r '
   def f: if . == null then "-" else (. * 10 | round) / 10 | tostring end;
   def pct: if . == null then "-" else "\((. * 1000 | round) / 10)%" end;
@@ -256,15 +267,18 @@ jq -r '
   | (.peers | map({key: "\(.peer)|\(.model)|\(.precision)|\(.threads)", value: .}) | from_entries) as $pm
   | ([.models[] | .model | sub("\\.ordinal$"; "") | select(test("-(f32|int8|int8-g32|int4)$"))
       | sub("-(f32|int8|int8-g32|int4)$"; "")] | unique) as $shapes
-  | "decode tokens/s (prefill tokens/s), same run:",
-    "model | threads | ordinal f32 | llama.cpp F32 | ordinal int8 | ordinal int8-g32 | llama.cpp Q8_0 | ordinal int4 | llama.cpp Q4_0 | f32 bandwidth fraction",
-    ($shapes[] as $s | (.bandwidth[] | .threads) as $t
-     | def o($w): $om["\($s)-\($w)|\($t)"] | if . == null then "-" else "\(.decode_tokens_per_s | f) (\(.prefill_tokens_per_s | f))" end;
-       def l($q): $pm["llama.cpp|\($s)|\($q)|\($t)"] | if . == null then "-" else "\(.decode_tokens_per_s | f) (\(.prefill_tokens_per_s | f))" end;
-       "\($s) | \($t) | \(o("f32")) | \(l("F32")) | \(o("int8")) | \(o("int8-g32")) | \(l("Q8_0")) | \(o("int4")) | \(l("Q4_0")) | \($om["\($s)-f32|\($t)"].bandwidth_fraction | pct)"),
-    (.peers[] | select(.peer == "run.c") | . as $p
-     | $om["\(.model)|1"] as $o
-     | "\(.model | sub("@run.c"; "")) (run.c workload: greedy, 255 tokens, 1 thread): ordinal f32 \($o.decode_tokens_per_s | f) tok/s vs llama2.c run.c \(.decode_tokens_per_s | f) tok/s (x\(if $o then ($o.decode_tokens_per_s / .decode_tokens_per_s * 100 | round) / 100 else "-" end))"),
-    (.bandwidth[] | "read bandwidth, \(.threads) thread(s): \(.read_gb_per_s | f) GB/s")
+  | (.bandwidth | map(.threads)) as $threads
+  | (["cpu", "decode_tokens_per_cpu_s", "prefill_tokens_per_cpu_s"], ["wall", "decode_tokens_per_s", "prefill_tokens_per_s"])
+    as [$clock, $dk, $pk]
+  | "decode tokens/s (prefill tokens/s), \($clock) clock, same run:",
+    "model | threads | ordinal f32 | llama.cpp F32 | ordinal int8 | ordinal int8-g32 | llama.cpp Q8_0 | ordinal int4 | llama.cpp Q4_0 | f32 bandwidth fraction (wall)",
+    ($shapes[] as $s | $threads[] as $t
+     | def cell: if . == null then "-" else "\(.[$dk] | f) (\(.[$pk] | f))" end;
+       "\($s) | \($t) | \($om["\($s)-f32|\($t)"] | cell) | \($pm["llama.cpp|\($s)|F32|\($t)"] | cell) | \($om["\($s)-int8|\($t)"] | cell) | \($om["\($s)-int8-g32|\($t)"] | cell) | \($pm["llama.cpp|\($s)|Q8_0|\($t)"] | cell) | \($om["\($s)-int4|\($t)"] | cell) | \($pm["llama.cpp|\($s)|Q4_0|\($t)"] | cell) | \($om["\($s)-f32|\($t)"].bandwidth_fraction | pct)"),
+    (.peers[] | select(.peer == "run.c") | $om["\(.model)|1"] as $o
+     | select($o != null and .[$dk] != null)
+     | "\(.model | sub("@run.c"; "")) (run.c workload: greedy, 255 tokens, 1 thread): ordinal f32 \($o[$dk] | f) vs llama2.c run.c \(.[$dk] | f) tok/s (x\(($o[$dk] / .[$dk] * 100 | round) / 100))"),
+    ""
 ' "$out"
+jq -r '.bandwidth[] | "read bandwidth, \(.threads) thread(s): \((.read_gb_per_s * 10 | round) / 10) GB/s"' "$out"
 echo "bench: wrote $out ($(jq '.models | length' "$out") model runs, $(jq '.kernels | length' "$out") kernels)"

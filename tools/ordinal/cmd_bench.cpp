@@ -155,7 +155,7 @@ int cmd_bench(int argc, char** argv) {
     const std::string name = path.substr(path.find_last_of('/') + 1);
     for (int64_t nt : thread_list) {
       struct Figures {
-        std::vector<double> ttft, tps, cpu_tps, create_ms;
+        std::vector<double> ttft, tps, cpu_tps, create_ms, prefill_cpu_tps;
         size_t session_bytes = 0, kv_bytes = 0, weight_bytes = 0;
       };
       std::vector<Figures> fig(variants.size());
@@ -177,8 +177,11 @@ int cmd_bench(int argc, char** argv) {
           f.kv_bytes = s.value()->kv_cache_bytes();
           f.weight_bytes = s.value()->weight_bytes_per_token();
           auto t1 = clock::now();
+          const double c1 = process_cpu_seconds();
           Status st = s.value()->prefill(prompt.data(), prompt.size());
           f.ttft.push_back(seconds_since(t1) * 1e3);
+          const double prefill_cpu = process_cpu_seconds() - c1;
+          f.prefill_cpu_tps.push_back(prefill_cpu > 0 ? static_cast<double>(prompt_n) / prefill_cpu : 0.0);
           int32_t tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
           auto t2 = clock::now();
           const double c2 = process_cpu_seconds();
@@ -216,6 +219,7 @@ int cmd_bench(int argc, char** argv) {
              {"decode_tokens_per_s", median(f.tps)},
              {"decode_tokens_per_cpu_s", median(f.cpu_tps)},
              {"prefill_tokens_per_s", median(f.ttft) > 0 ? 1e3 * prompt_n / median(f.ttft) : 0.0},
+             {"prefill_tokens_per_cpu_s", median(f.prefill_cpu_tps)},
              {"session_create_ms", median(f.create_ms)},
              {"decode_weight_gb_per_s", 1e-9 * median(f.tps) * f.weight_bytes},
              {"weight_bytes_per_token", f.weight_bytes},
