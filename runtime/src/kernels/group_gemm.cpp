@@ -214,24 +214,29 @@ GroupPath group_gemm_path() {
 void group_gemm_rows_with(GroupPath p, const GroupMatrixView& w, const GroupActivationsView& x,
                           const float* bias, size_t row_begin, size_t row_end, float* out,
                           size_t out_stride) {
-  constexpr size_t kRowBlock = 4;  // rows that stay in L1 while every token of a chunk passes over them
+  // kMaxRows rows stay in L1 while every token of a chunk passes over them.
   const group::RowDot dot = p == GroupPath::kAvx2         ? group::avx2_row_dot()
                             : p == GroupPath::kAvx512Vnni ? group::avx512vnni_row_dot()
                             : p == GroupPath::kNeon       ? group::neon_row_dot()
                                                           : nullptr;
   const group::RowSums sums = p == GroupPath::kNeonInt ? group::neon_row_sums() : group::row_sums_scalar;
-  float y[group::kMaxTile];
-  for (size_t r0 = row_begin; r0 < row_end; r0 += kRowBlock) {
-    const size_t r1 = row_end - r0 < kRowBlock ? row_end : r0 + kRowBlock;
+  float y[group::kMaxRows * group::kMaxTile];
+  for (size_t r0 = row_begin; r0 < row_end; r0 += group::kMaxRows) {
+    const size_t rows = row_end - r0 < group::kMaxRows ? row_end - r0 : group::kMaxRows;
     for (size_t b = 0; b < x.batch; b += group::kMaxTile) {
       const size_t tokens = x.batch - b < group::kMaxTile ? x.batch - b : group::kMaxTile;
-      for (size_t r = r0; r < r1; ++r) {
-        if (dot) {
-          dot(w, r, x, b, tokens, y);
-        } else {
-          for (size_t t = 0; t < tokens; ++t) y[t] = group::row_dot_from_sums(sums, w, r, x, b + t);
+      if (dot) {
+        dot(w, r0, rows, x, b, tokens, y);
+      } else {
+        for (size_t t = 0; t < tokens; ++t)
+          for (size_t r = 0; r < rows; ++r)
+            y[t * rows + r] = group::row_dot_from_sums(sums, w, r0 + r, x, b + t);
+      }
+      for (size_t t = 0; t < tokens; ++t) {
+        for (size_t r = 0; r < rows; ++r) {
+          const float v = y[t * rows + r];
+          out[(b + t) * out_stride + r0 + r] = bias ? v + bias[r0 + r] : v;
         }
-        for (size_t t = 0; t < tokens; ++t) out[(b + t) * out_stride + r] = bias ? y[t] + bias[r] : y[t];
       }
     }
   }

@@ -126,10 +126,12 @@ void group_gemm_rows_with(GroupPath p, const GroupMatrixView& w, const GroupActi
 // ---- internal: the per-ISA kernels and the canonical pieces they share ----
 namespace group {
 
-// Up to kMaxTile tokens against one row: y[t] (no bias) for tokens token0 .. token0 + tokens - 1.
+// Up to kMaxRows rows against up to kMaxTile tokens: y[t * rows + r] (no bias) for rows row0 .. row0 +
+// rows - 1 and tokens token0 .. token0 + tokens - 1.
+constexpr size_t kMaxRows = 4;
 constexpr size_t kMaxTile = 4;
-using RowDot = void (*)(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token0,
-                        size_t tokens, float* y);
+using RowDot = void (*)(const GroupMatrixView& w, size_t row0, size_t rows, const GroupActivationsView& x,
+                        size_t token0, size_t tokens, float* y);
 // One row against one token: the exact sums of blocks [j0, j1) into isum[0 .. j1 - j0) (armv7 NEON).
 using RowSums = void (*)(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token,
                          size_t j0, size_t j1, int32_t* isum);

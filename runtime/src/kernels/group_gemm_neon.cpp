@@ -104,9 +104,10 @@ float row_dot_one(const GroupMatrixView& w, size_t row, const GroupActivationsVi
   return vget_lane_f32(b, 0) + vget_lane_f32(b, 1);
 }
 
-void row_dot_neon(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token0,
-                  size_t tokens, float* y) {
-  for (size_t t = 0; t < tokens; ++t) y[t] = row_dot_one(w, row, x, token0 + t);
+void row_dot_neon(const GroupMatrixView& w, size_t row0, size_t rows, const GroupActivationsView& x,
+                  size_t token0, size_t tokens, float* y) {
+  for (size_t t = 0; t < tokens; ++t)
+    for (size_t r = 0; r < rows; ++r) y[t * rows + r] = row_dot_one(w, row0 + r, x, token0 + t);
 }
 #endif
 
