@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "large_buffer.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
 
@@ -63,7 +64,7 @@ inline void axpy_f32_i8(float a, const int8_t* v, float* out, size_t n) {
 
 class KvCache {
  public:
-  // Allocates the cache (zeroed).
+  // Allocates the cache (zeroed); kOutOfMemory (never an abort) when it cannot.
   Status init(KvCacheType type, uint32_t layers, size_t slots, uint32_t kv_heads, uint32_t head_dim);
   // For int8 keys of a RoPE model: which elements of a head vector form rotating pairs.
   void set_rope_pairs(std::vector<int> first, std::vector<int> second);
@@ -105,9 +106,9 @@ class KvCache {
   KvCacheType type_ = KvCacheType::kF32;
   uint32_t layers_ = 0, kv_heads_ = 0, head_dim_ = 0;
   size_t slots_ = 0, kv_dim_ = 0;
-  std::vector<float> kf_, vf_;
-  std::vector<int8_t> k8_, v8_;
-  std::vector<uint16_t> ks_, vs_;
+  LargeBuffer<float> kf_, vf_;
+  LargeBuffer<int8_t> k8_, v8_;
+  LargeBuffer<uint16_t> ks_, vs_;
   std::vector<int> pair_first_, pair_second_;
 };
 

@@ -18,7 +18,7 @@ const char* kUsage =
     "usage: ordinal run MODEL [options]\n"
     "  -p, --prompt TEXT   prompt (default: empty; BOS is always fed first)\n"
     "  -n, --steps N       positions to run, prompt included; 0 = the model's context (default 256)\n"
-    "  -t, --temperature T 0 = greedy (default 1.0)\n"
+    "  -t, --temperature T 0 = greedy; below 1e-4 also greedy (default 1.0)\n"
     "      --top-p P       nucleus sampling in [0,1]; 0 or 1 disables (default 0.9)\n"
     "      --seed S        RNG seed > 0 (default 42)\n"
     "      --threads N     worker threads >= 1 (default: one per core)\n"
