@@ -11,7 +11,7 @@ namespace ordinal::importers {
 namespace {}  // namespace
 
 Result<Tokenizer::Spec> read_llama2c_tokenizer(const std::string& path, uint32_t vocab_size) {
-  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
+  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path, kMaxTokenizerBytes));
   size_t at = 0;
   auto take = [&](void* dst, size_t n) {
     if (bytes.size() - at < n) return false;

@@ -4,7 +4,9 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "numerics/half.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
@@ -41,6 +44,8 @@ const std::string kUsage =
         "f32\n"
         "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
         "  --context N           new max_positions (context length) of the output model\n"
+        "  --allow-large-session write the model even when its default session (full context, f32 KV\n"
+        "                        cache) needs more than 1 GiB; without it such a model is refused\n"
         "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and "
         "classifier\n"
         "  --seed S              seed for k-means (default 1)\n"
@@ -137,6 +142,37 @@ HostTensor tensor_from_quantized(const std::string& name, const quant::Quantized
   return t;
 }
 
+// NaN/Inf rows would reach float->int conversions (undefined behaviour) and a meaningless table: refused.
+Status check_finite_rows(const std::vector<float>& table, int cols, const char* what) {
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!std::isfinite(table[i])) {
+      return invalid_argument(std::string(what) + ": row " + std::to_string(i / static_cast<size_t>(cols)) +
+                              ", column " + std::to_string(i % static_cast<size_t>(cols)) + " is " +
+                              (std::isnan(table[i]) ? "NaN" : "infinite") +
+                              "; a table with non-finite values cannot be quantized");
+    }
+  }
+  return Status::Ok();
+}
+
+Status check_default_session(const modelio::ModelSpec& spec, uint64_t limit) {
+  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, modelio::serialize_model(spec));
+  // load_from_buffer needs 64-byte alignment.
+  std::unique_ptr<void, void (*)(void*)> aligned(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64),
+                                                 std::free);
+  if (!aligned) return out_of_memory("cannot allocate " + std::to_string(bytes.size()) + " bytes");
+  std::memcpy(aligned.get(), bytes.data(), bytes.size());
+  ORDINAL_ASSIGN_OR_RETURN(auto model, Model::load_from_buffer(aligned.get(), bytes.size()));
+  SessionOptions so;
+  ORDINAL_ASSIGN_OR_RETURN(const uint64_t need, model->session_bytes(so));
+  if (need > limit) {
+    return out_of_memory("the default session of the output model (context " +
+                         std::to_string(spec.config.max_positions) + ", f32 KV cache) needs " +
+                         std::to_string(need) + " bytes, over the limit of " + std::to_string(limit));
+  }
+  return Status::Ok();
+}
+
 Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const std::string& scheme,
                                               uint64_t seed) {
   modelio::HostPositional& p = spec.positional;
@@ -148,6 +184,7 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   const std::vector<float> table = p.table.to_f32();
   const int64_t P = p.table.shape[0];
   const int D = static_cast<int>(p.table.shape[1]);
+  ORDINAL_RETURN_IF_ERROR(check_finite_rows(table, D, "position table"));
   TableReport report;
   report.original = table;
   report.positions = P;
@@ -367,6 +404,7 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   const std::vector<float> table = p.table.to_f32();
   const int64_t rows = p.table.shape[0];
   const int cols = static_cast<int>(p.table.shape[1]);
+  ORDINAL_RETURN_IF_ERROR(check_finite_rows(table, cols, "relative-bias table"));
   TableReport report;
   report.original = table;
   report.positions = rows;
@@ -474,7 +512,7 @@ int cmd_quantize(int argc, char** argv) {
   Args args(argc, argv, 1);
   quantize::Options o;
   std::vector<std::string> paths;
-  bool search = false, verify_flags_given = false;
+  bool search = false, verify_flags_given = false, allow_large_session = false;
   std::string search_schemes;
   verify::Options gates;
   while (!args.empty()) {
@@ -484,6 +522,8 @@ int cmd_quantize(int argc, char** argv) {
       return kExitOk;
     } else if (a == "--search") {
       search = true;
+    } else if (a == "--allow-large-session") {
+      allow_large_session = true;
     } else if (a == "--search-schemes") {
       if (!args.value(a, &search_schemes) || split_commas(search_schemes).empty()) {
         return usage_error("quantize", "--search-schemes needs a comma-separated list of --pos settings",
@@ -534,7 +574,7 @@ int cmd_quantize(int argc, char** argv) {
 
   auto model = Model::load(paths[0]);
   if (!model.ok()) {
-    std::fprintf(stderr, "ordinal quantize: %s\n", model.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal quantize: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
   modelio::ModelSpec spec = modelio::spec_from_model(model.value()->data());
@@ -560,15 +600,23 @@ int cmd_quantize(int argc, char** argv) {
   if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage.c_str());
   spec.metadata.push_back(
       {"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
+  if (!allow_large_session) {
+    Status plan = quantize::check_default_session(spec, kMaxDefaultSessionBytes);
+    if (!plan.ok()) {
+      std::fprintf(stderr, "ordinal quantize: %s; nothing written (--allow-large-session writes it anyway)\n",
+                   printable(plan.to_string()).c_str());
+      return kExitUsage;
+    }
+  }
   Status st = modelio::write_model(spec, paths[1]);
   if (!st.ok()) {
-    std::fprintf(stderr, "ordinal quantize: %s\n", st.to_string().c_str());
+    std::fprintf(stderr, "ordinal quantize: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;
   }
   auto check = Model::load(paths[1]);
   if (!check.ok()) {
     std::fprintf(stderr, "ordinal quantize: written model does not verify: %s\n",
-                 check.status().to_string().c_str());
+                 printable(check.status().to_string()).c_str());
     return kExitFailed;
   }
   const quantize::Components after = quantize::components(spec);

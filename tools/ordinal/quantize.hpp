@@ -38,6 +38,9 @@ Components components(const modelio::ModelSpec& spec);
 // Rewrites spec's positional component per o.pos (and o.rope_scaling / o.context). For table schemes the
 // report carries reconstruction metrics; for computed schemes it is empty.
 Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o);
+// kOutOfMemory when the default session of the model `spec` describes (context = max_positions, f32 KV
+// cache; Model::session_bytes) would need more than `limit` bytes.
+Status check_default_session(const modelio::ModelSpec& spec, uint64_t limit);
 // Converts linear weights and embeddings (f32 | f16 | int8, weight_quantize.cpp); returns the max abs
 // conversion error.
 Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights);
