@@ -1,25 +1,20 @@
-// Hostile model files and numeric edge cases, round two (issue 13; docs/trust-boundary.md): int8 -128
-// weights, tensors whose bytes overlap, deeply nested or oversized task specs and metadata, a FIFO or a
-// device given as a model, finite activations whose RMSNorm/LayerNorm sum overflows float, subnormal
-// temperatures. Each is refused with a clear error or computed correctly; none crashes, hangs or returns
-// silent zeros.
+// Hostile model files, round two (issue 13; docs/trust-boundary.md): int8 -128 weights, tensors whose
+// bytes overlap, deeply nested or oversized task specs and metadata, a FIFO or a device given as a model.
+// Each is refused with a clear error; none crashes or hangs. Numeric edge cases: test_hostile_numerics.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <vector>
 
-#include "kernels/elementwise.hpp"
 #include "model_data.hpp"
 #include "ordinal/quantize.hpp"
-#include "ordinal/sampler.hpp"
 #include "support/session_helpers.hpp"
 
 using namespace ordinal;
@@ -144,59 +139,4 @@ TEST_CASE("a FIFO or a device given as a model is refused without blocking") {
   auto dev = Model::load("/dev/zero");
   REQUIRE_FALSE(dev.ok());
   CHECK(dev.status().code() == ErrorCode::kIoError);
-}
-
-TEST_CASE("RMSNorm and LayerNorm of finite activations whose squares overflow float are not zeros") {
-  const size_t n = 8;
-  std::vector<float> x(n), w(n, 1.0f), b(n, 0.0f), out(n);
-  for (size_t i = 0; i < n; ++i) x[i] = (i % 2 ? -1.0f : 1.0f) * 1e30f * static_cast<float>(i + 1);
-  double ss = 0.0, mean = 0.0;
-  for (float v : x) {
-    ss += double{v} * v;
-    mean += v;
-  }
-  mean /= n;
-  const double rms = std::sqrt(ss / n);
-  kernels::rmsnorm(out.data(), x.data(), w.data(), n, 1e-5f);
-  for (size_t i = 0; i < n; ++i) {
-    INFO("i = " << i << " out " << out[i]);
-    REQUIRE(std::isfinite(out[i]));
-    CHECK(std::fabs(out[i] - x[i] / rms) <= 1e-6 * std::fabs(x[i] / rms) + 1e-30);
-  }
-  double var = 0.0;
-  for (float v : x) var += (v - mean) * (v - mean);
-  const double sd = std::sqrt(var / n);
-  kernels::layernorm(out.data(), x.data(), w.data(), b.data(), n, 1e-5f);
-  for (size_t i = 0; i < n; ++i) {
-    INFO("i = " << i << " out " << out[i]);
-    REQUIRE(std::isfinite(out[i]));
-    CHECK(std::fabs(out[i] - (x[i] - mean) / sd) <= 1e-5);
-  }
-  // Ordinary inputs keep the float path's bits (llama2.c's order).
-  std::vector<float> y = {0.5f, -1.25f, 2.0f, 3.0f, -0.75f, 0.0f, 1.0f, -2.5f};
-  kernels::rmsnorm(out.data(), y.data(), w.data(), n, 1e-5f);
-  float fss = 0.0f;
-  for (float v : y) fss += v * v;
-  fss /= static_cast<float>(n);
-  fss += 1e-5f;
-  fss = 1.0f / sqrtf(fss);
-  for (size_t i = 0; i < n; ++i) CHECK(out[i] == 1.0f * (fss * y[i]));
-  // Non-finite input stays non-finite (reported by check_numerics), never normalized away.
-  y[3] = INFINITY;
-  kernels::rmsnorm(out.data(), y.data(), w.data(), n, 1e-5f);
-  CHECK_FALSE(std::isfinite(out[3]));
-}
-
-TEST_CASE("temperatures below the documented minimum sample greedily") {
-  std::vector<float> logits = {0.1f, 3.0f, 2.9f, -1.0f, 0.0f};
-  for (float t : {1e-40f, 1e-30f, 1e-5f, Sampler::kMinTemperature / 2}) {
-    auto s = Sampler::create(logits.size(), t, 0.9f, 7);
-    REQUIRE(s.ok());
-    for (int i = 0; i < 16; ++i) {
-      std::vector<float> l = logits;
-      CHECK(s.value().sample(l.data()) == 1);
-    }
-  }
-  CHECK(Sampler::create(Sampler::kMaxVocabulary + 1, 1.0f, 0.9f, 7).status().code() ==
-        ErrorCode::kInvalidArgument);
 }
