@@ -27,8 +27,4 @@ inline bool write_file(const std::string& path, const uint8_t* data, size_t size
   return std::fclose(f) == 0 && ok;
 }
 
-inline bool copy_file(const std::string& from, const std::string& to) {
-  return std::system(("cp '" + from + "' '" + to + "'").c_str()) == 0;
-}
-
 }  // namespace ordinal::fuzz

@@ -203,6 +203,18 @@ Result<Report> run_battery(const Options& o) {
   rep.cand_cost.decode_us_per_token = runner.cand_timing().per_token_us();
   rep.ref_cost.memory_bytes = runner.ref().memory_bytes();
   rep.cand_cost.memory_bytes = runner.cand().memory_bytes();
+  if (session_context < length) {
+    // The sessions were sized to the position caps; report what a session at the full length would take
+    // (the memory plan, computed without allocating it).
+    SessionOptions at_length;
+    at_length.threads = runner.ref().threads();
+    at_length.context_length = static_cast<uint32_t>(length);
+    auto rb = ref.session_bytes(at_length);
+    at_length.kv_cache = o.cand_kv_cache;
+    auto cb = cand.session_bytes(at_length);
+    if (rb.ok()) rep.ref_cost.memory_bytes = rb.value();
+    if (cb.ok()) rep.cand_cost.memory_bytes = cb.value();
+  }
   rep.ref_cost.context = rep.cand_cost.context = static_cast<uint32_t>(length);
   samples.clear();
   samples.shrink_to_fit();
