@@ -299,6 +299,14 @@ TEST_CASE("quantize refuses a model whose default session would not fit, and non
   CHECK(r.code == 2);  // before: undefined behaviour (NaN to int), file written
   CHECK(r.text.find("row 5") != std::string::npos);
   CHECK(r.text.find("infinite") != std::string::npos);
+
+  // A long table: the all-pairs metrics run on a sample, errors on every row.
+  o.context = 4096;
+  const std::string long_table = written(make_synthetic_model(o), "hostile_q_long_table.ordinal");
+  r = run_cli("quantize " + long_table + " " + out + " --pos int8-row");
+  INFO(r.text);
+  CHECK(r.code == 0);
+  CHECK(r.text.find("2048 evenly spaced of 4096 positions") != std::string::npos);
 }
 
 TEST_CASE("inspect escapes control characters from the file") {

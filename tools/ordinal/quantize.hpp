@@ -28,7 +28,12 @@ struct TableReport {
   bool is_bias_table = false;
   double energy_kept = 0;  // low-rank only
   quant::TableMetrics metrics;
+  // Pair metrics (recovery, min distance, collapsed pairs) over an evenly spaced sample of
+  // kExactTablePositions positions; errors over every row.
+  bool metrics_sampled = false;
 };
+// Up to this many positions the table metrics compare every pair of positions (O(n^2)); above, a sample.
+constexpr int64_t kExactTablePositions = 2048;
 
 struct Components {
   uint64_t embedding = 0, positional = 0, attention = 0, mlp = 0, norms = 0, classifier = 0;
