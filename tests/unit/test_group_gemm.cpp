@@ -395,8 +395,8 @@ TEST_CASE("Linear: integer layers give the same bits on 1 and 2 threads, per-row
   uint32_t actual = 0;
   auto pool = threads::create_pool(2, &actual);
   REQUIRE(pool.ok());
-  REQUIRE(lin.value().run(in.bind(x.data(), batch, cols), y2.data(), pool.value()).ok());
-  pthreadpool_destroy(pool.value());
+  threads::PoolPtr owner(pool.value());
+  REQUIRE(lin.value().run(in.bind(x.data(), batch, cols), y2.data(), owner.get()).ok());
   for (size_t i = 0; i < y1.size(); ++i) REQUIRE(same_bits(y1[i], y2[i]));
   const std::vector<float> want = reference(m, x, batch, nullptr);
   for (size_t i = 0; i < y1.size(); ++i) REQUIRE(same_bits(y1[i], want[i]));

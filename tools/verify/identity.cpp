@@ -64,55 +64,76 @@ double dist2(const float* a, const float* b, uint32_t n) {
 
 }  // namespace
 
-PositionTable position_table(const Model& m) {
+uint32_t stored_position_count(const Model& m) {
+  const detail::PositionalParams& p = m.data().positional;
+  switch (p.scheme) {
+    case PositionalScheme::kLearnedTable:
+      return p.table.rows();
+    case PositionalScheme::kCodebookTable:
+      return static_cast<uint32_t>(p.indices.elements());
+    case PositionalScheme::kBucketedTable:
+      return p.stored_positions ? p.stored_positions : p.table.rows();
+    case PositionalScheme::kLowRankTable:
+      return p.low_a.rows();
+    default:
+      return 0;
+  }
+}
+
+PositionTable position_table(const Model& m, const std::vector<uint32_t>& which) {
   const detail::PositionalParams& p = m.data().positional;
   const uint32_t dim = m.config().dim;
+  const uint32_t stored = stored_position_count(m);
   PositionTable t;
   t.dim = dim;
+  for (uint32_t pos : which) {
+    if (pos >= stored) {
+      t.note = "position " + std::to_string(pos) + " is not stored";
+      return t;
+    }
+  }
+  t.positions = static_cast<uint32_t>(which.size());
+  t.rows.assign(which.size() * size_t{dim}, 0.0f);
+  // Stored tensors are dequantized whole (their size is bounded by the file's); only the positions asked
+  // for are expanded from them, so a small table covering 2^24 positions costs what it stores.
+  auto copy_row = [dim](const std::vector<float>& tensor, uint32_t row, float* out) {
+    std::memcpy(out, &tensor[size_t{row} * dim], dim * sizeof(float));
+  };
   switch (p.scheme) {
     case PositionalScheme::kLearnedTable: {
-      t.positions = p.table.rows();
-      t.rows = dequantized(p.table);
+      const std::vector<float> tab = dequantized(p.table);
+      for (size_t i = 0; i < which.size(); ++i) copy_row(tab, which[i], &t.rows[i * dim]);
       t.note = std::string("learned table (") + format::dtype_name(p.table.dtype) + ")";
       break;
     }
     case PositionalScheme::kCodebookTable: {
       const std::vector<float> cb = dequantized(p.codebook);
       const uint32_t k = p.codebook.rows();
-      t.positions = static_cast<uint32_t>(p.indices.elements());
-      t.rows.resize(size_t{t.positions} * dim);
-      for (uint32_t i = 0; i < t.positions; ++i) {
-        uint32_t c = index_at(p.indices, i);
+      for (size_t i = 0; i < which.size(); ++i) {
+        uint32_t c = index_at(p.indices, which[i]);
         if (c >= k) c = k - 1;
-        std::memcpy(&t.rows[size_t{i} * dim], &cb[size_t{c} * dim], dim * sizeof(float));
+        copy_row(cb, c, &t.rows[i * dim]);
       }
-      t.shared_by_design = k < t.positions;
-      t.note = "codebook " + std::to_string(k) + " vectors for " + std::to_string(t.positions) + " positions";
+      t.shared_by_design = k < stored;
+      t.note = "codebook " + std::to_string(k) + " vectors for " + std::to_string(stored) + " positions";
       break;
     }
     case PositionalScheme::kBucketedTable: {
       const std::vector<float> tab = dequantized(p.table);
       const uint32_t rows = p.table.rows();
-      t.positions = p.stored_positions ? p.stored_positions : rows;
-      t.rows.resize(size_t{t.positions} * dim);
-      for (uint32_t i = 0; i < t.positions; ++i) {
-        std::memcpy(&t.rows[size_t{i} * dim], &tab[size_t{bucket_of(p, i, rows)} * dim], dim * sizeof(float));
-      }
-      t.shared_by_design = rows < t.positions;
-      t.note = "bucketed " + std::to_string(rows) + " rows for " + std::to_string(t.positions) + " positions";
+      for (size_t i = 0; i < which.size(); ++i) copy_row(tab, bucket_of(p, which[i], rows), &t.rows[i * dim]);
+      t.shared_by_design = rows < stored;
+      t.note = "bucketed " + std::to_string(rows) + " rows for " + std::to_string(stored) + " positions";
       break;
     }
     case PositionalScheme::kLowRankTable: {
       const std::vector<float> a = dequantized(p.low_a), b = dequantized(p.low_b);
       const uint32_t r = p.low_a.cols();
-      t.positions = p.low_a.rows();
-      t.rows.assign(size_t{t.positions} * dim, 0.0f);
-      for (uint32_t i = 0; i < t.positions; ++i) {
+      for (size_t i = 0; i < which.size(); ++i) {
         for (uint32_t k = 0; k < r; ++k) {
-          const double aik = a[size_t{i} * r + k];
-          for (uint32_t j = 0; j < dim; ++j) {
-            t.rows[size_t{i} * dim + j] += static_cast<float>(aik * b[size_t{k} * dim + j]);
-          }
+          const double aik = a[size_t{which[i]} * r + k];
+          for (uint32_t j = 0; j < dim; ++j)
+            t.rows[i * dim + j] += static_cast<float>(aik * b[size_t{k} * dim + j]);
         }
       }
       t.note = "low-rank A·B, rank " + std::to_string(r);
@@ -120,11 +141,19 @@ PositionTable position_table(const Model& m) {
     }
     default:
       t.note = std::string("no stored position table (") + positional_scheme_name(p.scheme) + ")";
+      t.positions = 0;
+      t.rows.clear();
       return t;
   }
   t.available = t.positions > 0 && t.rows.size() == size_t{t.positions} * dim;
   if (!t.available) t.note += ": could not reconstruct";
   return t;
+}
+
+PositionTable position_table(const Model& m) {
+  std::vector<uint32_t> all(stored_position_count(m));
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  return position_table(m, all);
 }
 
 IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t seed) {
@@ -182,12 +211,22 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
     return r;
   }
 
-  const PositionTable c = position_table(cand);
+  // Positions both tables store. Up to kIdentityExactPositions every one is compared (all pairs: O(n^2));
+  // beyond, an evenly spaced sample of that many (first and last included) is, and the note says so.
+  const uint32_t both = std::min(stored_position_count(cand), stored_position_count(ref));
+  std::vector<uint32_t> which;
+  const bool sampled = both > kIdentityExactPositions;
+  const uint32_t count = sampled ? kIdentityExactPositions : both;
+  which.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    which.push_back(sampled ? static_cast<uint32_t>(uint64_t{i} * (both - 1) / (count - 1)) : i);
+  }
+  const PositionTable c = position_table(cand, which);
   if (!c.available) {
     r.note = "candidate: " + c.note;
     return r;
   }
-  const PositionTable t = position_table(ref);
+  const PositionTable t = position_table(ref, which);
   if (!t.available) {
     r.note = "reference: " + t.note;
     return r;
@@ -198,6 +237,11 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   }
   r.kind = "table";
   r.note = "candidate " + c.note + "; reference " + t.note;
+  r.sampled = sampled;
+  if (sampled) {
+    r.note += "; sampled: " + std::to_string(count) + " evenly spaced of " + std::to_string(both) +
+              " positions (nearest neighbours among the sample)";
+  }
   r.shared_by_design = c.shared_by_design;
   const uint32_t dim = c.dim;
   const uint32_t n = std::min(c.positions, t.positions);

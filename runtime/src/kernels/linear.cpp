@@ -14,15 +14,15 @@ namespace ordinal::kernels {
 
 // ---- LinearInput ----------------------------------------------------------------------------------
 
-void LinearInput::reserve(size_t max_batch, size_t max_cols) {
+Status LinearInput::reserve(size_t max_batch, size_t max_cols) {
   max_batch_ = max_batch;
   max_cols_ = max_cols;
-  const size_t blocks = (max_cols + kBlock - 1) / kBlock;
-  q8_.assign(max_batch * blocks * kBlock, 0);
-  q16_.assign(max_batch * blocks * kBlock, 0);
-  scales8_.assign(max_batch * blocks, 0.0f);
-  scales16_.assign(max_batch * blocks, 0.0f);
-  sums8_.assign(max_batch * blocks, 0);
+  const uint64_t blocks = (max_cols + kBlock - 1) / kBlock;
+  ORDINAL_RETURN_IF_ERROR(q8_.allocate(uint64_t{max_batch} * blocks * kBlock, "int8 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(q16_.allocate(uint64_t{max_batch} * blocks * kBlock, "int16 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(scales8_.allocate(uint64_t{max_batch} * blocks, "int8 linear input scales"));
+  ORDINAL_RETURN_IF_ERROR(scales16_.allocate(uint64_t{max_batch} * blocks, "int16 linear input scales"));
+  return sums8_.allocate(uint64_t{max_batch} * blocks, "int8 linear input block sums");
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {

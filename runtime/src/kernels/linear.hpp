@@ -16,6 +16,7 @@
 #include "format/tensor_view.hpp"
 #include "kernels/dense_gemm.hpp"
 #include "kernels/group_gemm.hpp"
+#include "large_buffer.hpp"
 #include "ordinal/status.hpp"
 #include "threads.hpp"
 
@@ -29,8 +30,9 @@ constexpr size_t kParallelMinMacs = size_t{1} << 16;
 // is computed on the first integer layer that asks for it after bind() and reused by the others.
 class LinearInput {
  public:
-  // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation.
-  void reserve(size_t max_batch, size_t max_cols);
+  // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation;
+  // kOutOfMemory when it cannot.
+  Status reserve(size_t max_batch, size_t max_cols);
   LinearInput& bind(const float* x, size_t batch, size_t cols);
 
   const float* f32() const { return x_; }
@@ -50,10 +52,10 @@ class LinearInput {
   size_t batch_ = 0, cols_ = 0;
   bool have8_ = false, have16_ = false;
   size_t max_batch_ = 0, max_cols_ = 0;
-  std::vector<int8_t> q8_;
-  std::vector<int16_t> q16_;
-  std::vector<float> scales8_, scales16_;
-  std::vector<int32_t> sums8_;
+  detail::LargeBuffer<int8_t> q8_;
+  detail::LargeBuffer<int16_t> q16_;
+  detail::LargeBuffer<float> scales8_, scales16_;
+  detail::LargeBuffer<int32_t> sums8_;
 };
 
 // What one run of a layer reads: the bound activations, and their quantized form for the integer engine.
