@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
         CHECK(ord_session_decode(session, tok) == ORD_OK);
       }
       char text[64];
-      CHECK(ord_token_text(model, 1, tok, text, sizeof text) == ORD_OK);
+      size_t text_len = 0;
+      CHECK(ord_token_text(model, 1, tok, text, sizeof text, &text_len) == ORD_OK);
+      CHECK(text_len < sizeof text);
       CHECK(ord_session_decode(session, -1) == ORD_INVALID_ARGUMENT);
       CHECK(strstr(ord_last_error(), "token id -1") != NULL);
       CHECK(ord_session_decode(session, (int32_t)ord_model_vocab_size(model)) == ORD_INVALID_ARGUMENT);
