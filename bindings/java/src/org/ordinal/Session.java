@@ -53,9 +53,8 @@ public final class Session implements AutoCloseable {
    * OrdinalException "aborted" and the session is as it was before that call. Each call starts uncancelled:
    * a cancel while no call runs has no effect.
    */
-  public void cancel() {
-    long h = handle;
-    if (h != 0) Ordinal.sessionCancel(h, true);
+  public synchronized void cancel() {
+    if (handle != 0) Ordinal.sessionCancel(handle, true); // synchronized with close(): never a freed handle
   }
 
   /** The session's state (cached keys/values, logits, positions), versioned and checksummed. */
