@@ -3,7 +3,8 @@
 # runtime-only builds (tools and tests off), static and shared (-DBUILD_SHARED_LIBS=ON), each installed
 # into its own prefix; then examples/c (C only) and examples/cpp through find_package(Ordinal CONFIG), the
 # same two through pkg-config (--static for the static library), and examples/java on the JNI library;
-# every program must print llama2.c's stories260K greedy text byte for byte. The shared library must export
+# a C-only app that builds Ordinal as a subproject (examples/c-subproject); every program must print
+# llama2.c's stories260K greedy text byte for byte. The shared library must export
 # only the public API (nm -D). Usage: tools/install-test.sh [MAIN_BUILD_DIR] (the build whose `ordinal`
 # imports the model; default build). Work goes to $MAIN_BUILD_DIR/install-test.
 set -euo pipefail
@@ -85,5 +86,10 @@ for kind in static shared; do
     failures=$((failures + 1))
   fi
 done
+# The from-source recipe: a C-only app with Ordinal as a subproject (no build type given: the app's own).
+cmake -S examples/c-subproject -B "$work/subproject-c" -G Ninja > /dev/null
+cmake --build "$work/subproject-c" -j "$jobs" > /dev/null
+check "subproject-c" "$work/subproject-c/generate_c" "$model"
+
 [[ $failures -eq 0 ]] || { echo "install-test: $failures failed"; exit 1; }
 echo "install-test: every example printed the stories260K golden text"
