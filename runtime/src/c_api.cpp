@@ -565,7 +565,8 @@ ord_status ord_session_load_state_file(ord_session* session, const char* path) {
     done += static_cast<size_t>(n);
   }
   ::close(fd);
-  ordinal::Status st = session->session->load_state(bytes.data(), bytes.size());
+  static const uint8_t kEmpty = 0;  // an empty file is a truncated state, not a null buffer
+  ordinal::Status st = session->session->load_state(bytes.empty() ? &kEmpty : bytes.data(), bytes.size());
   if (!st.ok()) return fail(ordinal::Status(st.code(), "'" + std::string(path) + "': " + st.message()));
   return ORD_OK;
 }

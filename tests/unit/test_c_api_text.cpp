@@ -312,3 +312,40 @@ TEST_CASE("models load from a file descriptor + offset and from unaligned memory
   ord_model_free(m);
   CHECK(std::string(ord_version()) == ORD_VERSION_STRING);
 }
+
+TEST_CASE("session state files: round trip, empty, oversized and missing files") {
+  ord_model* m = load();
+  ord_session_options o = ord_session_default_options();
+  o.threads = 1;
+  o.context_length = 32;
+  ord_session *a = nullptr, *b = nullptr;
+  REQUIRE(ord_session_create(m, &o, &a) == ORD_OK);
+  REQUIRE(ord_session_create(m, &o, &b) == ORD_OK);
+  const int32_t prompt[5] = {1, 70, 71, 72, 300};
+  REQUIRE(ord_session_prefill(a, prompt, 5) == ORD_OK);
+  const std::string path = temp_path("c_api_state.ords");
+  REQUIRE(ord_session_save_state_file(a, path.c_str()) == ORD_OK);
+  REQUIRE_MESSAGE(ord_session_load_state_file(b, path.c_str()) == ORD_OK, ord_last_error());
+  CHECK(ord_session_position(b) == 5);
+  CHECK(std::memcmp(ord_session_logits(a), ord_session_logits(b),
+                    ord_session_vocab_size(a) * sizeof(float)) == 0);
+
+  const std::string empty = temp_path("c_api_state_empty.ords");
+  { std::ofstream(empty, std::ios::binary); }
+  CHECK(ord_session_load_state_file(b, empty.c_str()) == ORD_INVALID_ARGUMENT);
+  CHECK(std::string(ord_last_error()).find("truncated") != std::string::npos);
+  const std::string huge = temp_path("c_api_state_huge.ords");
+  {
+    std::ofstream out(huge, std::ios::binary);
+    const std::vector<char> zeros(1 << 20, 0);  // larger than this session's full state
+    out.write(zeros.data(), static_cast<std::streamsize>(zeros.size()));
+  }
+  CHECK(ord_session_load_state_file(b, huge.c_str()) == ORD_INVALID_ARGUMENT);
+  CHECK(std::string(ord_last_error()).find("largest state") != std::string::npos);
+  CHECK(ord_session_load_state_file(b, "/nonexistent/state.ords") == ORD_IO_ERROR);
+  CHECK(ord_session_save_state_file(a, "/nonexistent/dir/state.ords") == ORD_IO_ERROR);
+  CHECK(ord_session_position(b) == 5);  // refused loads changed nothing
+  ord_session_free(a);
+  ord_session_free(b);
+  ord_model_free(m);
+}
