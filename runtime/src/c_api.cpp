@@ -20,7 +20,8 @@ struct ord_model {
 };
 struct ord_session {
   std::unique_ptr<ordinal::Session> session;
-  alignas(void*) unsigned char abort_thunk[2 * sizeof(void*)];  // the C abort callback + its user data
+  alignas(void*) unsigned char abort_thunk[2 * sizeof(void*)];     // the C abort callback + its user data
+  alignas(void*) unsigned char progress_thunk[2 * sizeof(void*)];  // the C progress callback + its user data
 };
 struct ord_sampler {
   ordinal::Sampler sampler;
@@ -191,7 +192,7 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
   }
   auto r = ordinal::Session::create(model->model, so);
   if (!r.ok()) return fail(r.status());
-  *out = new ord_session{std::move(r).value(), {}};
+  *out = new ord_session{std::move(r).value(), {}, {}};
   return ORD_OK;
 }
 
@@ -429,6 +430,31 @@ ord_status ord_session_set_abort_callback(ord_session* session, ord_abort_callba
   AbortThunk t{callback, user_data};
   std::memcpy(session->abort_thunk, &t, sizeof t);
   session->session->set_abort_callback(call_abort, session->abort_thunk);
+  return ORD_OK;
+}
+
+namespace {
+struct ProgressThunk {
+  ord_progress_callback fn;
+  void* user;
+};
+void call_progress(size_t done, size_t total, void* p) {
+  const ProgressThunk* t = static_cast<const ProgressThunk*>(p);
+  t->fn(done, total, t->user);
+}
+}  // namespace
+
+ord_status ord_session_set_progress_callback(ord_session* session, ord_progress_callback callback,
+                                             void* user_data) {
+  if (!session) return null_arg(__func__, "session");
+  if (!callback) {
+    session->session->set_progress_callback(nullptr, nullptr);
+    return ORD_OK;
+  }
+  static_assert(sizeof(ProgressThunk) <= sizeof(session->progress_thunk), "progress thunk storage");
+  ProgressThunk t{callback, user_data};
+  std::memcpy(session->progress_thunk, &t, sizeof t);
+  session->session->set_progress_callback(call_progress, session->progress_thunk);
   return ORD_OK;
 }
 

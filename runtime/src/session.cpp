@@ -63,6 +63,10 @@ class SessionImpl {
     abort_fn_ = fn;
     abort_user_ = user;
   }
+  void set_progress(Session::ProgressCallback fn, void* user) {
+    progress_fn_ = fn;
+    progress_user_ = user;
+  }
   SessionStateRefs state() {
     return SessionStateRefs{&cfg_,
                             md_->positional.scheme,
@@ -110,6 +114,8 @@ class SessionImpl {
   std::string unusable_reason_;
   Session::AbortCallback abort_fn_ = nullptr;  // asked between chunks and layers
   void* abort_user_ = nullptr;
+  Session::ProgressCallback progress_fn_ = nullptr;  // told after each prefill chunk
+  void* progress_user_ = nullptr;
 };
 
 Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
@@ -273,6 +279,7 @@ Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
       return st;
     }
     done += n;
+    if (progress_fn_) progress_fn_(done, count, progress_user_);
   }
   return Status::Ok();
 }
@@ -509,6 +516,9 @@ const Model& Session::model() const {
 }
 void Session::set_abort_callback(AbortCallback fn, void* user) {
   impl_->set_abort(fn, user);
+}
+void Session::set_progress_callback(ProgressCallback fn, void* user) {
+  impl_->set_progress(fn, user);
 }
 size_t Session::state_size() const {
   return detail::session_state_bytes(impl_->state());

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "ordinal/ordinal.h"
@@ -98,9 +99,19 @@ TEST_CASE("the abort callback stops a 512-token prefill at the next check and ch
                                   << std::chrono::duration<double, std::milli>(t1 - t0).count() << " ms");
     }
   }
-  // The session is usable and exact after the aborts.
+  // The session is usable and exact after the aborts; progress is told after each chunk.
   s->set_abort_callback(nullptr, nullptr);
+  std::vector<std::pair<size_t, size_t>> progress;
+  s->set_progress_callback(
+      [](size_t done, size_t total, void* user) {
+        static_cast<std::vector<std::pair<size_t, size_t>>*>(user)->emplace_back(done, total);
+      },
+      &progress);
   REQUIRE(s->prefill(prompt.data() + 3, prompt.size() - 3).ok());
+  REQUIRE(progress.size() == 16);  // 509 tokens in chunks of 32
+  for (size_t i = 0; i + 1 < progress.size(); ++i)
+    CHECK(progress[i] == std::make_pair(32 * (i + 1), size_t{509}));
+  CHECK(progress.back() == std::make_pair(size_t{509}, size_t{509}));
   CHECK(std::memcmp(logits_of(*s).data(), full.data(), full.size() * sizeof(float)) == 0);
 }
 
@@ -151,7 +162,17 @@ TEST_CASE("C API: another thread cancels a running 512-token prefill") {
                                 << " ms after the request");
   }
   flag = 0;
+  size_t told[2] = {0, 0};
+  REQUIRE(ord_session_set_progress_callback(
+              s,
+              [](size_t done, size_t total, void* user) {
+                static_cast<size_t*>(user)[0] = done;
+                static_cast<size_t*>(user)[1] = total;
+              },
+              told) == ORD_OK);
   CHECK(ord_session_prefill(s, prompt.data(), 8) == ORD_OK);
+  CHECK(told[0] == 8);
+  CHECK(told[1] == 8);
   ord_session_free(s);
   ord_model_free(cm);
 }

@@ -177,6 +177,13 @@ typedef int (*ord_abort_callback)(void* user_data);
 ORD_API ord_status ord_session_set_abort_callback(ord_session* session, ord_abort_callback callback,
                                                   void* user_data);
 
+/* ---- progress ----
+ * Called on the calling thread after each prefill chunk (prefill_chunk tokens) with the tokens of the
+ * current call done so far and its total. NULL: none. */
+typedef void (*ord_progress_callback)(size_t done_tokens, size_t total_tokens, void* user_data);
+ORD_API ord_status ord_session_set_progress_callback(ord_session* session, ord_progress_callback callback,
+                                                     void* user_data);
+
 /* ---- generation loop ----
  * Called once per generated token with the text it completes (lossless UTF-8 from a streaming
  * detokenizer; may be empty while a sequence is incomplete; not NUL-terminated), and once more with

@@ -149,6 +149,10 @@ class ORD_API Session {
   // A chunk of 32 tokens through one layer is the longest stretch between two calls. nullptr: none.
   using AbortCallback = bool (*)(void* user);
   void set_abort_callback(AbortCallback fn, void* user);
+  // Called on the calling thread after each prefill chunk with the tokens of this call done so far and
+  // its total (for a progress bar over a long prompt). nullptr: none.
+  using ProgressCallback = void (*)(size_t done_tokens, size_t total_tokens, void* user);
+  void set_progress_callback(ProgressCallback fn, void* user);
   // Session state: the cached tokens' keys/values, the next-token logits and positions, versioned and
   // checksummed. load_state verifies the bytes as hostile input (sizes, checksum, model identity, cache
   // type, capacity, positions) and changes nothing when it refuses them; a restored session continues
