@@ -38,7 +38,7 @@ install(FILES ${PROJECT_BINARY_DIR}/OrdinalConfig.cmake ${PROJECT_BINARY_DIR}/Or
 # dependencies and the C++ runtime under Libs.private (`pkg-config --static --libs ordinal`).
 set(ORDINAL_PC_LIBS_PRIVATE "")
 if(NOT BUILD_SHARED_LIBS)
-  foreach(lib ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LIBRARY})
+  foreach(lib ${CPUINFO_LIBRARY})
     get_filename_component(dir ${lib} DIRECTORY)
     get_filename_component(name ${lib} NAME_WE)
     string(REGEX REPLACE "^lib" "" name ${name})

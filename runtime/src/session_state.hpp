@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kv_cache.hpp"
+#include "large_buffer.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
 
@@ -25,7 +26,7 @@ struct SessionStateRefs {
   size_t model_file_bytes;
   const positional::PositionalEncoder* positions;
   KvCache* kv;
-  std::vector<float>* logits;
+  LargeBuffer<float>* logits;
   size_t* cached;
   int64_t* offset;
   size_t capacity;
