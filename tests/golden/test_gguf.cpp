@@ -10,12 +10,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "importers/gguf.hpp"
 #include "importers/llama2c.hpp"
+#include "importers/safetensors.hpp"
 #include "support/session_helpers.hpp"
 
 namespace {
@@ -131,4 +133,106 @@ TEST_CASE("gguf stories260K: ordinal verify against the llama2.c import passes z
   CHECK(run("'" + cli() + "' verify '" + a + "' '" + b +
             "' --samples 2 --order-positions 64 --swap-pairs 4 --min-top1 1 --max-kl 0 --max-ppl-delta 0 "
             "> /dev/null") == 0);
+}
+
+namespace {
+
+std::string data_file(const std::string& name) {
+  return std::string(ORDINAL_SOURCE_DIR) + "/tests/data/gguf/" + name;
+}
+
+std::string zoo_dir(const std::string& name) {
+  return std::string(ORDINAL_SOURCE_DIR) + "/models/zoo/" + name;
+}
+
+// Imports with the CLI into test_tmp; returns the output path.
+std::string import_cli(const std::string& format, const std::string& input, const std::string& out_name,
+                       std::string* printed = nullptr) {
+  const std::string out = ordinal::testing::temp_path(out_name);
+  const std::string log = out + ".log";
+  REQUIRE(run("'" + cli() + "' import " + format + " '" + input + "' -o '" + out + "' > '" + log + "'") == 0);
+  if (printed) *printed = slurp(log);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("gguf gpt2 (task-learned F16, gguf-py): logits identical to the safetensors import") {
+  auto g = ordinal::importers::import_gguf(data_file("task-learned.f16.gguf"));
+  REQUIRE_MESSAGE(g.ok(), g.status().to_string());
+  auto s = ordinal::importers::import_safetensors(zoo_dir("task-learned"));
+  REQUIRE_MESSAGE(s.ok(), s.status().to_string());
+  CHECK(g.value().spec.config.architecture == ordinal::Architecture::kGPT2);
+  CHECK(g.value().spec.positional.scheme == ordinal::PositionalScheme::kLearnedTable);
+  CHECK(nlohmann::json::parse(g.value().spec.task_spec) == nlohmann::json::parse(s.value().task_spec));
+  CHECK(g.value().spec.tokenizer.pieces == s.value().tokenizer.pieces);
+  auto mg = load_spec(g.value().spec, "task_learned_gguf_f16.ordinal");
+  auto ms = load_spec(s.value(), "task_learned_st.ordinal");
+  const std::vector<int32_t> prompt = {1, 3, 9, 10, 11, 25, 26, 8, 11, 10, 9};
+  for (size_t n = 1; n <= prompt.size(); ++n) {
+    const std::vector<int32_t> p(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::vector<float> a = ordinal::testing::logits_after(mg, p),
+                             b = ordinal::testing::logits_after(ms, p);
+    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+  }
+}
+
+TEST_CASE(
+    "gguf llama (task-rope F16, gguf-py): Q/K rows in llama.cpp's pair order give the split-half logits") {
+  auto g = ordinal::importers::import_gguf(data_file("task-rope.f16.gguf"));
+  REQUIRE_MESSAGE(g.ok(), g.status().to_string());
+  auto s = ordinal::importers::import_safetensors(zoo_dir("task-rope"));
+  REQUIRE_MESSAGE(s.ok(), s.status().to_string());
+  CHECK(g.value().spec.positional.rope_layout == ordinal::detail::RopeLayoutKind::kInterleaved);
+  CHECK(s.value().positional.rope_layout == ordinal::detail::RopeLayoutKind::kSplitHalf);
+  CHECK(g.value().spec.config.n_kv_heads == 2);
+  CHECK(g.value().spec.config.tied_classifier);
+  auto mg = load_spec(g.value().spec, "task_rope_gguf_f16.ordinal");
+  auto ms = load_spec(s.value(), "task_rope_st.ordinal");
+  const std::vector<int32_t> prompt = {1, 4, 12, 13, 14, 27, 28, 29, 8, 29, 28, 27, 14};
+  float worst = 0.0f;
+  for (size_t n = 1; n <= prompt.size(); ++n) {
+    const std::vector<int32_t> p(prompt.begin(), prompt.begin() + static_cast<std::ptrdiff_t>(n));
+    worst = std::max(worst, ordinal::testing::max_abs_diff(ordinal::testing::logits_after(mg, p),
+                                                           ordinal::testing::logits_after(ms, p)));
+  }
+  // Same weights, dot products summed in another order: float rounding only.
+  CHECK(worst < 1e-4f);
+}
+
+TEST_CASE("gguf gpt2 Q8_0 / Q4_0 (task-learned, gguf-py) pass verify gates against the f32 import") {
+  const std::string ref = import_cli("safetensors", zoo_dir("task-learned"), "task_learned_ref.ordinal");
+  const std::string common =
+      " --samples 4 --task-cases 200 --task-extrap-cases 10 --order-positions 64 --swap-pairs 4";
+  std::string printed;
+  const std::string f16 = import_cli("gguf", data_file("task-learned.f16.gguf"), "tl_f16.ordinal", &printed);
+  CHECK(printed.find("gguf: F16 -> f16 (as stored): 15 tensors") != std::string::npos);
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + f16 + "'" + common +
+            " --min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-task-accuracy 1 > /dev/null") == 0);
+  const std::string q8 = import_cli("gguf", data_file("task-learned.q8_0.gguf"), "tl_q8.ordinal", &printed);
+  CHECK(printed.find("Q8_0 -> ") != std::string::npos);
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q8 + "'" + common +
+            " --min-top1 0.995 --max-kl 0.001 --max-ppl-delta 0.005 --min-task-accuracy 0.99 > /dev/null") ==
+        0);
+  const std::string q4 = import_cli("gguf", data_file("task-learned.q4_0.gguf"), "tl_q4.ordinal", &printed);
+  CHECK(printed.find("Q4_0 -> ") != std::string::npos);
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q4 + "'" + common +
+            " --min-top1 0.99 --max-kl 0.02 --max-ppl-delta 0.03 --min-task-accuracy 0.97 > /dev/null") == 0);
+  // The gates can fail: Q4_0 misses the Q8_0 bound on KL.
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q4 + "'" + common +
+            " --max-kl 0.001 > /dev/null 2>&1") == 1);
+}
+
+TEST_CASE("gguf llama Q8_0 / Q4_0 (stories260K, gguf-py) pass verify gates against the f32 GGUF import") {
+  const std::string shared = shared_dir();
+  if (shared.empty()) return;
+  const std::string ref = import_cli("gguf", shared + "/models/stories260K.gguf", "s260k_f32_ref.ordinal");
+  const std::string common = " --samples 2 --max-positions 512 --order-positions 128 --swap-pairs 8";
+  const std::string q8 = import_cli("gguf", data_file("stories260K.q8_0.gguf"), "s260k_q8.ordinal");
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q8 + "'" + common +
+            " --min-top1 0.97 --max-kl 0.002 --max-ppl-delta 0.005 --min-gap-ratio 0.98 > /dev/null") == 0);
+  // 4 bits on a 64-wide model is costly; the gate states that cost.
+  const std::string q4 = import_cli("gguf", data_file("stories260K.q4_0.gguf"), "s260k_q4.ordinal");
+  CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q4 + "'" + common +
+            " --min-top1 0.75 --max-kl 0.2 --max-ppl-delta 0.25 --min-gap-ratio 0.75 > /dev/null") == 0);
 }

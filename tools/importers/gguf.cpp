@@ -204,17 +204,21 @@ class TensorSource {
     const uint8_t* src = f_.data(t);
     HostTensor h;
     h.name = name;
-    if (ne.size() == 1) {
-      h.shape = {static_cast<uint32_t>(ne[0])};
-    } else {
-      h.shape = {static_cast<uint32_t>(ne[1]), static_cast<uint32_t>(ne[0])};
-    }
+    const std::vector<uint32_t> shape =
+        ne.size() == 1 ? std::vector<uint32_t>{static_cast<uint32_t>(ne[0])}
+                       : std::vector<uint32_t>{static_cast<uint32_t>(ne[1]), static_cast<uint32_t>(ne[0])};
+    h.shape = shape;
     const uint64_t rows = ne.size() == 1 ? 1 : ne[1], cols = ne[0];
     const auto type = static_cast<TensorType>(t.type);
     const bool matrix = role != Role::kVector;
     if (matrix && type == TensorType::kF16) {
       h.dtype = format::DType::kF16;
       h.data.assign(src, src + t.bytes);
+      for (uint64_t i = 0; i + 1 < h.data.size(); i += 2) {
+        if ((h.data[i + 1] & 0x7C) == 0x7C) {
+          fail(what_ + ": tensor '" + name + "' element " + std::to_string(i / 2) + " is not finite (F16)");
+        }
+      }
       conv_->add(t.type, "-> f16 (as stored)");
       return h;
     }
@@ -223,15 +227,24 @@ class TensorSource {
     if (matrix && type == TensorType::kQ8_0 && int8_groups) {
       h.dtype = format::DType::kI8;
       set_groups(&h);
-      gguf::repack_q8_0(src, rows, cols, &h.data, &h.scales);
-      conv_->add(t.type, "-> int8 groups of 32, f16 scales (lossless)");
-      return h;
+      const gguf::Repack r = gguf::repack_q8_0(src, rows, cols, &h.data, &h.scales);
+      if (r == gguf::Repack::kNonFinite) fail(what_ + ": tensor '" + name + "' has a non-finite Q8_0 scale");
+      if (r == gguf::Repack::kDone) {
+        conv_->add(t.type, "-> int8 groups of 32, f16 scales (lossless)");
+        return h;
+      }
+      h = HostTensor();  // a negative scale over code -128: dequantized below
+      h.name = name;
+      h.shape = shape;
     }
     if (matrix && type == TensorType::kQ4_0 && int4_groups) {
       h.dtype = format::DType::kI4;
       set_groups(&h);
-      gguf::repack_q4_0(src, rows, cols, &h.data, &h.scales);
-      conv_->add(t.type, "-> int4 groups of 32, f16 scales (lossless)");
+      const gguf::Repack r = gguf::repack_q4_0(src, rows, cols, &h.data, &h.scales, &h.zero_points);
+      if (r != gguf::Repack::kDone) fail(what_ + ": tensor '" + name + "' has a non-finite Q4_0 scale");
+      conv_->add(t.type, h.zero_points.empty() ? "-> int4 groups of 32, f16 scales (lossless)"
+                                               : "-> int4 groups of 32, f16 scales, zero points 8/7 for the "
+                                                 "sign of d (lossless)");
       return h;
     }
     h.dtype = format::DType::kF32;
@@ -239,6 +252,12 @@ class TensorSource {
     std::vector<float> values(t.elements());
     if (!gguf::dequantize(t.type, src, t.elements(), values.data())) {
       fail(what_ + ": tensor '" + name + "': cannot convert type " + gguf::tensor_type_name(t.type));
+    }
+    for (uint64_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) {
+        fail(what_ + ": tensor '" + name + "' element " + std::to_string(i) + " is not finite (" +
+             gguf::tensor_type_name(t.type) + ")");
+      }
     }
     std::memcpy(h.data.data(), values.data(), h.data.size());
     if (type == TensorType::kF32) {
@@ -286,6 +305,11 @@ HostTensor split_rows(const HostTensor& t, uint32_t r0, uint32_t n, const std::s
     const uint64_t row_scale_bytes = cols / t.group_size * 2;
     out.scales.assign(t.scales.begin() + static_cast<std::ptrdiff_t>(r0 * row_scale_bytes),
                       t.scales.begin() + static_cast<std::ptrdiff_t>((r0 + n) * row_scale_bytes));
+  }
+  if (!t.zero_points.empty()) {
+    const uint64_t row_groups = cols / t.group_size;
+    out.zero_points.assign(t.zero_points.begin() + static_cast<std::ptrdiff_t>(r0 * row_groups),
+                           t.zero_points.begin() + static_cast<std::ptrdiff_t>((r0 + n) * row_groups));
   }
   return out;
 }
@@ -618,6 +642,8 @@ GgufImport import_parsed(const gguf::File& file, const std::string& what) {
     fail(what + ": general.architecture '" + arch + "' is not supported (llama, gpt2)");
   }
   src.check_all_used();
+  // Ordinal's own key (written by models/gguf/make_test_ggufs.py for task models): how `verify` scores them.
+  out.spec.task_spec = md.string_or("ordinal.task_spec", "");
   out.spec.tokenizer = tokenizer_from(md, out.spec.config.vocab_size);
   for (const auto& [how, n] : conv.counts) {
     out.notes.insert(out.notes.begin(), how + ": " + std::to_string(n) + " tensor" + (n > 1 ? "s" : ""));

@@ -198,36 +198,71 @@ bool dequantize(uint32_t type, const uint8_t* src, uint64_t elements, float* out
   return true;
 }
 
-void repack_q8_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* codes,
-                 std::vector<uint8_t>* scales_f16) {
+Repack repack_q8_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* codes,
+                   std::vector<uint8_t>* scales_f16) {
   const uint64_t groups = rows * (cols / 32);
   codes->resize(rows * cols);
   scales_f16->resize(groups * 2);
   for (uint64_t g = 0; g < groups; ++g) {
     const uint8_t* b = src + g * 34;
-    std::memcpy(scales_f16->data() + 2 * g, b, 2);
-    std::memcpy(codes->data() + 32 * g, b + 2, 32);
+    uint16_t d;
+    std::memcpy(&d, b, 2);
+    if ((d & 0x7C00u) == 0x7C00u) return Repack::kNonFinite;
+    uint8_t* out = codes->data() + 32 * g;
+    if (d & 0x8000u) {
+      d = static_cast<uint16_t>(d & 0x7FFFu);
+      for (int j = 0; j < 32; ++j) {
+        const int8_t q = static_cast<int8_t>(b[2 + j]);
+        if (q == -128) return Repack::kNotRepresentable;
+        out[j] = static_cast<uint8_t>(static_cast<int8_t>(-q));
+      }
+    } else {
+      std::memcpy(out, b + 2, 32);
+    }
+    std::memcpy(scales_f16->data() + 2 * g, &d, 2);
   }
+  return Repack::kDone;
 }
 
-void repack_q4_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* packed,
-                 std::vector<uint8_t>* scales_f16) {
+Repack repack_q4_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* packed,
+                   std::vector<uint8_t>* scales_f16, std::vector<uint8_t>* zero_points) {
   const uint64_t groups = rows * (cols / 32);
+  bool any_negative = false;
+  for (uint64_t g = 0; g < groups; ++g) {
+    uint16_t d;
+    std::memcpy(&d, src + g * 18, 2);
+    if ((d & 0x7C00u) == 0x7C00u) return Repack::kNonFinite;
+    any_negative = any_negative || (d & 0x8000u) != 0;
+  }
   packed->resize(rows * cols / 2);
   scales_f16->resize(groups * 2);
+  zero_points->clear();
+  if (any_negative) zero_points->resize(groups);
   for (uint64_t g = 0; g < groups; ++g) {
     const uint8_t* b = src + g * 18;
-    std::memcpy(scales_f16->data() + 2 * g, b, 2);
-    // ggml: value = nibble - 8, element j < 16 in qs[j] & 15, element j + 16 in qs[j] >> 4.
-    // Signed int4 two's complement of (nibble - 8) is nibble ^ 8.
+    uint16_t d;
+    std::memcpy(&d, b, 2);
+    const bool negative = (d & 0x8000u) != 0;
+    d = static_cast<uint16_t>(d & 0x7FFFu);
+    std::memcpy(scales_f16->data() + 2 * g, &d, 2);
+    // ggml: value = (nibble - 8) * d, element j < 16 in qs[j] & 15, element j + 16 in qs[j] >> 4.
     uint8_t nibble[32];
     for (int j = 0; j < 16; ++j) {
-      nibble[j] = static_cast<uint8_t>((b[2 + j] & 0x0F) ^ 8);
-      nibble[j + 16] = static_cast<uint8_t>((b[2 + j] >> 4) ^ 8);
+      nibble[j] = static_cast<uint8_t>(b[2 + j] & 0x0F);
+      nibble[j + 16] = static_cast<uint8_t>(b[2 + j] >> 4);
     }
+    for (uint8_t& n : nibble) {
+      if (!any_negative) {
+        n = static_cast<uint8_t>(n ^ 8);  // signed int4 two's complement of n - 8
+      } else if (negative) {
+        n = static_cast<uint8_t>(15 - n);
+      }
+    }
+    if (any_negative) (*zero_points)[g] = negative ? 7 : 8;
     uint8_t* out = packed->data() + 16 * g;
     for (int k = 0; k < 16; ++k) out[k] = static_cast<uint8_t>(nibble[2 * k] | (nibble[2 * k + 1] << 4));
   }
+  return Repack::kDone;
 }
 
 }  // namespace ordinal::importers::gguf

@@ -20,13 +20,25 @@ namespace ordinal::importers::gguf {
 // False when the type is unsupported or `elements` is not a multiple of its block.
 bool dequantize(uint32_t type, const uint8_t* src, uint64_t elements, float* out);
 
-// Q8_0 rows (`rows` x `cols`, cols % 32 == 0) -> int8 codes (rows x cols) and F16 scale bits
-// (rows x cols / 32), in row-major group order.
-void repack_q8_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* codes,
-                 std::vector<uint8_t>* scales_f16);
+// Result of a lossless takeover. The schema's scales are finite and non-negative; ggml's d may be
+// negative (gguf-py's and llama.cpp's Q4_0 take the sign of the largest-magnitude element), so a
+// negative d is folded into the codes.
+enum class Repack {
+  kDone,
+  kNotRepresentable,  // a negative Q8_0 scale over a code of -128 (negating it leaves int8): dequantize
+  kNonFinite,         // a NaN or infinite scale: the tensor is broken
+};
 
-// Q4_0 rows -> packed signed int4 (two per byte, element 2k in the low nibble of byte k) and F16 scales.
-void repack_q4_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* packed,
-                 std::vector<uint8_t>* scales_f16);
+// Q8_0 rows (`rows` x `cols`, cols % 32 == 0) -> int8 codes (rows x cols) and F16 scale bits
+// (rows x cols / 32), in row-major group order. A negative d becomes |d| with negated codes.
+Repack repack_q8_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* codes,
+                   std::vector<uint8_t>* scales_f16);
+
+// Q4_0 rows -> packed int4 (two per byte, element 2k in the low nibble of byte k) and F16 scales |d|.
+// When every d >= 0 the codes are signed int4 (nibble - 8) and `zero_points` stays empty. Otherwise the
+// codes are unsigned with one U8 zero point per group: q = nibble, zp = 8 where d >= 0, and
+// q = 15 - nibble, zp = 7 where d < 0 (then (q - zp) * |d| = (nibble - 8) * d exactly).
+Repack repack_q4_0(const uint8_t* src, uint64_t rows, uint64_t cols, std::vector<uint8_t>* packed,
+                   std::vector<uint8_t>* scales_f16, std::vector<uint8_t>* zero_points);
 
 }  // namespace ordinal::importers::gguf
