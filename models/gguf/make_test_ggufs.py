@@ -14,6 +14,12 @@ Files (tensor layouts as llama.cpp's convert_hf_to_gguf.py writes them):
                                       into llama.cpp's adjacent-pair order (the converter's permute())
   stories260K.{q8_0,q4_0}.gguf        ../shared/models/stories260K.gguf requantized (rows whose length is not a
                                       multiple of 32 stay F16, as llama.cpp's quantizer falls back)
+  tests/fuzz/gguf-seeds/tiny-*.gguf   tiny random llama (F32, Q8_0, Q4_0, Q4_1, BF16) and gpt2 (F16, Q8_0) models:
+                                      the GGUF fuzzer's seeds and the Q4_1/BF16 end-to-end files
+  tiny-gpt2-bpe.gguf, gpt2_bpe_cases.json
+                                      a byte-level BPE trained here (400 merges) in a tiny gpt2 model
+                                      (tokenizer.ggml.model "gpt2"), and ids for test strings from OpenAI's
+                                      reference bpe() algorithm with GPT-2's pattern (Debian python3-regex)
   dequant_vectors.json                random blocks of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K, BF16 and
                                       gguf-py's dequantization of them (f32 bit patterns)
 Task models carry their task spec under Ordinal's key `ordinal.task_spec` (JSON text) so `ordinal verify`
@@ -88,6 +94,8 @@ def add_matrix(gguf, w, name, a, qtype):
     Q = gguf.GGMLQuantizationType
     if qtype == Q.F32:
         w.add_tensor(name, a.astype(np.float32))
+    elif qtype == Q.BF16:
+        w.add_tensor(name, gguf.quants.quantize(a.astype(np.float32), qtype), raw_dtype=qtype)
     elif qtype == Q.F16 or a.shape[-1] % 32 != 0:
         w.add_tensor(name, a.astype(np.float16))
     else:
@@ -268,6 +276,214 @@ def dequant_vectors(gguf):
     print(f"wrote {path}: {os.path.getsize(path)} bytes")
 
 
+def tiny_files(gguf):
+    """Tiny random models for the GGUF fuzzer's seed corpus (tests/fuzz/gguf-seeds): a few KB each, every
+    storage type the importer handles that gguf-py can write."""
+    rng = np.random.default_rng(5)
+    Q = gguf.GGMLQuantizationType
+    seeds = os.path.join(ROOT, "tests", "fuzz", "gguf-seeds")
+    os.makedirs(seeds, exist_ok=True)
+    V, D, F = 40, 32, 64
+    pieces = ["<unk>", "<s>", "</s>"] + [chr(ord("a") + i % 26) * (1 + i // 26) for i in range(V - 3)]
+    tok = {"pieces": [" " + p if i > 10 else p for i, p in enumerate(pieces)], "scores": [-float(i) for i in range(V)],
+           "bos_id": 1, "eos_id": 2}
+
+    def r(*shape):
+        return rng.normal(0, 0.3, size=shape).astype(np.float32)
+
+    for qt, suffix in ((Q.F32, "f32"), (Q.Q8_0, "q8_0"), (Q.Q4_0, "q4_0"), (Q.Q4_1, "q4_1"), (Q.BF16, "bf16")):
+        path = os.path.join(seeds, f"tiny-llama.{suffix}.gguf")
+        w = gguf.GGUFWriter(path, "llama")
+        w.add_block_count(1)
+        w.add_context_length(32)
+        w.add_embedding_length(D)
+        w.add_feed_forward_length(F)
+        w.add_head_count(4)
+        w.add_head_count_kv(2)
+        w.add_rope_dimension_count(D // 4)
+        w.add_layer_norm_rms_eps(1e-5)
+        add_llama_vocab(gguf, w, tok)
+        add_matrix(gguf, w, "token_embd.weight", r(V, D), qt)
+        w.add_tensor("output_norm.weight", 1 + r(D))
+        for name, shape in (("attn_q", (D, D)), ("attn_k", (D // 2, D)), ("attn_v", (D // 2, D)),
+                            ("attn_output", (D, D)), ("ffn_gate", (F, D)), ("ffn_up", (F, D)), ("ffn_down", (D, F))):
+            add_matrix(gguf, w, f"blk.0.{name}.weight", r(*shape), qt)
+        w.add_tensor("blk.0.attn_norm.weight", 1 + r(D))
+        w.add_tensor("blk.0.ffn_norm.weight", 1 + r(D))
+        write(w, path)
+    for qt, suffix in ((Q.F16, "f16"), (Q.Q8_0, "q8_0")):
+        path = os.path.join(seeds, f"tiny-gpt2.{suffix}.gguf")
+        w = gguf.GGUFWriter(path, "gpt2")
+        w.add_block_count(1)
+        w.add_context_length(16)
+        w.add_embedding_length(D)
+        w.add_feed_forward_length(F)
+        w.add_head_count(2)
+        w.add_layer_norm_eps(1e-5)
+        add_llama_vocab(gguf, w, tok)
+        add_matrix(gguf, w, "token_embd.weight", r(V, D), qt)
+        add_matrix(gguf, w, "position_embd.weight", r(16, D), qt)
+        w.add_tensor("output_norm.weight", 1 + r(D))
+        w.add_tensor("output_norm.bias", r(D))
+        for name, shape in (("attn_qkv", (3 * D, D)), ("attn_output", (D, D)), ("ffn_up", (F, D)), ("ffn_down", (D, F))):
+            add_matrix(gguf, w, f"blk.0.{name}.weight", r(*shape), qt)
+            w.add_tensor(f"blk.0.{name}.bias", r(shape[0]))
+        for name in ("attn_norm", "ffn_norm"):
+            w.add_tensor(f"blk.0.{name}.weight", 1 + r(D))
+            w.add_tensor(f"blk.0.{name}.bias", r(D))
+        write(w, path)
+
+
+GPT2_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+
+
+def bytes_to_unicode():
+    # OpenAI gpt-2 encoder.py: printable bytes map to themselves, the rest to U+0100.. in byte order.
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("\u00a1"), ord("\u00ac") + 1)) + \
+        list(range(ord("\u00ae"), ord("\u00ff") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs]))
+
+
+def gpt2_bpe_reference(word, ranks):
+    """OpenAI encoder.py's bpe(): merge the lowest-ranked pair, every occurrence left to right, until none."""
+    word = tuple(word)
+    while len(word) > 1:
+        pairs = {(word[i], word[i + 1]) for i in range(len(word) - 1)}
+        bigram = min(pairs, key=lambda p: ranks.get(p, float("inf")))
+        if bigram not in ranks:
+            break
+        first, second = bigram
+        new, i = [], 0
+        while i < len(word):
+            if i < len(word) - 1 and word[i] == first and word[i + 1] == second:
+                new.append(first + second)
+                i += 2
+            else:
+                new.append(word[i])
+                i += 1
+        word = tuple(new)
+    return word
+
+
+def gpt2_bpe_files(gguf, shared):
+    """A byte-level BPE trained here (400 merges) on the shared corpus plus multilingual text, written as a
+    tiny gpt2-architecture GGUF (tokenizer.ggml.model "gpt2"), and expected ids for test strings computed with
+    OpenAI's reference algorithm (tests/data/gguf/gpt2_bpe_cases.json)."""
+    import regex
+    b2u = bytes_to_unicode()
+    pat = regex.compile(GPT2_PATTERN)
+    with open(os.path.join(shared, "corpus", "tinystories_val_head.txt"), encoding="utf-8") as f:
+        text = f.read()[:150000]
+    with open(os.path.join(shared, "corpus", "tinyshakespeare.txt"), encoding="utf-8") as f:
+        text += f.read()[:50000]
+    text += " café naïve résumé Zürich Ελληνικά κείμενα 日本語のテキスト 123 4567 don't we'll I've 🙂🙂" * 40
+    counts = {}
+    for w in pat.findall(text):
+        key = tuple(b2u[b] for b in w.encode("utf-8"))
+        counts[key] = counts.get(key, 0) + 1
+    words = dict(counts)
+    merges = []
+    for _ in range(400):
+        pairs = {}
+        for w, c in words.items():
+            for i in range(len(w) - 1):
+                pairs[(w[i], w[i + 1])] = pairs.get((w[i], w[i + 1]), 0) + c
+        if not pairs:
+            break
+        best = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        merges.append(best)
+        new_words = {}
+        for w, c in words.items():
+            out, i = [], 0
+            while i < len(w):
+                if i < len(w) - 1 and (w[i], w[i + 1]) == best:
+                    out.append(w[i] + w[i + 1])
+                    i += 2
+                else:
+                    out.append(w[i])
+                    i += 1
+            new_words[tuple(out)] = new_words.get(tuple(out), 0) + c
+        words = new_words
+    tokens = [b2u[b] for b in range(256)]
+    for a, b in merges:
+        if a + b not in tokens:
+            tokens.append(a + b)
+    tokens.append("<|endoftext|>")
+    ids = {t: i for i, t in enumerate(tokens)}
+    ranks = {m: r for r, m in enumerate(merges)}
+
+    def encode(s):
+        out = []
+        for w in pat.findall(s):
+            out += [ids[t] for t in gpt2_bpe_reference([b2u[b] for b in w.encode("utf-8")], ranks)]
+        return out
+
+    cases = [
+        "Once upon a time, there was a little girl named Lily.",
+        "  leading spaces, trailing spaces   ",
+        "tabs\tand\nnewlines\n\n  indented\r\n",
+        "don't won't I'll we've they're she'd he's 'tis O'Neil ''quoted''",
+        "Numbers: 3.14159, 2026-11-29, 1000000 and ①②③ ٣٤٥",
+        "café naïve résumé Zürich — «quotes» “curly” ‘single’",
+        "Ελληνικά κείμενα και русский текст",
+        "日本語のテキストと中文文本",
+        "emoji 🙂🙂 and 👍🏽 mixed with text!!!",
+        "punctuation...?!;:,()[]{}<>@#$%^&*_+=|\\/~`",
+        "mixedCASE wordsWith123numbers and_under_scores",
+        "a  b   c    d     e",
+        "\u00a0non-breaking\u2003em space\u3000ideographic",
+        "",
+        " ",
+        "<|endoftext|> is plain text here",
+    ]
+    expected = [encode(c) for c in cases]
+    with open(os.path.join(OUT, "gpt2_bpe_cases.json"), "w", encoding="utf-8") as f:
+        json.dump({"vocab_size": len(tokens), "merges": len(merges), "cases": [
+            {"text": c, "ids": e} for c, e in zip(cases, expected)]}, f, ensure_ascii=False, indent=0)
+    print(f"wrote gpt2_bpe_cases.json: {len(tokens)} tokens, {len(merges)} merges")
+
+    rng = np.random.default_rng(11)
+    V, D, F, P = len(tokens), 32, 64, 32
+    path = os.path.join(OUT, "tiny-gpt2-bpe.gguf")
+    w = gguf.GGUFWriter(path, "gpt2")
+    w.add_name("tiny-gpt2-bpe")
+    w.add_block_count(1)
+    w.add_context_length(P)
+    w.add_embedding_length(D)
+    w.add_feed_forward_length(F)
+    w.add_head_count(2)
+    w.add_layer_norm_eps(1e-5)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_types([gguf.TokenType.NORMAL] * (V - 1) + [gguf.TokenType.CONTROL])
+    w.add_token_merges([f"{a} {b}" for a, b in merges])
+    w.add_bos_token_id(V - 1)
+    w.add_eos_token_id(V - 1)
+
+    def r(*shape):
+        return rng.normal(0, 0.3, size=shape).astype(np.float16)
+
+    w.add_tensor("token_embd.weight", r(V, D))
+    w.add_tensor("position_embd.weight", r(P, D))
+    w.add_tensor("output_norm.weight", (1 + r(D)).astype(np.float32))
+    w.add_tensor("output_norm.bias", r(D).astype(np.float32))
+    for name, shape in (("attn_qkv", (3 * D, D)), ("attn_output", (D, D)), ("ffn_up", (F, D)), ("ffn_down", (D, F))):
+        w.add_tensor(f"blk.0.{name}.weight", r(*shape))
+        w.add_tensor(f"blk.0.{name}.bias", r(shape[0]).astype(np.float32))
+    for name in ("attn_norm", "ffn_norm"):
+        w.add_tensor(f"blk.0.{name}.weight", (1 + r(D)).astype(np.float32))
+        w.add_tensor(f"blk.0.{name}.bias", r(D).astype(np.float32))
+    write(w, path)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gguf-py", required=True, help="llama.cpp's gguf-py directory")
@@ -282,6 +498,8 @@ def main():
     for qt, suffix in ((Q.Q8_0, "q8_0"), (Q.Q4_0, "q4_0")):
         requantize_stories(gguf, args.shared, qt, suffix)
     dequant_vectors(gguf)
+    tiny_files(gguf)
+    gpt2_bpe_files(gguf, args.shared)
 
 
 if __name__ == "__main__":

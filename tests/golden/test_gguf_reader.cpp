@@ -2,8 +2,10 @@
 // offset and extent checked (errors name the field), every truncation of a real file refused, random
 // corruption never crashes; ggml dequantization bit-identical to llama.cpp's gguf-py on random blocks;
 // Q8_0/Q4_0 takeovers into int8/int4 groups exactly equal to ggml's dequantization.
+#include <dirent.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -16,9 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/exercise_model.hpp"
 #include "importers/gguf.hpp"
 #include "importers/gguf_file.hpp"
 #include "importers/gguf_quant.hpp"
+#include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
 #include "support/gguf_builder.hpp"
 
@@ -491,4 +495,59 @@ TEST_CASE("gguf Q8_0 / Q4_0 takeovers into int8 / int4 groups equal ggml's dequa
   const uint16_t inf = 0x7C00;
   std::memcpy(block.data(), &inf, 2);
   CHECK(gguf::repack_q8_0(block.data(), 1, 32, &codes, &scales) == gguf::Repack::kNonFinite);
+}
+
+namespace {
+
+std::vector<std::string> files_in(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = opendir(dir.c_str())) {
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] != '.') out.push_back(dir + "/" + e->d_name);
+    }
+    closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Import, serialise, load and run, as the fuzzer does; false when an import that worked did not load/run.
+bool import_and_run(const std::vector<uint8_t>& bytes, std::string* notes) {
+  auto f = gguf::parse(bytes.data(), bytes.size(), "replay.gguf");
+  if (!f.ok()) return true;
+  auto r = import_gguf_file(f.value(), "replay.gguf");
+  if (!r.ok()) return true;
+  for (const std::string& n : r.value().notes) *notes += n + "\n";
+  auto image = ordinal::modelio::serialize_model(r.value().spec);
+  if (!image.ok()) return false;
+  void* buf = std::aligned_alloc(64, (image.value().size() + 64) / 64 * 64);
+  std::memcpy(buf, image.value().data(), image.value().size());
+  auto model = ordinal::Model::load_from_buffer(buf, image.value().size());
+  const bool ran = model.ok() && ordinal::fuzz::exercise_model(model.value());
+  std::free(buf);
+  return ran;
+}
+
+}  // namespace
+
+TEST_CASE("gguf fuzz seeds (gguf-py: F32, BF16, F16, Q8_0, Q4_0, Q4_1) import, load and run") {
+  const std::vector<std::string> seeds = files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/gguf-seeds");
+  REQUIRE(seeds.size() == 7);
+  for (const std::string& path : seeds) {
+    std::string notes;
+    CHECK_MESSAGE(import_error(slurp(path)).empty(), path);
+    CHECK_MESSAGE(import_and_run(slurp(path), &notes), path);
+    if (path.find("q4_1") != std::string::npos) {
+      CHECK(notes.find("Q4_1 -> f32 (dequantized with ggml's arithmetic): 8 tensors") != std::string::npos);
+    }
+    if (path.find("bf16") != std::string::npos)
+      CHECK(notes.find("BF16 -> f32 (exact): 8 tensors") != std::string::npos);
+  }
+}
+
+TEST_CASE("gguf fuzz regressions replay without a crash") {
+  for (const std::string& path : files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/gguf-regressions")) {
+    std::string notes;
+    CHECK_MESSAGE(import_and_run(slurp(path), &notes), path);
+  }
 }

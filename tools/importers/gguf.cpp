@@ -392,13 +392,118 @@ Tokenizer::Spec llama_tokenizer(const Metadata& md, uint32_t vocab) {
   return spec;
 }
 
+// GPT-2's bytes_to_unicode(): printable bytes stand for themselves, the other 68 bytes for U+0100.. in
+// byte order. Returns the byte a code point stands for, or -1.
+int gpt2_unicode_to_byte(uint32_t cp) {
+  auto printable = [](uint32_t b) {
+    return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+  };
+  if (cp < 256) return printable(cp) ? static_cast<int>(cp) : -1;
+  uint32_t n = 0;
+  for (uint32_t b = 0; b < 256; ++b) {
+    if (printable(b)) continue;
+    if (cp == 256 + n) return static_cast<int>(b);
+    ++n;
+  }
+  return -1;
+}
+
+// A GPT-2 vocabulary string (UTF-8 of bytes_to_unicode code points) -> raw bytes; false when it is not one.
+bool gpt2_piece_bytes(const std::string& s, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < s.size();) {
+    const uint8_t b0 = static_cast<uint8_t>(s[i]);
+    uint32_t cp = 0;
+    size_t len = 1;
+    if (b0 < 0x80) {
+      cp = b0;
+    } else if ((b0 & 0xE0) == 0xC0 && i + 1 < s.size() && (static_cast<uint8_t>(s[i + 1]) & 0xC0) == 0x80) {
+      cp = ((b0 & 0x1Fu) << 6) | (static_cast<uint8_t>(s[i + 1]) & 0x3Fu);
+      len = 2;
+    } else {
+      return false;  // every code point of the alphabet is below U+0144: one or two bytes
+    }
+    const int byte = gpt2_unicode_to_byte(cp);
+    if (byte < 0) return false;
+    out->push_back(static_cast<char>(byte));
+    i += len;
+  }
+  return true;
+}
+
+Tokenizer::Spec gpt2_tokenizer(const Metadata& md, uint32_t vocab) {
+  const std::string pre = md.string_or("tokenizer.ggml.pre", "default");
+  if (pre != "default" && pre != "gpt-2" && pre != "gpt2") {
+    fail(md.what() + ": tokenizer.ggml.pre '" + pre +
+         "' is not supported (GPT-2's own pre-tokenizer: 'default' or 'gpt-2')");
+  }
+  const Value& tokens = md.array("tokenizer.ggml.tokens", {ValueType::kString}, vocab);
+  std::vector<int> types(vocab, 1);
+  if (md.has("tokenizer.ggml.token_type")) {
+    const Value& tt = md.array("tokenizer.ggml.token_type", {ValueType::kI32, ValueType::kU32}, vocab);
+    for (uint32_t i = 0; i < vocab; ++i) types[i] = static_cast<int>(tt.numbers[i]);
+  }
+  Tokenizer::Spec spec;
+  spec.kind = Tokenizer::Kind::kGpt2ByteBpe;
+  spec.scores.assign(vocab, 0.0f);
+  spec.pieces.reserve(vocab);
+  std::map<std::string, int32_t> normal_ids;  // raw bytes -> first normal token with them
+  std::string raw;
+  for (uint32_t i = 0; i < vocab; ++i) {
+    const std::string& t = tokens.strings[i];
+    const bool special = types[i] == 3 || types[i] == 4;  // control / user-defined: stored as text
+    if (special) {
+      raw = t;
+    } else if (!gpt2_piece_bytes(t, &raw)) {
+      fail(md.what() + ": tokenizer.ggml.tokens[" + std::to_string(i) + "] is not in GPT-2's byte alphabet");
+    }
+    if (raw.size() > kMaxPieceBytes) {
+      fail(md.what() + ": token " + std::to_string(i) + " is " + std::to_string(raw.size()) +
+           " bytes long (limit " + std::to_string(kMaxPieceBytes) + ")");
+    }
+    if (!special) normal_ids.emplace(raw, static_cast<int32_t>(i));
+    spec.pieces.push_back(raw);
+  }
+  const Value* merges = md.find("tokenizer.ggml.merges");
+  if (merges == nullptr || !merges->is_array() || merges->element_type != ValueType::kString) {
+    fail(md.what() + ": GPT-2 tokenizer without a string array 'tokenizer.ggml.merges'");
+  }
+  spec.merges.reserve(merges->strings.size());
+  std::string left, right;
+  for (size_t k = 0; k < merges->strings.size(); ++k) {
+    const std::string& m = merges->strings[k];
+    const size_t space = m.find(' ');
+    auto id_of = [&](const std::string& text, std::string* bytes) -> int32_t {
+      if (!gpt2_piece_bytes(text, bytes)) return -1;
+      auto it = normal_ids.find(*bytes);
+      return it == normal_ids.end() ? -1 : it->second;
+    };
+    const int32_t l = space == std::string::npos ? -1 : id_of(m.substr(0, space), &left);
+    const int32_t r = space == std::string::npos ? -1 : id_of(m.substr(space + 1), &right);
+    if (l < 0 || r < 0 || normal_ids.count(left + right) == 0) {
+      fail(md.what() + ": tokenizer.ggml.merges[" + std::to_string(k) + "] '" + m.substr(0, 64) +
+           "' is not two vocabulary tokens whose concatenation is one");
+    }
+    spec.merges.emplace_back(l, r);
+  }
+  spec.bos_id = static_cast<int32_t>(md.integer_or("tokenizer.ggml.bos_token_id", vocab - 1, 0, vocab - 1));
+  spec.eos_id = static_cast<int32_t>(md.integer_or("tokenizer.ggml.eos_token_id", spec.bos_id, 0, vocab - 1));
+  spec.unk_id =
+      static_cast<int32_t>(md.integer_or("tokenizer.ggml.unknown_token_id", spec.eos_id, 0, vocab - 1));
+  spec.byte_fallback_base = -1;
+  spec.add_dummy_prefix = false;
+  return spec;
+}
+
 Tokenizer::Spec tokenizer_from(const Metadata& md, uint32_t vocab) {
   const std::string model = md.string("tokenizer.ggml.model");
   Tokenizer::Spec spec;
   if (model == "llama") {
     spec = llama_tokenizer(md, vocab);
+  } else if (model == "gpt2") {
+    spec = gpt2_tokenizer(md, vocab);
   } else {
-    fail(md.what() + ": tokenizer.ggml.model '" + model + "' is not supported (llama)");
+    fail(md.what() + ": tokenizer.ggml.model '" + model + "' is not supported (llama, gpt2)");
   }
   Result<Tokenizer> check = Tokenizer::create(spec);
   if (!check.ok()) fail(md.what() + ": " + check.status().message());

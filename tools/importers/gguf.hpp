@@ -12,7 +12,9 @@
 //   where the runtime reads those formats; every other quantized type is dequantized to f32 (ggml's own
 //   arithmetic) and the import says so, per type.
 // * Tokenizers: tokenizer.ggml.model "llama" (SentencePiece-style pieces, scores, token types, byte
-//   fallback) -> Llama2cBpe with '▁' mapped to ' '; BOS/EOS/UNK ids from the metadata.
+//   fallback) -> Llama2cBpe with '▁' mapped to ' '; "gpt2" (tokens in GPT-2's byte alphabet, merges; only
+//   GPT-2's own pre-tokenizer) -> Gpt2ByteBpe with raw-byte pieces and id-pair merges. BOS/EOS/UNK ids
+//   from the metadata.
 #pragma once
 
 #include <string>
