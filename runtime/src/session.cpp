@@ -208,6 +208,10 @@ size_t SessionImpl::weight_bytes_per_token() const {
   size_t b = classifier_.weight_bytes() + md_->token_embedding.row_bytes();
   const format::QuantView& eq = md_->token_embedding.quant;
   if (eq.granularity == format::QuantGranularity::kPerRow) b += eq.scale_dtype == format::DType::kF16 ? 2 : 4;
+  if (eq.granularity == format::QuantGranularity::kPerGroup) {
+    const size_t groups = md_->token_embedding.cols() / eq.group_size;
+    b += groups * (eq.scale_dtype == format::DType::kF16 ? 2 : 4) + (eq.zero_points ? groups : 0);
+  }
   for (const LayerOps& o : ops_) {
     b += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
          o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();

@@ -31,9 +31,11 @@ Linear& Linear::operator=(Linear&& o) noexcept {
     int8_ = o.int8_;  // points into the mapped model or into int8_padded_/int8_scales_, whose buffers move
     int8_padded_ = std::move(o.int8_padded_);
     int8_scales_ = std::move(o.int8_scales_);
+    group_ = o.group_;
     bias_ = o.bias_;
     o.op_ = nullptr;
     o.int8_ = Int8MatrixView();
+    o.group_ = GroupMatrixView();
     o.out_ = 0;
   }
   return *this;
@@ -46,6 +48,11 @@ void LinearInput::reserve(size_t max_batch, size_t max_cols) {
   max_cols_ = max_cols;
   q_.assign(max_batch * padded_depth(max_cols), 0);
   scales_.assign(max_batch, 0.0f);
+  const size_t cols32 = (max_cols + kBlock - 1) / kBlock * kBlock;
+  gq_.assign(max_batch * cols32, 0);
+  gq_nibble_.assign(max_batch * cols32, 0);
+  gscales_.assign(max_batch * (cols32 / kBlock), 0.0f);
+  gsums_.assign(max_batch * (cols32 / kBlock), 0);
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
@@ -53,6 +60,8 @@ LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
   batch_ = batch;
   cols_ = cols;
   quantized_ = false;
+  grouped_ = false;
+  grouped_nibble_ = false;
   return *this;
 }
 
@@ -75,6 +84,32 @@ Result<ActivationsView> LinearInput::quantized() {
   v.batch = batch_;
   v.cols = cols_;
   v.stride = stride;
+  return v;
+}
+
+Result<GroupActivationsView> LinearInput::grouped(bool nibble_order) {
+  if (batch_ > max_batch_ || cols_ > max_cols_ || cols_ % kBlock != 0) {
+    return internal_error("group-wise activation buffer planned for " + std::to_string(max_batch_) + "x" +
+                          std::to_string(max_cols_) + ", asked for " + std::to_string(batch_) + "x" +
+                          std::to_string(cols_) + " (columns must be a multiple of 32)");
+  }
+  const size_t nb = cols_ / kBlock;
+  if (!grouped_ || (nibble_order && !grouped_nibble_)) {
+    for (size_t b = 0; b < batch_; ++b) {
+      quantize_activations_blocks(x_ + b * cols_, cols_, gq_.data() + b * cols_,
+                                  nibble_order ? gq_nibble_.data() + b * cols_ : nullptr,
+                                  gscales_.data() + b * nb, gsums_.data() + b * nb);
+    }
+    grouped_ = true;
+    grouped_nibble_ = grouped_nibble_ || nibble_order;
+  }
+  GroupActivationsView v;
+  v.q = gq_.data();
+  v.q_nibble = grouped_nibble_ ? gq_nibble_.data() : nullptr;
+  v.scales = gscales_.data();
+  v.sums = gsums_.data();
+  v.batch = batch_;
+  v.cols = cols_;
   return v;
 }
 
@@ -204,6 +239,39 @@ void int8_task(void* context, size_t first, size_t count) {
 // Rows handed to one task: a multiple of the kernel's 4-row block.
 constexpr size_t kInt8TaskRows = 16;
 
+struct GroupJob {
+  const Linear* layer;
+  GroupActivationsView x;
+  float* out;
+};
+
+void group_task(void* context, size_t first, size_t count) {
+  const GroupJob* j = static_cast<const GroupJob*>(context);
+  j->layer->run_group_rows(j->x, first, first + count, j->out);
+}
+
+// The group-wise view of a weight the loader admitted (I4, or I8 per group; f16 scales, group % 32 == 0).
+Result<GroupMatrixView> group_view(const format::TensorView& w) {
+  const format::QuantView& q = w.quant;
+  if (q.granularity != format::QuantGranularity::kPerGroup || q.scale_dtype != format::DType::kF16 ||
+      q.group_size == 0 || q.group_size % kBlock != 0 || w.cols() % q.group_size != 0) {
+    return unsupported("tensor '" + w.name +
+                       "': group-wise linear weights need f16 scales per group of a multiple of 32");
+  }
+  GroupMatrixView v;
+  v.codes = w.dtype == format::DType::kI8 ? GroupCodes::kInt8
+            : q.zero_points               ? GroupCodes::kInt4Zero
+                                          : GroupCodes::kInt4;
+  v.data = w.data;
+  v.scales = q.scales;
+  v.zeros = q.zero_points;
+  v.rows = w.rows();
+  v.cols = w.cols();
+  v.group = q.group_size;
+  v.row_bytes = w.row_bytes();
+  return v;
+}
+
 }  // namespace
 
 Result<Linear> Linear::create(const format::TensorView& weight, const format::TensorView* bias) {
@@ -211,6 +279,15 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   l.out_ = weight.rows();
   l.in_ = weight.cols();
   const float* b = (bias && bias->present()) ? reinterpret_cast<const float*>(bias->data) : nullptr;
+  if (weight.dtype == format::DType::kI4 ||
+      (weight.dtype == format::DType::kI8 &&
+       weight.quant.granularity == format::QuantGranularity::kPerGroup)) {
+    ORDINAL_ASSIGN_OR_RETURN(l.group_, group_view(weight));
+    l.bias_ = b;
+    l.weight_bytes_ = l.out_ * weight.row_bytes() + weight.quant.scale_count * 2 +
+                      (weight.quant.zero_points ? weight.quant.scale_count : 0);
+    return l;
+  }
   if (weight.dtype == format::DType::kI8) {
     const format::QuantGranularity g = weight.quant.granularity;
     if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
@@ -276,6 +353,16 @@ Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const 
   }
   // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
   if (batch * in_ * out_ < kParallelMinMacs) pool = nullptr;
+  if (is_grouped()) {
+    ORDINAL_ASSIGN_OR_RETURN(GroupActivationsView x, input.grouped(group_.codes != GroupCodes::kInt8));
+    if (pool == nullptr || pthreadpool_get_threads_count(pool) <= 1) {
+      run_group_rows(x, 0, out_, output);
+    } else {
+      GroupJob job{this, x, output};
+      threads::parallelize_1d_tile_1d(pool, group_task, &job, out_, kInt8TaskRows);
+    }
+    return Status::Ok();
+  }
   if (is_int8()) {
     ORDINAL_ASSIGN_OR_RETURN(ActivationsView x, input.quantized());
     if (pool == nullptr || pthreadpool_get_threads_count(pool) <= 1) {

@@ -4,6 +4,8 @@
 //  - int8 (per-row or per-tensor scales): kernels/int8_gemm, activations quantized per token at run time
 //    (int16, see int8_gemm.hpp for why), weights read in place from the mapped model when rows are a
 //    multiple of 32 bytes (else copied once with padded rows).
+//  - group-wise int8/int4 (f16 scale per group of a multiple of 32): kernels/group_gemm, weights and scales
+//    read in place, activations quantized to int8 per block of 32 at run time.
 #pragma once
 
 #include <pthreadpool.h>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "format/tensor_view.hpp"
+#include "kernels/group_gemm.hpp"
 #include "kernels/int8_gemm.hpp"
 #include "ordinal/status.hpp"
 
@@ -34,8 +37,14 @@ class LinearInput {
   size_t cols() const { return cols_; }
   // Per-token quantization of the bound rows (quantize_row_int16); never allocates.
   Result<ActivationsView> quantized();
+  // Per-block int8 quantization of the bound rows for the group-wise kernels (cols a multiple of 32);
+  // `nibble_order` also fills the int4 kernels' reordered copy. Never allocates.
+  Result<GroupActivationsView> grouped(bool nibble_order);
   // Bytes of the quantization buffers.
-  size_t bytes() const { return q_.size() * sizeof(int16_t) + scales_.size() * sizeof(float); }
+  size_t bytes() const {
+    return q_.size() * sizeof(int16_t) + scales_.size() * sizeof(float) + gq_.size() + gq_nibble_.size() +
+           gscales_.size() * sizeof(float) + gsums_.size() * sizeof(int32_t);
+  }
 
  private:
   const float* x_ = nullptr;
@@ -44,6 +53,10 @@ class LinearInput {
   size_t max_batch_ = 0, max_cols_ = 0;
   std::vector<int16_t> q_;
   std::vector<float> scales_;
+  bool grouped_ = false, grouped_nibble_ = false;
+  std::vector<int8_t> gq_, gq_nibble_;
+  std::vector<float> gscales_;
+  std::vector<int32_t> gsums_;
 };
 
 class Linear {
@@ -55,7 +68,8 @@ class Linear {
   Linear(const Linear&) = delete;
   Linear& operator=(const Linear&) = delete;
 
-  // `weight` is [out, in] f32/f16/i8 (i8: per-row or per-tensor scales);
+  // `weight` is [out, in] f32/f16/i8 (i8: per-row or per-tensor scales, or per group as below) or group-wise
+  // i8/i4 (f16 scales, group a multiple of 32; i4 optionally with u8 zero points);
   // `bias` (optional) is [out] f32.
   static Result<Linear> create(const format::TensorView& weight, const format::TensorView* bias);
 
@@ -63,6 +77,7 @@ class Linear {
 
   bool present() const { return out_ != 0; }
   bool is_int8() const { return int8_.data != nullptr; }
+  bool is_grouped() const { return group_.data != nullptr; }
   size_t in_features() const { return in_; }
   size_t out_features() const { return out_; }
   // Bytes of weights (and their scales) the kernel reads per token.
@@ -71,6 +86,9 @@ class Linear {
   size_t owned_bytes() const { return owned_bytes_; }
   // For the int8 engine's parallel tasks.
   void run_int8_rows(const ActivationsView& x, size_t row_begin, size_t row_end, float* output) const;
+  void run_group_rows(const GroupActivationsView& x, size_t row_begin, size_t row_end, float* output) const {
+    group_gemm_rows(group_, x, bias_, row_begin, row_end, output, out_);
+  }
 
  private:
   xnn_operator_t op_ = nullptr;
@@ -79,6 +97,7 @@ class Linear {
   Int8MatrixView int8_;
   std::vector<int8_t> int8_padded_;  // only when rows are not a multiple of kInt8RowAlign bytes
   std::vector<float> int8_scales_;
+  GroupMatrixView group_;  // points into the mapped model
   const float* bias_ = nullptr;
 };
 
