@@ -22,10 +22,11 @@ using gguf::Value;
 using gguf::ValueType;
 using modelio::HostTensor;
 
-// The runtime's readers for group-wise weights: int8 groups in linear layers, int4 groups in linear layers.
-// Until they exist, Q8_0 / Q4_0 matrices are dequantized (exactly) to f32 instead.
-constexpr bool kRuntimeReadsInt8GroupWeights = false;
-constexpr bool kRuntimeReadsInt4GroupWeights = false;
+// The runtime reads group-wise int8 / int4 weights (f16 scales, groups of a multiple of 32) in linear layers,
+// the embedding and the classifier (kernels/group_gemm.hpp), so Q8_0 / Q4_0 matrices are taken over as they
+// are. Turning these off dequantizes them (exactly) to f32 instead.
+constexpr bool kRuntimeReadsInt8GroupWeights = true;
+constexpr bool kRuntimeReadsInt4GroupWeights = true;
 constexpr uint32_t kGgmlGroup = 32;
 constexpr size_t kMaxPieceBytes = 256;  // the loader's limit on one tokenizer piece
 
