@@ -24,6 +24,7 @@
 #include "importers/gguf_quant.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
+#include "quant/rope_frequencies.hpp"
 #include "support/gguf_builder.hpp"
 
 namespace {
@@ -549,5 +550,65 @@ TEST_CASE("gguf fuzz regressions replay without a crash") {
   for (const std::string& path : files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/gguf-regressions")) {
     std::string notes;
     CHECK_MESSAGE(import_and_run(slurp(path), &notes), path);
+  }
+}
+
+TEST_CASE("gguf rope scaling: linear and yarn map onto the Rope block with host-computed frequencies") {
+  {
+    TinyLlama m;
+    m.extra = [](GgufBuilder& b) {
+      b.f32("llama.rope.freq_base", 500000.0f);
+      b.str("llama.rope.scaling.type", "linear");
+      b.f32("llama.rope.scaling.factor", 4.0f);
+    };
+    const auto bytes = m.bytes();
+    auto f = gguf::parse(bytes.data(), bytes.size(), "linear.gguf");
+    REQUIRE(f.ok());
+    auto r = import_gguf_file(f.value(), "linear.gguf");
+    REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+    const auto& p = r.value().spec.positional;
+    CHECK(p.base == 500000.0);
+    CHECK(p.scaling == ordinal::detail::RopeScalingKind::kLinear);
+    CHECK(p.scaling_factor == 4.0f);
+    ordinal::quant::RopeScalingParams params;
+    params.kind = ordinal::quant::RopeScaling::kLinear;
+    params.factor = 4.0;
+    auto want = ordinal::quant::rope_frequencies(8, 500000.0, params);
+    REQUIRE(want.ok());
+    CHECK(p.frequencies == want.value().turns);
+    std::string notes;
+    CHECK(import_and_run(bytes, &notes));
+  }
+  {
+    TinyLlama m;
+    m.extra = [](GgufBuilder& b) {
+      b.str("llama.rope.scaling.type", "yarn");
+      b.f32("llama.rope.scaling.factor", 8.0f);
+      b.u32("llama.rope.scaling.original_context_length", 16);
+    };
+    const auto bytes = m.bytes();
+    auto f = gguf::parse(bytes.data(), bytes.size(), "yarn.gguf");
+    REQUIRE(f.ok());
+    auto r = import_gguf_file(f.value(), "yarn.gguf");
+    REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+    const auto& p = r.value().spec.positional;
+    CHECK(p.scaling == ordinal::detail::RopeScalingKind::kYaRN);
+    CHECK(p.original_context == 16);
+    CHECK(p.attention_factor == doctest::Approx(0.1 * std::log(8.0) + 1.0));
+    CHECK(p.frequencies.size() == 4);
+    std::string notes;
+    CHECK(import_and_run(bytes, &notes));
+    CHECK(notes.find("rope scaling yarn") != std::string::npos);
+  }
+  {
+    TinyLlama m;  // older files: rope.scale_linear
+    m.extra = [](GgufBuilder& b) { b.f32("llama.rope.scale_linear", 2.0f); };
+    const auto bytes = m.bytes();
+    auto f = gguf::parse(bytes.data(), bytes.size(), "old.gguf");
+    REQUIRE(f.ok());
+    auto r = import_gguf_file(f.value(), "old.gguf");
+    REQUIRE(r.ok());
+    CHECK(r.value().spec.positional.scaling == ordinal::detail::RopeScalingKind::kLinear);
+    CHECK(r.value().spec.positional.scaling_factor == 2.0f);
   }
 }
