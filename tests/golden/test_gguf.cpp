@@ -203,7 +203,7 @@ TEST_CASE(
 TEST_CASE("gguf gpt2 Q8_0 / Q4_0 (task-learned, gguf-py) pass verify gates against the f32 import") {
   const std::string ref = import_cli("safetensors", zoo_dir("task-learned"), "task_learned_ref.ordinal");
   const std::string common =
-      " --samples 4 --task-cases 200 --task-extrap-cases 10 --order-positions 64 --swap-pairs 4";
+      " --samples 2 --task-cases 100 --task-extrap-cases 2 --order-positions 64 --swap-pairs 4";
   std::string printed;
   const std::string f16 = import_cli("gguf", data_file("task-learned.f16.gguf"), "tl_f16.ordinal", &printed);
   CHECK(printed.find("gguf: F16 -> f16 (as stored): 15 tensors") != std::string::npos);
