@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the model loader and the GGUF importer with libFuzzer (clang, ASan+UBSan) for SECONDS (default 120;
-# two thirds to the loader, the rest to GGUF) and fails on any crash. GGUF seeds: tests/fuzz/gguf-seeds
-# (tiny models written by llama.cpp's gguf-py); its crashing inputs go to tests/fuzz/gguf-regressions/, which
-# test_gguf_reader replays. Seeds: small valid models of every scheme and storage format (tests/fuzz/make_seed_corpus, from
+# two thirds to the loader, the rest to GGUF) and fails on any crash. GGUF seeds: tests/fuzz/seeds/gguf
+# (tiny models written by llama.cpp's gguf-py); its crashing inputs go to tests/fuzz/regressions-tools/gguf/,
+# which test_gguf_reader replays. Seeds: small valid models of every scheme and storage format (tests/fuzz/make_seed_corpus, from
 # $ORDINAL_FUZZ_SEEDS or written with the Release build in build/) plus tests/fuzz/regressions/. A crashing
 # input is written to tests/fuzz/regressions/ (test_loader replays that directory in every build: commit it
 # with the fix) and printed as base64 so it can be recovered from a CI log. ORDINAL_FUZZ_BUILD: build dir.
@@ -53,4 +53,4 @@ run_target() {
 
 loader_seconds=$((seconds * 2 / 3))
 run_target fuzz_loader "$loader_seconds" tests/fuzz/regressions "$seeds"
-run_target fuzz_gguf "$((seconds - loader_seconds))" tests/fuzz/gguf-regressions tests/fuzz/gguf-seeds
+run_target fuzz_gguf "$((seconds - loader_seconds))" tests/fuzz/regressions-tools/gguf tests/fuzz/seeds/gguf

@@ -14,7 +14,7 @@ Files (tensor layouts as llama.cpp's convert_hf_to_gguf.py writes them):
                                       into llama.cpp's adjacent-pair order (the converter's permute())
   stories260K.{q8_0,q4_0}.gguf        ../shared/models/stories260K.gguf requantized (rows whose length is not a
                                       multiple of 32 stay F16, as llama.cpp's quantizer falls back)
-  tests/fuzz/gguf-seeds/tiny-*.gguf   tiny random llama (F32, Q8_0, Q4_0, Q4_1, BF16) and gpt2 (F16, Q8_0) models:
+  tests/fuzz/seeds/gguf/tiny-*.gguf   tiny random llama (F32, Q8_0, Q4_0, Q4_1, BF16) and gpt2 (F16, Q8_0) models:
                                       the GGUF fuzzer's seeds and the Q4_1/BF16 end-to-end files
   tiny-gpt2-bpe.gguf, gpt2_bpe_cases.json
                                       a byte-level BPE trained here (400 merges) in a tiny gpt2 model
@@ -277,11 +277,11 @@ def dequant_vectors(gguf):
 
 
 def tiny_files(gguf):
-    """Tiny random models for the GGUF fuzzer's seed corpus (tests/fuzz/gguf-seeds): a few KB each, every
+    """Tiny random models for the GGUF fuzzer's seed corpus (tests/fuzz/seeds/gguf): a few KB each, every
     storage type the importer handles that gguf-py can write."""
     rng = np.random.default_rng(5)
     Q = gguf.GGMLQuantizationType
-    seeds = os.path.join(ROOT, "tests", "fuzz", "gguf-seeds")
+    seeds = os.path.join(ROOT, "tests", "fuzz", "seeds", "gguf")
     os.makedirs(seeds, exist_ok=True)
     V, D, F = 40, 32, 64
     pieces = ["<unk>", "<s>", "</s>"] + [chr(ord("a") + i % 26) * (1 + i // 26) for i in range(V - 3)]

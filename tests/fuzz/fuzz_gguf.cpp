@@ -1,6 +1,6 @@
 // libFuzzer target for the GGUF importer: any byte string is either refused with a Status, or imports into
 // a model spec that serialises, and whatever the loader then accepts runs (exercise_model.hpp) without a
-// crash. Build: cmake -DORDINAL_FUZZ=ON with clang (tools/fuzz.sh); seeds: tests/fuzz/gguf-seeds.
+// crash. Build: cmake -DORDINAL_FUZZ=ON with clang (tools/fuzz.sh); seeds: tests/fuzz/seeds/gguf.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>

@@ -532,7 +532,7 @@ bool import_and_run(const std::vector<uint8_t>& bytes, std::string* notes) {
 }  // namespace
 
 TEST_CASE("gguf fuzz seeds (gguf-py: F32, BF16, F16, Q8_0, Q4_0, Q4_1) import, load and run") {
-  const std::vector<std::string> seeds = files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/gguf-seeds");
+  const std::vector<std::string> seeds = files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/seeds/gguf");
   REQUIRE(seeds.size() == 7);
   for (const std::string& path : seeds) {
     std::string notes;
@@ -547,7 +547,8 @@ TEST_CASE("gguf fuzz seeds (gguf-py: F32, BF16, F16, Q8_0, Q4_0, Q4_1) import, l
 }
 
 TEST_CASE("gguf fuzz regressions replay without a crash") {
-  for (const std::string& path : files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/gguf-regressions")) {
+  for (const std::string& path :
+       files_in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fuzz/regressions-tools/gguf")) {
     std::string notes;
     CHECK_MESSAGE(import_and_run(slurp(path), &notes), path);
   }
