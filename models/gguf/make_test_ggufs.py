@@ -4,7 +4,7 @@ C++ importer is tested against an independent implementation of the format. Run 
 build (the tests only read the committed outputs):
 
     git --git-dir=LLAMA_CPP_GIT archive HEAD gguf-py | tar -x -C /tmp/llama-gguf
-    apt-get install python3-numpy
+    apt-get install python3-numpy python3-regex
     /usr/bin/python3 models/gguf/make_test_ggufs.py --gguf-py /tmp/llama-gguf/gguf-py --shared ../shared
 
 Files (tensor layouts as llama.cpp's convert_hf_to_gguf.py writes them):

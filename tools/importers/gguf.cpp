@@ -776,14 +776,4 @@ Result<GgufImport> import_gguf(const std::string& path) {
   return import_gguf_file(file, path);
 }
 
-Result<Tokenizer::Spec> gguf_tokenizer(const gguf::File& file, uint32_t vocab_size, const std::string& what) {
-  try {
-    return tokenizer_from(Metadata(file, what), vocab_size);
-  } catch (const ImportError& e) {
-    return e.status;
-  } catch (const std::bad_alloc&) {
-    return invalid_argument(what + ": out of memory while reading the tokenizer");
-  }
-}
-
 }  // namespace ordinal::importers

@@ -36,7 +36,4 @@ Result<GgufImport> import_gguf_file(const gguf::File& file, const std::string& w
 // Reads, parses and imports the GGUF file at `path`.
 Result<GgufImport> import_gguf(const std::string& path);
 
-// The tokenizer stored in a GGUF file's metadata (tokenizer.ggml.*), `vocab_size` entries.
-Result<Tokenizer::Spec> gguf_tokenizer(const gguf::File& file, uint32_t vocab_size, const std::string& what);
-
 }  // namespace ordinal::importers
