@@ -67,7 +67,11 @@ TEST_CASE("gguf stories260K: import, then ordinal run -t 0 -n 256 prints llama2.
   const std::string log = ordinal::testing::temp_path("stories260K_gguf.import.txt");
   const std::string text = ordinal::testing::temp_path("stories260K_gguf.greedy.txt");
   REQUIRE(run("'" + cli() + "' import gguf '" + gguf + "' -o '" + model + "' > '" + log + "'") == 0);
-  CHECK(slurp(log).find("gguf: F32 -> f32 (as stored): 48 tensors") != std::string::npos);
+  CHECK(slurp(log).find("gguf: F32 -> f32 (as stored): 47 tensors") != std::string::npos);
+  // The converter wrote the tied head out as a copy; the import shares the embedding again.
+  CHECK(slurp(log).find(
+            "gguf: output.weight is a copy of token_embd.weight: classifier tied to the embedding") !=
+        std::string::npos);
   REQUIRE(run("'" + cli() + "' run '" + model + "' -t 0 -n 256 > '" + text + "' 2>/dev/null") == 0);
   const std::string got = slurp(text), want = slurp(golden);
   CHECK(got.size() == want.size());
@@ -86,6 +90,8 @@ TEST_CASE("gguf stories260K: identical logits and tokens to the llama2.c import 
   const ordinal::modelio::ModelSpec& g = from_gguf.value().spec;
   const ordinal::modelio::ModelSpec& l = from_l2c.value();
   CHECK(g.config.n_kv_heads == 4);
+  CHECK(g.config.tied_classifier);
+  CHECK_FALSE(g.classifier.present());
   CHECK(g.config.n_heads == 8);
   CHECK(g.positional.rope_layout == ordinal::detail::RopeLayoutKind::kInterleaved);
   CHECK(g.positional.rotary_dims == 8);
@@ -206,11 +212,11 @@ TEST_CASE("gguf gpt2 Q8_0 / Q4_0 (task-learned, gguf-py) pass verify gates again
       " --samples 2 --task-cases 100 --task-extrap-cases 2 --order-positions 64 --swap-pairs 4";
   std::string printed;
   const std::string f16 = import_cli("gguf", data_file("task-learned.f16.gguf"), "tl_f16.ordinal", &printed);
-  CHECK(printed.find("gguf: F16 -> f16 (as stored): 15 tensors") != std::string::npos);
+  CHECK(printed.find("gguf: F16 -> f16 (as stored): 14 tensors") != std::string::npos);
   CHECK(run("'" + cli() + "' verify '" + ref + "' '" + f16 + "'" + common +
             " --min-top1 1 --max-kl 0 --max-ppl-delta 0 --min-task-accuracy 1 > /dev/null") == 0);
   const std::string q8 = import_cli("gguf", data_file("task-learned.q8_0.gguf"), "tl_q8.ordinal", &printed);
-  CHECK(printed.find("gguf: Q8_0 -> int8 groups of 32, f16 scales (lossless): 15 tensors") !=
+  CHECK(printed.find("gguf: Q8_0 -> int8 groups of 32, f16 scales (lossless): 14 tensors") !=
         std::string::npos);
   CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q8 + "'" + common +
             " --min-top1 0.995 --max-kl 0.001 --max-ppl-delta 0.005 --min-task-accuracy 0.99 > /dev/null") ==
@@ -218,7 +224,7 @@ TEST_CASE("gguf gpt2 Q8_0 / Q4_0 (task-learned, gguf-py) pass verify gates again
   const std::string q4 = import_cli("gguf", data_file("task-learned.q4_0.gguf"), "tl_q4.ordinal", &printed);
   CHECK(printed.find(
             "gguf: Q4_0 -> int4 groups of 32, f16 scales, zero points 8/7 for the sign of d (lossless): "
-            "15 tensors") != std::string::npos);
+            "14 tensors") != std::string::npos);
   CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q4 + "'" + common +
             " --min-top1 0.99 --max-kl 0.02 --max-ppl-delta 0.03 --min-task-accuracy 0.97 > /dev/null") == 0);
   // The gates can fail: Q4_0 misses the Q8_0 bound on KL.
@@ -234,7 +240,7 @@ TEST_CASE("gguf llama Q8_0 / Q4_0 (stories260K, gguf-py) pass verify gates again
   std::string printed;
   const std::string q8 = import_cli("gguf", data_file("stories260K.q8_0.gguf"), "s260k_q8.ordinal", &printed);
   // ffn_down rows (172) are not a multiple of 32: the writer kept them F16.
-  CHECK(printed.find("gguf: Q8_0 -> int8 groups of 32, f16 scales (lossless): 32 tensors") !=
+  CHECK(printed.find("gguf: Q8_0 -> int8 groups of 32, f16 scales (lossless): 31 tensors") !=
         std::string::npos);
   CHECK(printed.find("gguf: F16 -> f16 (as stored): 5 tensors") != std::string::npos);
   CHECK(run("'" + cli() + "' verify '" + ref + "' '" + q8 + "'" + common +

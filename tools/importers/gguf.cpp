@@ -165,6 +165,21 @@ class TensorSource {
 
   bool has(const std::string& name) const { return index_.count(name) != 0; }
 
+  // True when `copy` holds exactly the bytes (type and shape) of `original`: it is then marked used, and
+  // the model can share `original` instead (llama.cpp's converters write a tied head out as a copy).
+  bool consume_if_copy(const std::string& copy, const std::string& original) {
+    auto c = index_.find(copy), o = index_.find(original);
+    if (c == index_.end() || o == index_.end()) return false;
+    const TensorInfo& a = f_.tensors[c->second];
+    const TensorInfo& b = f_.tensors[o->second];
+    if (a.type != b.type || a.ne != b.ne || a.bytes != b.bytes ||
+        std::memcmp(f_.data(a), f_.data(b), a.bytes) != 0) {
+      return false;
+    }
+    used_[c->second] = true;
+    return true;
+  }
+
   const TensorInfo& info(const std::string& name) const {
     auto it = index_.find(name);
     if (it == index_.end()) fail(what_ + ": missing tensor '" + name + "'");
@@ -534,6 +549,15 @@ void common_metadata(modelio::ModelSpec* spec, const Metadata& md, const std::st
   spec->metadata.push_back({"training_context", std::to_string(context)});
 }
 
+// No output.weight, or one that is a byte-for-byte copy of token_embd.weight: the classifier is the
+// embedding (same values, one copy in the file and in memory).
+bool tied_head(TensorSource& src, std::vector<std::string>* notes) {
+  if (!src.has("output.weight")) return true;
+  if (!src.consume_if_copy("output.weight", "token_embd.weight")) return false;
+  notes->push_back("output.weight is a copy of token_embd.weight: classifier tied to the embedding");
+  return true;
+}
+
 // RoPE block of a llama file.
 void llama_rope(const Metadata& md, const std::string& arch, uint32_t head_dim, modelio::ModelSpec* spec,
                 std::vector<std::string>* notes) {
@@ -631,7 +655,7 @@ modelio::ModelSpec import_llama(const Metadata& md, TensorSource& src, std::vect
   c.norm_eps = static_cast<float>(md.number_or(a + ".attention.layer_norm_rms_epsilon", 1e-5));
   if (!(c.norm_eps > 0.0f)) fail(md.what() + ": " + a + ".attention.layer_norm_rms_epsilon must be positive");
   c.activation = Activation::kSwiGLU;
-  c.tied_classifier = !src.has("output.weight");
+  c.tied_classifier = tied_head(src, notes);
 
   const uint32_t kv_dim = KV * hd;
   spec.token_embedding = src.matrix("token_embd.weight", V, d);
@@ -656,7 +680,7 @@ modelio::ModelSpec import_llama(const Metadata& md, TensorSource& src, std::vect
   return spec;
 }
 
-modelio::ModelSpec import_gpt2(const Metadata& md, TensorSource& src) {
+modelio::ModelSpec import_gpt2(const Metadata& md, TensorSource& src, std::vector<std::string>* notes) {
   const std::string a = "gpt2";
   const uint32_t d = static_cast<uint32_t>(md.integer(a + ".embedding_length", 1, 1 << 16));
   const uint32_t L = static_cast<uint32_t>(md.integer(a + ".block_count", 1, 1024));
@@ -722,8 +746,7 @@ modelio::ModelSpec import_gpt2(const Metadata& md, TensorSource& src) {
   }
   spec.final_norm = src.vector("output_norm.weight", d);
   spec.final_norm_bias = src.vector("output_norm.bias", d);
-  // llama.cpp's converter writes output.weight as a copy when the head is tied; keep whatever is there.
-  c.tied_classifier = !src.has("output.weight");
+  c.tied_classifier = tied_head(src, notes);
   if (!c.tied_classifier) spec.classifier = src.matrix("output.weight", V, d);
 
   modelio::HostPositional& p = spec.positional;
@@ -743,7 +766,7 @@ GgufImport import_parsed(const gguf::File& file, const std::string& what) {
   if (arch == "llama") {
     out.spec = import_llama(md, src, &out.notes);
   } else if (arch == "gpt2") {
-    out.spec = import_gpt2(md, src);
+    out.spec = import_gpt2(md, src, &out.notes);
   } else {
     fail(what + ": general.architecture '" + arch + "' is not supported (llama, gpt2)");
   }
