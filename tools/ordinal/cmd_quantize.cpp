@@ -614,8 +614,8 @@ int cmd_quantize(int argc, char** argv) {
   }
   if (o.weights != "keep") {
     const quantize::WeightConversion& w = werr.value();
-    std::printf("weights %s: %d tensors, max |err| %.3g, worst rms(err)/rms(w) %.3g", o.weights.c_str(),
-                w.tensors, w.max_abs_error, w.max_rel_rms);
+    std::printf("weights %s: max |err| %.3g, worst rms(err)/rms(w) %.3g over %d tensors", o.weights.c_str(),
+                w.max_abs_error, w.max_rel_rms, w.tensors);
     if (w.per_row_fallbacks > 0)
       std::printf(" (%d stored per-row int8: columns not a multiple of the group)", w.per_row_fallbacks);
     std::printf("\n");

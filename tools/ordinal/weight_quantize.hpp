@@ -1,5 +1,5 @@
 // `ordinal quantize --weights W`: converts every linear layer, the token embedding and the classifier.
-//  - int8: per output channel (row) with f32 scales, symmetric [-127, 127] (kernels/int8_gemm).
+//  - int8: per output channel (row) with f32 scales, symmetric [-127, 127].
 //  - int8-gN, int4, int4-gN, int4-gN-zp: group-wise with f16 scales (groups of N, default 32; N a multiple of
 //    32), the arithmetic in quant/weights.hpp, run by kernels/group_gemm. A tensor whose columns N does not
 //    divide (stories260K's hidden 172) is stored per-row int8 instead, and counted.

@@ -28,14 +28,11 @@ Linear& Linear::operator=(Linear&& o) noexcept {
     out_ = o.out_;
     weight_bytes_ = o.weight_bytes_;
     owned_bytes_ = o.owned_bytes_;
-    int8_ = o.int8_;  // points into the mapped model or into int8_padded_/int8_scales_, whose buffers move
-    int8_padded_ = std::move(o.int8_padded_);
-    int8_scales_ = std::move(o.int8_scales_);
-    group_ = o.group_;
+    int_ = o.int_;  // points into the mapped model, and into row_scales_, whose buffer moves with it
+    row_scales_ = std::move(o.row_scales_);
     bias_ = o.bias_;
     o.op_ = nullptr;
-    o.int8_ = Int8MatrixView();
-    o.group_ = GroupMatrixView();
+    o.int_ = GroupMatrixView();
     o.out_ = 0;
   }
   return *this;
@@ -46,70 +43,54 @@ Linear& Linear::operator=(Linear&& o) noexcept {
 void LinearInput::reserve(size_t max_batch, size_t max_cols) {
   max_batch_ = max_batch;
   max_cols_ = max_cols;
-  q_.assign(max_batch * padded_depth(max_cols), 0);
-  scales_.assign(max_batch, 0.0f);
-  const size_t cols32 = (max_cols + kBlock - 1) / kBlock * kBlock;
-  gq_.assign(max_batch * cols32, 0);
-  gq_nibble_.assign(max_batch * cols32, 0);
-  gscales_.assign(max_batch * (cols32 / kBlock), 0.0f);
-  gsums_.assign(max_batch * (cols32 / kBlock), 0);
+  const size_t blocks = (max_cols + kBlock - 1) / kBlock;
+  q8_.assign(max_batch * blocks * kBlock, 0);
+  q16_.assign(max_batch * blocks * kBlock, 0);
+  scales8_.assign(max_batch * blocks, 0.0f);
+  scales16_.assign(max_batch * blocks, 0.0f);
+  sums8_.assign(max_batch * blocks, 0);
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
   x_ = x;
   batch_ = batch;
   cols_ = cols;
-  quantized_ = false;
-  grouped_ = false;
-  grouped_nibble_ = false;
+  have8_ = false;
+  have16_ = false;
   return *this;
 }
 
-Result<ActivationsView> LinearInput::quantized() {
+Result<GroupActivationsView> LinearInput::quantized(bool int8_codes, bool int16_codes) {
   if (batch_ > max_batch_ || cols_ > max_cols_) {
-    return internal_error("activation quantization buffer planned for " + std::to_string(max_batch_) + "x" +
+    return internal_error("activation quantization buffers planned for " + std::to_string(max_batch_) + "x" +
                           std::to_string(max_cols_) + ", asked for " + std::to_string(batch_) + "x" +
                           std::to_string(cols_));
   }
-  const size_t stride = padded_depth(cols_);
-  if (!quantized_) {
+  const size_t blocks = (cols_ + kBlock - 1) / kBlock, stride = blocks * kBlock;
+  if (int8_codes && !have8_) {
     for (size_t b = 0; b < batch_; ++b) {
-      scales_[b] = quantize_row_int16(x_ + b * cols_, cols_, stride, q_.data() + b * stride);
+      quantize_activations_int8(x_ + b * cols_, cols_, q8_.data() + b * stride, scales8_.data() + b * blocks,
+                                sums8_.data() + b * blocks);
     }
-    quantized_ = true;
+    have8_ = true;
   }
-  ActivationsView v;
-  v.q = q_.data();
-  v.scales = scales_.data();
-  v.batch = batch_;
-  v.cols = cols_;
-  v.stride = stride;
-  return v;
-}
-
-Result<GroupActivationsView> LinearInput::grouped(bool nibble_order) {
-  if (batch_ > max_batch_ || cols_ > max_cols_ || cols_ % kBlock != 0) {
-    return internal_error("group-wise activation buffer planned for " + std::to_string(max_batch_) + "x" +
-                          std::to_string(max_cols_) + ", asked for " + std::to_string(batch_) + "x" +
-                          std::to_string(cols_) + " (columns must be a multiple of 32)");
-  }
-  const size_t nb = cols_ / kBlock;
-  if (!grouped_ || (nibble_order && !grouped_nibble_)) {
+  if (int16_codes && !have16_) {
     for (size_t b = 0; b < batch_; ++b) {
-      quantize_activations_blocks(x_ + b * cols_, cols_, gq_.data() + b * cols_,
-                                  nibble_order ? gq_nibble_.data() + b * cols_ : nullptr,
-                                  gscales_.data() + b * nb, gsums_.data() + b * nb);
+      quantize_activations_int16(x_ + b * cols_, cols_, q16_.data() + b * stride,
+                                 scales16_.data() + b * blocks);
     }
-    grouped_ = true;
-    grouped_nibble_ = grouped_nibble_ || nibble_order;
+    have16_ = true;
   }
   GroupActivationsView v;
-  v.q = gq_.data();
-  v.q_nibble = grouped_nibble_ ? gq_nibble_.data() : nullptr;
-  v.scales = gscales_.data();
-  v.sums = gsums_.data();
+  v.q8 = q8_.data();
+  v.scales8 = scales8_.data();
+  v.sums8 = sums8_.data();
+  v.q16 = q16_.data();
+  v.scales16 = scales16_.data();
   v.batch = batch_;
   v.cols = cols_;
+  v.blocks = blocks;
+  v.stride = stride;
   return v;
 }
 
@@ -224,51 +205,49 @@ Status xnnpack_error(const char* what, const format::TensorView& w, xnn_status s
                         w.name + "' (status " + std::to_string(static_cast<int>(st)) + ")");
 }
 
-struct Int8Job {
-  const Linear* layer;
-  ActivationsView x;
-  float* out;
-  size_t rows;
-};
-
-void int8_task(void* context, size_t first, size_t count) {
-  const Int8Job* j = static_cast<const Int8Job*>(context);
-  j->layer->run_int8_rows(j->x, first, first + count, j->out);
-}
-
-// Rows handed to one task: a multiple of the kernel's 4-row block.
-constexpr size_t kInt8TaskRows = 16;
-
-struct GroupJob {
+struct IntegerJob {
   const Linear* layer;
   GroupActivationsView x;
   float* out;
 };
 
-void group_task(void* context, size_t first, size_t count) {
-  const GroupJob* j = static_cast<const GroupJob*>(context);
-  j->layer->run_group_rows(j->x, first, first + count, j->out);
+void integer_task(void* context, size_t first, size_t count) {
+  const IntegerJob* j = static_cast<const IntegerJob*>(context);
+  j->layer->run_integer_rows(j->x, first, first + count, j->out);
 }
 
-// The group-wise view of a weight the loader admitted (I4, or I8 per group; f16 scales, group % 32 == 0).
-Result<GroupMatrixView> group_view(const format::TensorView& w) {
+// Rows handed to one task: a multiple of the kernel's 4-row block.
+constexpr size_t kIntegerTaskRows = 16;
+
+// The kernel's view of an integer weight the loader admitted: int8 per row / per tensor (scales widened into
+// `row_scales`), or int8/int4 per group (f16 scales, group a multiple of 32, read in place).
+Result<GroupMatrixView> integer_view(const format::TensorView& w, std::vector<float>* row_scales) {
   const format::QuantView& q = w.quant;
+  GroupMatrixView v;
+  v.data = w.data;
+  if (w.dtype == format::DType::kI8 && (q.granularity == format::QuantGranularity::kPerRow ||
+                                        q.granularity == format::QuantGranularity::kPerTensor)) {
+    row_scales->resize(w.rows());
+    for (size_t r = 0; r < w.rows(); ++r) {
+      (*row_scales)[r] = format::scale_at(q, q.granularity == format::QuantGranularity::kPerRow ? r : 0);
+    }
+    v.codes = GroupCodes::kInt8;
+    v.row_scales = row_scales->data();
+    v.set_shape(w.rows(), w.cols(), w.cols(), w.row_bytes());
+    return v;
+  }
   if (q.granularity != format::QuantGranularity::kPerGroup || q.scale_dtype != format::DType::kF16 ||
       q.group_size == 0 || q.group_size % kBlock != 0 || w.cols() % q.group_size != 0) {
     return unsupported("tensor '" + w.name +
-                       "': group-wise linear weights need f16 scales per group of a multiple of 32");
+                       "': integer linear weights need per-row scales or f16 scales per group of a multiple "
+                       "of 32");
   }
-  GroupMatrixView v;
   v.codes = w.dtype == format::DType::kI8 ? GroupCodes::kInt8
             : q.zero_points               ? GroupCodes::kInt4Zero
                                           : GroupCodes::kInt4;
-  v.data = w.data;
   v.scales = q.scales;
   v.zeros = q.zero_points;
-  v.rows = w.rows();
-  v.cols = w.cols();
-  v.group = q.group_size;
-  v.row_bytes = w.row_bytes();
+  v.set_shape(w.rows(), w.cols(), q.group_size, w.row_bytes());
   return v;
 }
 
@@ -279,42 +258,14 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   l.out_ = weight.rows();
   l.in_ = weight.cols();
   const float* b = (bias && bias->present()) ? reinterpret_cast<const float*>(bias->data) : nullptr;
-  if (weight.dtype == format::DType::kI4 ||
-      (weight.dtype == format::DType::kI8 &&
-       weight.quant.granularity == format::QuantGranularity::kPerGroup)) {
-    ORDINAL_ASSIGN_OR_RETURN(l.group_, group_view(weight));
+  if (weight.dtype == format::DType::kI4 || weight.dtype == format::DType::kI8) {
+    ORDINAL_ASSIGN_OR_RETURN(l.int_, integer_view(weight, &l.row_scales_));
     l.bias_ = b;
-    l.weight_bytes_ = l.out_ * weight.row_bytes() + weight.quant.scale_count * 2 +
-                      (weight.quant.zero_points ? weight.quant.scale_count : 0);
-    return l;
-  }
-  if (weight.dtype == format::DType::kI8) {
-    const format::QuantGranularity g = weight.quant.granularity;
-    if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
-      return unsupported("tensor '" + weight.name +
-                         "': int8 linear weights need per-row or per-tensor scales");
-    }
-    l.int8_scales_.resize(l.out_);
-    for (size_t r = 0; r < l.out_; ++r) {
-      l.int8_scales_[r] = format::scale_at(weight.quant, g == format::QuantGranularity::kPerRow ? r : 0);
-    }
-    const size_t stride = padded_depth(l.in_);
-    const int8_t* src = reinterpret_cast<const int8_t*>(weight.data);
-    if (stride == l.in_) {
-      l.int8_.data = src;  // read in place from the mapped model
-    } else {
-      l.int8_padded_.assign(l.out_ * stride, 0);
-      for (size_t r = 0; r < l.out_; ++r)
-        std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
-      l.int8_.data = l.int8_padded_.data();
-    }
-    l.int8_.scales = l.int8_scales_.data();
-    l.int8_.rows = l.out_;
-    l.int8_.cols = l.in_;
-    l.int8_.stride = stride;
-    l.bias_ = b;
-    l.weight_bytes_ = l.out_ * stride + l.out_ * sizeof(float);
-    l.owned_bytes_ = l.int8_padded_.size() + l.int8_scales_.size() * sizeof(float);
+    const size_t scale_bytes = l.row_scales_.empty() ? weight.quant.scale_count * 2 : l.out_ * sizeof(float);
+    l.weight_bytes_ = l.out_ * weight.row_bytes() + scale_bytes +
+                      (weight.quant.zero_points ? weight.quant.scale_count : 0) +
+                      (b ? l.out_ * sizeof(float) : 0);
+    l.owned_bytes_ = l.row_scales_.size() * sizeof(float);
     return l;
   }
   const float* kernel = nullptr;
@@ -341,10 +292,6 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   return l;
 }
 
-void Linear::run_int8_rows(const ActivationsView& x, size_t row_begin, size_t row_end, float* output) const {
-  int8_gemm_rows(int8_, x, bias_, row_begin, row_end, output, out_);
-}
-
 Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const {
   const size_t batch = input.batch();
   if (input.cols() != in_) {
@@ -353,23 +300,14 @@ Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const 
   }
   // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
   if (batch * in_ * out_ < kParallelMinMacs) pool = nullptr;
-  if (is_grouped()) {
-    ORDINAL_ASSIGN_OR_RETURN(GroupActivationsView x, input.grouped(group_.codes != GroupCodes::kInt8));
+  if (is_integer()) {
+    const bool int4 = int_.codes != GroupCodes::kInt8;
+    ORDINAL_ASSIGN_OR_RETURN(GroupActivationsView x, input.quantized(int4, !int4));
     if (pool == nullptr || pthreadpool_get_threads_count(pool) <= 1) {
-      run_group_rows(x, 0, out_, output);
+      run_integer_rows(x, 0, out_, output);
     } else {
-      GroupJob job{this, x, output};
-      threads::parallelize_1d_tile_1d(pool, group_task, &job, out_, kInt8TaskRows);
-    }
-    return Status::Ok();
-  }
-  if (is_int8()) {
-    ORDINAL_ASSIGN_OR_RETURN(ActivationsView x, input.quantized());
-    if (pool == nullptr || pthreadpool_get_threads_count(pool) <= 1) {
-      run_int8_rows(x, 0, out_, output);
-    } else {
-      Int8Job job{this, x, output, out_};
-      threads::parallelize_1d_tile_1d(pool, int8_task, &job, out_, kInt8TaskRows);
+      IntegerJob job{this, x, output};
+      threads::parallelize_1d_tile_1d(pool, integer_task, &job, out_, kIntegerTaskRows);
     }
     return Status::Ok();
   }
