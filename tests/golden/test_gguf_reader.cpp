@@ -597,9 +597,21 @@ TEST_CASE("gguf rope scaling: linear and yarn map onto the Rope block with host-
     CHECK(p.original_context == 16);
     CHECK(p.attention_factor == doctest::Approx(0.1 * std::log(8.0) + 1.0));
     CHECK(p.frequencies.size() == 4);
+    CHECK(p.beta_fast == 32.0f);
     std::string notes;
     CHECK(import_and_run(bytes, &notes));
     CHECK(notes.find("rope scaling yarn") != std::string::npos);
+  }
+  {
+    TinyLlama m;  // a YaRN variant with another attention temperature is refused by name
+    m.extra = [](GgufBuilder& b) {
+      b.str("llama.rope.scaling.type", "yarn");
+      b.f32("llama.rope.scaling.factor", 8.0f);
+      b.u32("llama.rope.scaling.original_context_length", 16);
+      b.f32("llama.rope.scaling.yarn_log_multiplier", 0.1f);
+    };
+    CHECK(import_error(m.bytes()).find("llama.rope.scaling.yarn_log_multiplier is not supported") !=
+          std::string::npos);
   }
   {
     TinyLlama m;  // older files: rope.scale_linear

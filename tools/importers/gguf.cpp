@@ -597,6 +597,26 @@ void llama_rope(const Metadata& md, const std::string& arch, uint32_t head_dim, 
     p.scaling = detail::RopeScalingKind::kYaRN;
     params.original_max_position =
         static_cast<int64_t>(md.integer(arch + ".rope.scaling.original_context_length", 1, 1u << 24));
+    params.beta_fast = md.number_or(arch + ".rope.scaling.yarn_beta_fast", 32.0);
+    params.beta_slow = md.number_or(arch + ".rope.scaling.yarn_beta_slow", 1.0);
+    if (!(params.beta_fast > params.beta_slow && params.beta_slow > 0.0)) {
+      fail(md.what() + ": " + arch + ".rope.scaling.yarn_beta_fast/slow must satisfy fast > slow > 0");
+    }
+    p.beta_fast = static_cast<float>(params.beta_fast);
+    p.beta_slow = static_cast<float>(params.beta_slow);
+    // Variants whose attention temperature differs from YaRN's 0.1 ln(F) + 1 are refused by name, never
+    // imported with the wrong scale.
+    for (const char* key : {".rope.scaling.attn_factor", ".rope.scaling.yarn_attn_factor"}) {
+      if (md.number_or(arch + key, 1.0) != 1.0) {
+        fail(md.what() + ": " + arch + key + " other than 1 is not supported");
+      }
+    }
+    if (md.number_or(arch + ".rope.scaling.yarn_log_multiplier", 0.0) != 0.0) {
+      fail(md.what() + ": " + arch + ".rope.scaling.yarn_log_multiplier is not supported");
+    }
+    if (md.number_or(arch + ".rope.scaling.yarn_ext_factor", 1.0) != 1.0) {
+      fail(md.what() + ": " + arch + ".rope.scaling.yarn_ext_factor other than 1 is not supported");
+    }
   } else {
     fail(md.what() + ": " + arch + ".rope.scaling.type '" + type + "' is not supported (none, linear, yarn)");
   }
