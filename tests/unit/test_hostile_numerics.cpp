@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
 #include "large_buffer.hpp"
 #include "memory_plan.hpp"
@@ -104,7 +105,9 @@ TEST_CASE("the memory plan refuses what the address space or the budget cannot h
   REQUIRE(plan.ok());
   // 2 x 4 layers x 2^24 slots x 64 floats: 32 GiB of KV cache, computed in 64 bits on every target.
   CHECK(plan.value().kv_cache == uint64_t{2} * 4 * (uint64_t{1} << 24) * 64 * 4);
-  CHECK(plan.value().attention == uint64_t{8} * (uint64_t{1} << 24) * 2 * 4);
+  // Scores and bias rows per head, plus the attention kernel's per-head partial sums.
+  CHECK(plan.value().attention == uint64_t{8} * (uint64_t{1} << 24) * 2 * 4 +
+                                      kernels::attention_partials_floats(8, md.config.head_dim) * 4);
   CHECK(plan.value().total > plan.value().kv_cache);
   const Status st = detail::check_memory_budget(plan.value(), so);
   if (sizeof(void*) == 4) {
