@@ -114,7 +114,28 @@ Result<GroupQuantized> quantize_groups(const float* w, size_t rows, size_t cols,
               scale = h;
             }
           }
-          const double d = numerics::half_to_float(scale);
+          // One least-squares step for the chosen codes: d = sum(w q) / sum(q q) minimises the error of these
+          // codes; keep it (rounded to f16, codes redone) when the group's error drops.
+          double d = numerics::half_to_float(scale), wq = 0, qq = 0;
+          for (size_t i = 0; i < group; ++i) {
+            const int q = int4_code(g[i], d, -8, 7, -1);
+            wq += g[i] * static_cast<double>(q);
+            qq += static_cast<double>(q) * q;
+          }
+          if (qq > 0 && wq > 0) {
+            uint16_t h;
+            ORDINAL_RETURN_IF_ERROR(to_half(wq / qq, &h));
+            const double dl = numerics::half_to_float(h);
+            double err = 0;
+            for (size_t i = 0; i < group; ++i) {
+              const double e = g[i] - int4_code(g[i], dl, -8, 7, -1) * dl;
+              err += e * e;
+            }
+            if (err < best_err) {
+              scale = h;
+              d = dl;
+            }
+          }
           for (size_t i = 0; i < group; ++i) codes[i] = int4_code(g[i], d, -8, 7, -1);
         } else {
           ORDINAL_RETURN_IF_ERROR(to_half((hi - lo) / 15.0, &scale));

@@ -38,8 +38,10 @@ struct GroupQuantized {
 //  - kInt8: d = f16(max|w| / 127), q = round-half-even(w / d) clamped to [-127, 127]; |w - q d| <= 0.5 d
 //    except where f16 rounding of d clipped the largest value (then <= 0.5 d + 127 * 2^-11 d).
 //  - kInt4: the scale that minimises the group's squared error over 17 candidates d = f16(max|w| / c),
-//    c in [6.5, 8.5] step 1/8; codes round-half-even(w / d) clamped to [-8, 7]. Per weight
-//    |w - s d| <= max(d / 2, max w - 7 d, -min w - 8 d) <= 0.18 max|w| (clipping traded against rounding).
+//    c in [6.5, 8.5] step 1/8, then one least-squares step (d = sum(w q) / sum(q q) for those codes, kept
+//    when it lowers the error); codes round-half-even(w / d) clamped to [-8, 7]. Per weight
+//    |w - s d| <= max(d / 2, max w - 7 d, -min w - 8 d) (clipping traded against rounding; <= 0.18 max|w| for
+//    every candidate scale, and the least-squares step is kept only when it lowers the group's error).
 //  - kInt4Zero: range [min(w, 0), max(w, 0)] over 15 steps, z = round(-min / d), u = clamp(round(w / d) + z);
 //    |w - (u - z) d| <= d.
 // An all-zero group gets d = 0. Fails when a scale does not fit f16 (|w| above ~8e6) or w is not finite.

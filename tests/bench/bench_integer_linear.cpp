@@ -5,7 +5,7 @@
 // Counters: bytes_per_second = weight (+ scale) bytes read per second; compare with read_bandwidth/* of the
 // same run (a plain AVX2/NEON read loop over 256 MiB on one core). Prefill cases (/batch:N) run N tokens
 // through one call; their figure is weight bytes per second (each row is read once per call).
-// Run: build/tests/bench/ordinal_bench_linear [--benchmark_filter=...]
+// Run: build/tests/bench/ordinal_bench_integer [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
