@@ -223,7 +223,7 @@ Result<GroupMatrixView> integer_view(const format::TensorView& w, std::vector<fl
 // dispatch.
 constexpr size_t kDenseRowBlock = 4;
 constexpr size_t kIntegerTaskRowBlock = 16;
-constexpr size_t kTasksPerThread = 4;
+constexpr size_t kTasksPerThread = 16;
 constexpr size_t kMinTaskMacs = size_t{1} << 14;
 
 }  // namespace
