@@ -185,15 +185,6 @@ void linear_task(void* context, size_t first, size_t count) {
   j->layer->run_rows(j->in, first, first + count, j->out);
 }
 
-// Row blocks: the dense kernels take 4 rows at a time, the integer kernel 4 (tasks of 16 keep its scale
-// loads aligned). Tasks per thread: a few, so that the pool's dynamic claiming (threads.hpp) evens out a
-// thread that started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its
-// dispatch.
-constexpr size_t kDenseRowBlock = 4;
-constexpr size_t kIntegerTaskRowBlock = 16;
-constexpr size_t kTasksPerThread = 16;
-constexpr size_t kMinTaskMacs = size_t{1} << 14;
-
 // The kernel's view of an integer weight the loader admitted: int8 per row / per tensor (scales widened into
 // `row_scales`), or int8/int4 per group (f16 scales, group a multiple of 32, read in place).
 Result<GroupMatrixView> integer_view(const format::TensorView& w, std::vector<float>* row_scales) {
@@ -225,6 +216,15 @@ Result<GroupMatrixView> integer_view(const format::TensorView& w, std::vector<fl
   v.set_shape(w.rows(), w.cols(), q.group_size, w.row_bytes());
   return v;
 }
+
+// Row blocks: the dense kernels take 4 rows at a time, the integer kernel 4 (tasks of 16 keep its scale
+// loads aligned). Tasks per thread: a few, so that the pool's dynamic claiming (threads.hpp) evens out a
+// thread that started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its
+// dispatch.
+constexpr size_t kDenseRowBlock = 4;
+constexpr size_t kIntegerTaskRowBlock = 16;
+constexpr size_t kTasksPerThread = 16;
+constexpr size_t kMinTaskMacs = size_t{1} << 14;
 
 }  // namespace
 
