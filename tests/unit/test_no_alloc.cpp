@@ -70,6 +70,28 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, size_t) noexcept {
   std::free(p);
 }
+// The runtime allocates some objects with new (std::nothrow) (weight plans, C handles): the same heap, so
+// that every delete above frees what the matching new allocated (ASan checks the pairing).
+void* operator new(size_t n, const std::nothrow_t&) noexcept {
+  note();
+  return std::malloc(n ? n : 1);
+}
+void* operator new[](size_t n) {
+  note();
+  void* p = std::malloc(n ? n : 1);
+  if (!p) std::abort();
+  return p;
+}
+void* operator new[](size_t n, const std::nothrow_t&) noexcept {
+  note();
+  return std::malloc(n ? n : 1);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, size_t) noexcept {
+  std::free(p);
+}
 #endif
 
 using namespace ordinal;
