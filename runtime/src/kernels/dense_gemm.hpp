@@ -3,7 +3,7 @@
 //   y[b * ldy + r] = bias[r] + sum_k W[r, k] * x[b * cols + k]   for r in [row_begin, row_end), b < batch
 // for a row-major W [rows, cols]. Two loop nests (dense_gemm_tiles.inc says why each is shaped so):
 //  - batch < kDenseGemmMinBatch (decode): a bandwidth-bound GEMV reading the rows one after another, a single
-//    sequential stream;
+//    sequential stream (slices of at most kDenseCachedGemvBytes: 4 rows side by side, compute-bound);
 //  - larger batches (prefill): a GEMM over tiles of 4 rows x T tokens (T = 3 on AVX2); a block of rows meets
 //    every token of the batch while in cache, so each weight row comes from memory once per call.
 //
@@ -24,6 +24,9 @@ namespace ordinal::kernels {
 
 // Batches of at least this many tokens take the GEMM loop nest.
 constexpr size_t kDenseGemmMinBatch = 3;
+// GEMV calls that read at most this many weight bytes (a slice that stays in L2 between tokens) compute
+// 4 rows side by side; larger ones stream one row after another (dense_gemm_tiles.inc says why).
+constexpr size_t kDenseCachedGemvBytes = 256 * 1024;
 
 // `weights` points at row 0 of W: floats, or IEEE half bit patterns for the f16 entry. Unaligned is fine.
 using DenseRowsFn = void (*)(const void* weights, size_t cols, const float* x, size_t batch,
