@@ -215,6 +215,52 @@ ORDINAL_AVX2 void weighted_range(const float* w, const V* v, size_t stride, size
   }
 }
 
+// weighted_range for two heads at once at head_dim 8 (w0/v0/acc0: one head, w1/v1/acc1: the other; the
+// values may be the same KV head's). Each head keeps its own four partial sums with its own order, so the
+// bits are those of two weighted_range calls; what changes is that eight independent add chains are in
+// flight instead of four: one head's four chains wait on the add latency every four keys.
+template <typename V>
+ORDINAL_AVX2 void weighted_pair_8(const float* w0, const V* v0, float* acc0, const float* w1, const V* v1,
+                                  float* acc1, size_t stride, size_t t_begin, size_t t_end) {
+  __m256 a0 = _mm256_loadu_ps(acc0), a1 = _mm256_loadu_ps(acc0 + 8);
+  __m256 a2 = _mm256_loadu_ps(acc0 + 16), a3 = _mm256_loadu_ps(acc0 + 24);
+  __m256 b0 = _mm256_loadu_ps(acc1), b1 = _mm256_loadu_ps(acc1 + 8);
+  __m256 b2 = _mm256_loadu_ps(acc1 + 16), b3 = _mm256_loadu_ps(acc1 + 24);
+  const V* vt0 = v0 + t_begin * stride;
+  const V* vt1 = v1 + t_begin * stride;
+  size_t t = t_begin;
+  for (; t + 4 <= t_end; t += 4, vt0 += 4 * stride, vt1 += 4 * stride) {
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w0[t]), load_v(vt0)));
+    b0 = _mm256_add_ps(b0, _mm256_mul_ps(_mm256_set1_ps(w1[t]), load_v(vt1)));
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w0[t + 1]), load_v(vt0 + stride)));
+    b1 = _mm256_add_ps(b1, _mm256_mul_ps(_mm256_set1_ps(w1[t + 1]), load_v(vt1 + stride)));
+    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w0[t + 2]), load_v(vt0 + 2 * stride)));
+    b2 = _mm256_add_ps(b2, _mm256_mul_ps(_mm256_set1_ps(w1[t + 2]), load_v(vt1 + 2 * stride)));
+    a3 = _mm256_add_ps(a3, _mm256_mul_ps(_mm256_set1_ps(w0[t + 3]), load_v(vt0 + 3 * stride)));
+    b3 = _mm256_add_ps(b3, _mm256_mul_ps(_mm256_set1_ps(w1[t + 3]), load_v(vt1 + 3 * stride)));
+  }
+  if (t < t_end) {
+    a0 = _mm256_add_ps(a0, _mm256_mul_ps(_mm256_set1_ps(w0[t]), load_v(vt0)));
+    b0 = _mm256_add_ps(b0, _mm256_mul_ps(_mm256_set1_ps(w1[t]), load_v(vt1)));
+  }
+  if (t + 1 < t_end) {
+    a1 = _mm256_add_ps(a1, _mm256_mul_ps(_mm256_set1_ps(w0[t + 1]), load_v(vt0 + stride)));
+    b1 = _mm256_add_ps(b1, _mm256_mul_ps(_mm256_set1_ps(w1[t + 1]), load_v(vt1 + stride)));
+  }
+  if (t + 2 < t_end) {
+    a2 = _mm256_add_ps(a2, _mm256_mul_ps(_mm256_set1_ps(w0[t + 2]), load_v(vt0 + 2 * stride)));
+    b2 = _mm256_add_ps(b2, _mm256_mul_ps(_mm256_set1_ps(w1[t + 2]), load_v(vt1 + 2 * stride)));
+  }
+  _mm256_storeu_ps(acc0, a0);
+  _mm256_storeu_ps(acc0 + 8, a1);
+  _mm256_storeu_ps(acc0 + 16, a2);
+  _mm256_storeu_ps(acc0 + 24, a3);
+  _mm256_storeu_ps(acc1, b0);
+  _mm256_storeu_ps(acc1 + 8, b1);
+  _mm256_storeu_ps(acc1 + 16, b2);
+  _mm256_storeu_ps(acc1 + 24, b3);
+}
+
 // Keys per tile: 64 keys' vectors of all the call's KV heads stay in L1 while every head visits them.
 constexpr size_t kKeyTile = 64;
 
@@ -245,7 +291,15 @@ ORDINAL_AVX2 void attend(const AttentionArgs& a, const K* k, const K* v, const S
   for (size_t i = 0; i < heads * 4 * hd; ++i) acc[i] = 0.0f;
   for (size_t t0 = 0; t0 < a.keys; t0 += kKeyTile) {
     const size_t t1 = a.keys - t0 < kKeyTile ? a.keys : t0 + kKeyTile;
-    for (size_t h = 0; h < heads; ++h) {
+    size_t h = 0;
+    if (hd == 8) {
+      for (; h + 2 <= heads; h += 2) {
+        weighted_pair_8(a.scores + h * a.scores_stride, v + h / a.group * hd, acc + h * 4 * hd,
+                        a.scores + (h + 1) * a.scores_stride, v + (h + 1) / a.group * hd,
+                        acc + (h + 1) * 4 * hd, a.kv_stride, t0, t1);
+      }
+    }
+    for (; h < heads; ++h) {
       weighted_range(a.scores + h * a.scores_stride, v + h / a.group * hd, a.kv_stride, t0, t1, hd,
                      acc + h * 4 * hd);
     }
