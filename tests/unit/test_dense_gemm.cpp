@@ -50,6 +50,9 @@ std::vector<Case> cases() {
   for (size_t rows : {1, 2, 3, 4, 5, 7, 9, 37})
     for (size_t cols : {1, 3, 4, 7, 8, 13, 64, 172, 773})
       for (size_t batch : {1, 2, 3, 4, 5, 7, 32}) c.push_back({rows, cols, batch});
+  // Slices over kDenseCachedGemvBytes (in f32 and in f16): the streaming one-row-at-a-time GEMV, whose
+  // bits must equal the cached 8/4-row GEMV's and the GEMM's (row ranges split them below it).
+  for (size_t batch : {1, 2, 3}) c.push_back({2 * kDenseCachedGemvBytes / (2 * 773) + 13, 773, batch});
   return c;
 }
 
