@@ -58,6 +58,10 @@ struct NeonPolicy {
   static void sum4(V a, V b, V c, V d, float* out) {
     out[0] = sum(a), out[1] = sum(b), out[2] = sum(c), out[3] = sum(d);
   }
+  static void sum8(const V* a, float* out) {
+    sum4(a[0], a[1], a[2], a[3], out);
+    sum4(a[4], a[5], a[6], a[7], out + 4);
+  }
 #if defined(__aarch64__)
   static float widen(uint16_t h) {
     return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);

@@ -22,6 +22,9 @@ struct ScalarPolicy {
   static V add(V a, V b) { return a + b; }
   static float sum(V v) { return v; }
   static void sum4(V a, V b, V c, V d, float* out) { out[0] = a, out[1] = b, out[2] = c, out[3] = d; }
+  static void sum8(const V* a, float* out) {
+    for (int r = 0; r < 8; ++r) out[r] = a[r];
+  }
   static float widen(uint16_t h) { return numerics::half_to_float(h); }
 };
 

@@ -45,6 +45,14 @@ struct Policy {
     const __m256 q = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
     _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(q), _mm256_extractf128_ps(q, 1)));
   }
+  // Eight sums (sum4's bits) in one 256-bit store: two 128-bit stores read back as one vector would stall
+  // on store forwarding.
+  static void sum8(const V* a, float* out) {
+    const __m256 q0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 q1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    _mm256_storeu_ps(
+        out, _mm256_add_ps(_mm256_permute2f128_ps(q0, q1, 0x20), _mm256_permute2f128_ps(q0, q1, 0x31)));
+  }
   static float widen(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
 };
 
@@ -91,6 +99,10 @@ struct Policy {
   }
   static void sum4(V a, V b, V c, V d, float* out) {
     out[0] = sum(a), out[1] = sum(b), out[2] = sum(c), out[3] = sum(d);
+  }
+  static void sum8(const V* a, float* out) {
+    sum4(a[0], a[1], a[2], a[3], out);
+    sum4(a[4], a[5], a[6], a[7], out + 4);
   }
   static float widen(uint16_t h) { return widen_half(h); }
 };
