@@ -362,9 +362,6 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
       pos_.add_to_embedding(offset_ + static_cast<int64_t>(first + i), x, pos_scratch_.data());
     }
   }
-  // Decode: one position's RoPE angles for q and k of every layer.
-  positional::PositionalEncoder::RopeAngles angles;
-  const bool cached_angles = n == 1 && pos_.rope_angles(offset_ + static_cast<int64_t>(first), &angles);
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     if (abort_fn_ && abort_fn_(abort_user_)) {
       return aborted("abort callback stopped the call at position " + std::to_string(position()) +
@@ -381,10 +378,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
     ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, kslot, pool));
     ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, vslot, pool));
-    if (cached_angles) {
-      pos_.rotate(angles, q_.data(), c.n_heads);
-      pos_.rotate(angles, kslot, c.n_kv_heads);
-    } else if (pos_.rotates()) {
+    if (pos_.rotates()) {
       for (size_t i = 0; i < n; ++i) {
         const int64_t p = offset_ + static_cast<int64_t>(first + i);
         pos_.rotate(p, q_.data() + i * q_dim_, c.n_heads);

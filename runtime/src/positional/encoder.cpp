@@ -208,35 +208,6 @@ void PositionalEncoder::rotate(int64_t pos, float* heads, uint32_t n_heads) cons
   }
 }
 
-bool PositionalEncoder::rope_angles(int64_t pos, RopeAngles* angles) const {
-  const uint32_t pairs = p_->rotary_dims / 2;
-  if (!rotates() || p_->precision != detail::TrigPrecision::kF32 || pairs > kMaxCachedRopePairs) return false;
-  const float fpos = static_cast<float>(pos);
-  angles->pairs = pairs;
-  for (uint32_t j = 0; j < pairs; ++j) {
-    const float angle = fpos * f32_frequencies_[j];
-    angles->cos[j] = cosf(angle);
-    angles->sin[j] = sinf(angle);
-  }
-  return true;
-}
-
-void PositionalEncoder::rotate(const RopeAngles& angles, float* heads, uint32_t n_heads) const {
-  const uint32_t pairs = angles.pairs;
-  const bool interleaved = p_->rope_layout == detail::RopeLayoutKind::kInterleaved;
-  for (uint32_t j = 0; j < pairs; ++j) {
-    const float c = angles.cos[j], s = angles.sin[j];
-    const uint32_t a = interleaved ? 2 * j : j;
-    const uint32_t b = interleaved ? 2 * j + 1 : j + pairs;
-    for (uint32_t h = 0; h < n_heads; ++h) {
-      float* v = heads + static_cast<size_t>(h) * head_dim_;
-      const float v0 = v[a], v1 = v[b];
-      v[a] = v0 * c - v1 * s;
-      v[b] = v0 * s + v1 * c;
-    }
-  }
-}
-
 void PositionalEncoder::attention_bias(uint32_t head, int64_t query_pos, int64_t key_pos0, size_t n,
                                        float* bias) const {
   if (scheme_ == PositionalScheme::kAlibi) {

@@ -28,20 +28,6 @@ class PositionalEncoder {
   // Rotates n_heads head vectors of head_dim floats (contiguous) to position `pos`.
   void rotate(int64_t pos, float* heads, uint32_t n_heads) const;
 
-  // One position's f32 RoPE angles, computed once and applied to q and k of every layer (decode: 2 x layers
-  // rotations of one position; each rotate() call would recompute the same cosf/sinf).
-  static constexpr uint32_t kMaxCachedRopePairs = 128;
-  struct RopeAngles {
-    uint32_t pairs = 0;
-    float cos[kMaxCachedRopePairs];
-    float sin[kMaxCachedRopePairs];
-  };
-  // Fills `angles` for `pos` and returns true for f32-precision RoPE of at most kMaxCachedRopePairs pairs;
-  // false otherwise (then use rotate()).
-  bool rope_angles(int64_t pos, RopeAngles* angles) const;
-  // rotate(pos, ...) with angles from rope_angles(pos, ...): the same operations, so the same bits.
-  void rotate(const RopeAngles& angles, float* heads, uint32_t n_heads) const;
-
   bool biases_attention() const {
     return scheme_ == PositionalScheme::kAlibi || scheme_ == PositionalScheme::kRelativeBias;
   }
