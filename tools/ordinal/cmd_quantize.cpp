@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
 #include "ordinal/args.hpp"
@@ -39,7 +40,9 @@ const std::string kUsage =
         "sin-f32\n"
         "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | "
         "f32\n"
-        "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
+        "  --rope-scaling S      " +
+        std::string(modelio::kRopeScalingGrammar) +
+        "   (RoPE context extension)\n"
         "  --context N           new max_positions (context length) of the output model\n"
         "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and "
         "classifier\n"
@@ -290,37 +293,9 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
     return invalid_argument("--pos " + scheme + " needs a RoPE model; this one has '" +
                             positional_scheme_name(p.scheme) + "'");
   }
-  quant::RopeScalingParams params;
-  detail::RopeScalingKind kind = detail::RopeScalingKind::kNone;
-  if (!scaling.empty()) {
-    size_t colon = scaling.find(':');
-    std::string name = scaling.substr(0, colon);
-    std::string args = colon == std::string::npos ? "" : scaling.substr(colon + 1);
-    std::string factor_s = args.substr(0, args.find(','));
-    double factor = 0;
-    if (!parse_float(factor_s, 1.0, 1024.0, &factor)) {
-      return invalid_argument("--rope-scaling " + scaling + ": factor must be a number in [1, 1024]");
-    }
-    params.factor = factor;
-    if (name == "linear") {
-      params.kind = quant::RopeScaling::kLinear;
-      kind = detail::RopeScalingKind::kLinear;
-    } else if (name == "ntk") {
-      params.kind = quant::RopeScaling::kNtkAware;
-      kind = detail::RopeScalingKind::kNTK;
-    } else if (name == "yarn") {
-      params.kind = quant::RopeScaling::kYarn;
-      kind = detail::RopeScalingKind::kYaRN;
-      int64_t orig = 0;
-      size_t comma = args.find(',');
-      if (comma == std::string::npos || !parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
-        return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
-      }
-      params.original_max_position = orig;
-    } else {
-      return invalid_argument("--rope-scaling: unknown kind '" + name + "' (linear, ntk, yarn)");
-    }
-  }
+  // Without --rope-scaling the model keeps the scaling it has (an imported Llama-3.1 or YaRN model stays
+  // scaled when its precision changes).
+  if (!scaling.empty()) ORDINAL_RETURN_IF_ERROR(modelio::parse_rope_scaling(scaling, &p));
   if (scheme == "rope-f32") {
     p.precision = detail::TrigPrecision::kF32;
   } else if (scheme == "rope-q15") {
@@ -331,17 +306,7 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
     return invalid_argument("unknown --pos scheme '" + scheme +
                             "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
   }
-  const int rot = static_cast<int>(p.rotary_dims == 0 ? spec.config.head_dim : p.rotary_dims);
-  if (p.precision == detail::TrigPrecision::kF32 && kind == detail::RopeScalingKind::kNone) {
-    p.frequencies.clear();  // llama2.c / HF float angles
-  } else {
-    ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::rope_frequencies(rot, p.base, params));
-    p.frequencies = f.turns;
-    p.attention_factor = static_cast<float>(f.attention_factor);
-  }
-  p.scaling = kind;
-  p.scaling_factor = static_cast<float>(params.factor);
-  p.original_context = static_cast<uint32_t>(params.original_max_position);
+  ORDINAL_RETURN_IF_ERROR(modelio::compute_rope_frequencies(spec.config.head_dim, &p));
   if (context > 0) spec.config.max_positions = static_cast<uint32_t>(context);
   return Status::Ok();
 }

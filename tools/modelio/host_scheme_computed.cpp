@@ -1,0 +1,123 @@
+// Host side of the computed schemes: sinusoidal and RoPE (frequencies are host-computed uint64 turn
+// fractions, quant/rope_frequencies), ALiBi (Q0.32 slopes) and the T5 relative-bias table.
+#include <cstdio>
+#include <string>
+
+#include "modelio/host_scheme.hpp"
+#include "ordinal/args.hpp"
+#include "quant/rope_frequencies.hpp"
+
+namespace ordinal::modelio {
+
+namespace fb = ::ordinal::schema;
+
+namespace {
+
+PositionalBlock write_sinusoidal(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
+  auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
+  return {fb::Positional::Sinusoidal,
+          fb::CreateSinusoidal(b, p.base, static_cast<fb::TrigPrecision>(p.precision), f).Union()};
+}
+
+std::string describe_sinusoidal(const detail::PositionalParams& p, const ModelConfig&) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "base %g, %s", p.base, detail::trig_precision_name(p.precision));
+  return buf;
+}
+
+PositionalBlock write_rope(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
+  auto scaling = fb::CreateRopeScaling(b, static_cast<fb::RopeScalingType>(p.scaling), p.scaling_factor,
+                                       p.original_context, p.beta_fast, p.beta_slow, p.attention_factor);
+  auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
+  return {fb::Positional::Rope,
+          fb::CreateRope(b, p.base, p.rotary_dims, static_cast<fb::RopeLayout>(p.rope_layout),
+                         static_cast<fb::TrigPrecision>(p.precision), scaling, f)
+              .Union()};
+}
+
+std::string describe_rope(const detail::PositionalParams& p, const ModelConfig& c) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "base %g, rotary dims %u of %u, %s layout, %s, scaling %d x%g", p.base,
+                p.rotary_dims, c.head_dim,
+                p.rope_layout == detail::RopeLayoutKind::kInterleaved ? "interleaved" : "split-half",
+                detail::trig_precision_name(p.precision), static_cast<int>(p.scaling), p.scaling_factor);
+  return buf;
+}
+
+PositionalBlock write_alibi(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
+  auto s = b.CreateVector(p.slopes_q32);
+  return {fb::Positional::Alibi, fb::CreateAlibi(b, static_cast<fb::AlibiForm>(p.alibi_form), s).Union()};
+}
+
+std::string describe_alibi(const detail::PositionalParams& p, const ModelConfig& c) {
+  return std::string(p.alibi_form == detail::AlibiFormKind::kCausal ? "causal" : "symmetric") + ", " +
+         std::to_string(c.n_heads) + " slopes (Q0.32)";
+}
+
+PositionalBlock write_relative_bias(flatbuffers::FlatBufferBuilder& b, TensorWriter& w,
+                                    const HostPositional& p) {
+  auto t = w.write(b, p.table);
+  return {fb::Positional::RelativeBias,
+          fb::CreateRelativeBias(b, p.num_buckets, p.max_distance, p.bidirectional, t).Union()};
+}
+
+std::string describe_relative_bias(const detail::PositionalParams& p, const ModelConfig&) {
+  return std::to_string(p.num_buckets) + " buckets, max distance " + std::to_string(p.max_distance) +
+         (p.bidirectional ? ", bidirectional" : ", causal");
+}
+
+}  // namespace
+
+const char* const kRopeScalingGrammar = "linear:F | ntk:F | yarn:F,ORIG";
+
+Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s) {
+  const size_t colon = text.find(':');
+  const std::string name = text.substr(0, colon);
+  const std::string args = colon == std::string::npos ? "" : text.substr(colon + 1);
+  double factor = 0;
+  if (!cli::parse_float(args.substr(0, args.find(',')), 1.0, 1024.0, &factor)) {
+    return invalid_argument("--rope-scaling " + text + ": factor must be a number in [1, 1024]");
+  }
+  detail::PositionalSettings out = *s;
+  out.scaling_factor = static_cast<float>(factor);
+  out.original_context = 0;
+  if (name == "linear") {
+    out.scaling = detail::RopeScalingKind::kLinear;
+  } else if (name == "ntk") {
+    out.scaling = detail::RopeScalingKind::kNTK;
+  } else if (name == "yarn") {
+    out.scaling = detail::RopeScalingKind::kYaRN;
+    int64_t orig = 0;
+    const size_t comma = args.find(',');
+    if (comma == std::string::npos || !cli::parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
+      return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
+    }
+    out.original_context = static_cast<uint32_t>(orig);
+  } else {
+    return invalid_argument("--rope-scaling: unknown kind '" + name + "' (" + kRopeScalingGrammar + ")");
+  }
+  *s = out;
+  return Status::Ok();
+}
+
+Status compute_rope_frequencies(uint32_t head_dim, HostPositional* p) {
+  if (p->precision == detail::TrigPrecision::kF32 && p->scaling == detail::RopeScalingKind::kNone) {
+    p->frequencies.clear();  // llama2.c / HF float angles
+    return Status::Ok();
+  }
+  detail::PositionalSettings settings = *p;
+  if (settings.rotary_dims == 0) settings.rotary_dims = head_dim;
+  ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::rope_frequencies(settings));
+  p->frequencies = f.turns;
+  p->attention_factor = static_cast<float>(f.attention_factor);
+  return Status::Ok();
+}
+
+const HostSchemeModule kHostSinusoidal = {PositionalScheme::kSinusoidal, write_sinusoidal,
+                                          describe_sinusoidal};
+const HostSchemeModule kHostRope = {PositionalScheme::kRope, write_rope, describe_rope};
+const HostSchemeModule kHostAlibi = {PositionalScheme::kAlibi, write_alibi, describe_alibi};
+const HostSchemeModule kHostRelativeBias = {PositionalScheme::kRelativeBias, write_relative_bias,
+                                            describe_relative_bias};
+
+}  // namespace ordinal::modelio
