@@ -84,6 +84,26 @@ Result<RopeFrequencies> rope_frequencies(const detail::PositionalSettings& scali
       out.theta_radians[i] = interpolated * (1 - extrapolation_weight) + extrapolated * extrapolation_weight;
     }
     out.attention_factor = factor_d > 1.0 ? 0.1 * std::log(factor_d) + 1.0 : 1.0;
+  } else if (scaling.scaling == Kind::kLlama3) {
+    // HF _compute_llama3_parameters: wavelengths longer than original / low_freq_factor are interpolated
+    // (theta / factor), shorter than original / high_freq_factor kept, and the band between blended with
+    // smooth = (original / wavelength - low) / (high - low).
+    const long double low = scaling.low_freq_factor, high = scaling.high_freq_factor;
+    const long double original = scaling.original_context;
+    if (!(original > 0) || !(low > 0) || !(high > low)) {
+      return invalid_argument(
+          "rope frequencies: llama3 needs an original context and 0 < low_freq_factor < high_freq_factor");
+    }
+    const long double low_freq_wavelen = original / low, high_freq_wavelen = original / high;
+    for (long double& t : out.theta_radians) {
+      const long double wavelen = kTwoPi / t;
+      if (wavelen > low_freq_wavelen) {
+        t /= factor_d;
+      } else if (!(wavelen < high_freq_wavelen)) {
+        const long double smooth = (original / wavelen - low) / (high - low);
+        t = (1 - smooth) * t / factor_d + smooth * t;
+      }
+    }
   }
   out.turns.resize(pairs);
   for (int i = 0; i < pairs; ++i) out.turns[i] = radians_to_turns(out.theta_radians[i]);

@@ -17,7 +17,7 @@ namespace ordinal::detail {
 enum class OutOfRangePolicy : uint8_t { kError = 0, kClamp = 1, kInterpolate = 2 };
 enum class TrigPrecision : uint8_t { kF32 = 0, kQ15 = 1, kQ31 = 2 };
 enum class RopeLayoutKind : uint8_t { kInterleaved = 0, kSplitHalf = 1 };
-enum class RopeScalingKind : uint8_t { kNone = 0, kLinear = 1, kNTK = 2, kYaRN = 3 };
+enum class RopeScalingKind : uint8_t { kNone = 0, kLinear = 1, kNTK = 2, kYaRN = 3, kLlama3 = 4 };
 enum class BucketRuleKind : uint8_t { kUniformStride = 0, kT5Log = 1 };
 enum class AlibiFormKind : uint8_t { kCausal = 0, kSymmetric = 1 };
 
@@ -46,7 +46,8 @@ struct PositionalSettings {
   RopeScalingKind scaling = RopeScalingKind::kNone;
   float scaling_factor = 1.0f;
   uint32_t original_context = 0;
-  float beta_fast = 32.0f, beta_slow = 1.0f;  // YaRN ramp (rotations)
+  float beta_fast = 32.0f, beta_slow = 1.0f;              // YaRN ramp (rotations)
+  float low_freq_factor = 1.0f, high_freq_factor = 4.0f;  // Llama3 band edges (original_context / factor)
   float attention_factor = 1.0f;
 
   // ALiBi.

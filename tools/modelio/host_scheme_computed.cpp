@@ -26,8 +26,20 @@ std::string describe_sinusoidal(const detail::PositionalParams& p, const ModelCo
 }
 
 PositionalBlock write_rope(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
-  auto scaling = fb::CreateRopeScaling(b, static_cast<fb::RopeScalingType>(p.scaling), p.scaling_factor,
-                                       p.original_context, p.beta_fast, p.beta_slow, p.attention_factor);
+  // The fields in CreateRopeScaling's order; the Llama3 band edges only when used, so the files of every
+  // other model stay byte-identical to those of writers that predate them.
+  fb::RopeScalingBuilder rs(b);
+  if (p.scaling == detail::RopeScalingKind::kLlama3) {
+    rs.add_high_freq_factor(p.high_freq_factor);
+    rs.add_low_freq_factor(p.low_freq_factor);
+  }
+  rs.add_attention_factor(p.attention_factor);
+  rs.add_beta_slow(p.beta_slow);
+  rs.add_beta_fast(p.beta_fast);
+  rs.add_original_context(p.original_context);
+  rs.add_factor(p.scaling_factor);
+  rs.add_type(static_cast<fb::RopeScalingType>(p.scaling));
+  const auto scaling = rs.Finish();
   auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
   return {fb::Positional::Rope,
           fb::CreateRope(b, p.base, p.rotary_dims, static_cast<fb::RopeLayout>(p.rope_layout),
@@ -41,7 +53,13 @@ std::string describe_rope(const detail::PositionalParams& p, const ModelConfig& 
                 p.rotary_dims, c.head_dim,
                 p.rope_layout == detail::RopeLayoutKind::kInterleaved ? "interleaved" : "split-half",
                 detail::trig_precision_name(p.precision), static_cast<int>(p.scaling), p.scaling_factor);
-  return buf;
+  std::string s = buf;
+  if (p.scaling == detail::RopeScalingKind::kLlama3) {
+    std::snprintf(buf, sizeof buf, " (llama3: low_freq_factor %g, high_freq_factor %g, original context %u)",
+                  p.low_freq_factor, p.high_freq_factor, p.original_context);
+    s += buf;
+  }
+  return s;
 }
 
 PositionalBlock write_alibi(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
@@ -68,7 +86,7 @@ std::string describe_relative_bias(const detail::PositionalParams& p, const Mode
 
 }  // namespace
 
-const char* const kRopeScalingGrammar = "linear:F | ntk:F | yarn:F,ORIG";
+const char* const kRopeScalingGrammar = "linear:F | ntk:F | yarn:F,ORIG | llama3:F,LOW,HIGH,ORIG";
 
 Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s) {
   const size_t colon = text.find(':');
@@ -92,6 +110,23 @@ Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s
     if (comma == std::string::npos || !cli::parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
       return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
     }
+    out.original_context = static_cast<uint32_t>(orig);
+  } else if (name == "llama3") {
+    // Llama 3.1: llama3:8,1,4,8192 is factor 8, low_freq_factor 1, high_freq_factor 4, original context 8192.
+    out.scaling = detail::RopeScalingKind::kLlama3;
+    const size_t c1 = args.find(','), c2 = c1 == std::string::npos ? c1 : args.find(',', c1 + 1),
+                 c3 = c2 == std::string::npos ? c2 : args.find(',', c2 + 1);
+    double low = 0, high = 0;
+    int64_t orig = 0;
+    if (c3 == std::string::npos || !cli::parse_float(args.substr(c1 + 1, c2 - c1 - 1), 1e-6, 1e6, &low) ||
+        !cli::parse_float(args.substr(c2 + 1, c3 - c2 - 1), 1e-6, 1e6, &high) || !(high > low) ||
+        !cli::parse_int(args.substr(c3 + 1), 1, 1 << 24, &orig)) {
+      return invalid_argument(
+          "--rope-scaling " + text +
+          ": llama3:F,LOW,HIGH,ORIG needs 0 < LOW < HIGH and the original context length");
+    }
+    out.low_freq_factor = static_cast<float>(low);
+    out.high_freq_factor = static_cast<float>(high);
     out.original_context = static_cast<uint32_t>(orig);
   } else {
     return invalid_argument("--rope-scaling: unknown kind '" + name + "' (" + kRopeScalingGrammar + ")");

@@ -31,7 +31,9 @@ static_assert(static_cast<uint8_t>(fb::RopeScalingType::None) ==
                   static_cast<uint8_t>(fb::RopeScalingType::NTK) ==
                       static_cast<uint8_t>(detail::RopeScalingKind::kNTK) &&
                   static_cast<uint8_t>(fb::RopeScalingType::YaRN) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kYaRN),
+                      static_cast<uint8_t>(detail::RopeScalingKind::kYaRN) &&
+                  static_cast<uint8_t>(fb::RopeScalingType::Llama3) ==
+                      static_cast<uint8_t>(detail::RopeScalingKind::kLlama3),
               "schema and runtime RoPE scalings must agree");
 
 Status load(const format::Ctx&, const schema::Model& m, const ModelConfig& cfg, detail::PositionalParams* p) {
@@ -62,6 +64,15 @@ Status load(const format::Ctx&, const schema::Model& m, const ModelConfig& cfg, 
     p->original_context = s->original_context();
     p->beta_fast = s->beta_fast();
     p->beta_slow = s->beta_slow();
+    p->low_freq_factor = s->low_freq_factor();
+    p->high_freq_factor = s->high_freq_factor();
+    if (p->scaling == detail::RopeScalingKind::kLlama3 &&
+        (p->original_context == 0 || !std::isfinite(p->low_freq_factor) ||
+         !std::isfinite(p->high_freq_factor) || !(p->low_freq_factor > 0.0f) ||
+         !(p->high_freq_factor > p->low_freq_factor))) {
+      return invalid_model(
+          "rope: llama3 scaling needs an original context and 0 < low_freq_factor < high_freq_factor");
+    }
     p->attention_factor = s->attention_factor();
     if (p->scaling != detail::RopeScalingKind::kNone && p->precision == detail::TrigPrecision::kF32 &&
         t->frequencies() == nullptr) {
