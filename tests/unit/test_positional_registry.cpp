@@ -50,6 +50,8 @@ TEST_CASE("every scheme has one module with the hooks of its family") {
     CHECK((m->add_to_embedding != nullptr) == e.adds);
     CHECK((m->rotate != nullptr) == e.rotates);
     CHECK((m->attention_bias != nullptr) == e.biases);
+    // Stored tables (and only they) expose their rows to tools.
+    CHECK((m->stored_row != nullptr) == (e.adds && e.scheme != PositionalScheme::kSinusoidal));
   }
   // Every union member of the schema except NONE has a module; values past the enum have none.
   const int last = static_cast<int>(schema::Positional::MAX);
@@ -75,6 +77,7 @@ TEST_CASE("every scheme has one host module (writer and inspect description)") {
     CHECK(m->scheme == e.scheme);
     CHECK((m->write != nullptr));
     CHECK((m->describe != nullptr));
+    CHECK((m->view != nullptr) == (e.adds && e.scheme != PositionalScheme::kSinusoidal));
   }
   CHECK(modelio::find_host_scheme(static_cast<PositionalScheme>(200)) == nullptr);
 }

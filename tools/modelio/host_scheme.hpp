@@ -21,7 +21,18 @@ struct HostSchemeModule {
   PositionalBlock (*write)(flatbuffers::FlatBufferBuilder& b, TensorWriter& tensors, const HostPositional& p);
   // One line for inspect: the settings that matter for this scheme.
   std::string (*describe)(const detail::PositionalParams& p, const ModelConfig& config);
+  // Table schemes: views of the spec's arrays as the loader would make them from a file (null otherwise),
+  // so the runtime's module can reconstruct the table before anything is written.
+  void (*view)(const HostPositional& p, detail::PositionalParams* out);
 };
+
+// A runtime view of a host tensor (valid while the tensor lives and is not modified).
+format::TensorView view_of(const HostTensor& t);
+
+// Every stored position vector [positions x dim] of a spec's table scheme, computed by the runtime's own
+// module and kernels (positional::PositionalEncoder::stored_row): bit for bit what a session adds. Error
+// for schemes without a stored table.
+Result<std::vector<float>> runtime_position_rows(const ModelSpec& spec);
 
 // The host module of a scheme; null for a value outside the enum (test_positional_registry walks them all).
 const HostSchemeModule* find_host_scheme(PositionalScheme scheme);

@@ -149,10 +149,10 @@ Status compute_rope_frequencies(uint32_t head_dim, HostPositional* p) {
 }
 
 const HostSchemeModule kHostSinusoidal = {PositionalScheme::kSinusoidal, write_sinusoidal,
-                                          describe_sinusoidal};
-const HostSchemeModule kHostRope = {PositionalScheme::kRope, write_rope, describe_rope};
-const HostSchemeModule kHostAlibi = {PositionalScheme::kAlibi, write_alibi, describe_alibi};
+                                          describe_sinusoidal, nullptr};
+const HostSchemeModule kHostRope = {PositionalScheme::kRope, write_rope, describe_rope, nullptr};
+const HostSchemeModule kHostAlibi = {PositionalScheme::kAlibi, write_alibi, describe_alibi, nullptr};
 const HostSchemeModule kHostRelativeBias = {PositionalScheme::kRelativeBias, write_relative_bias,
-                                            describe_relative_bias};
+                                            describe_relative_bias, nullptr};
 
 }  // namespace ordinal::modelio

@@ -56,14 +56,38 @@ PositionalBlock write_lowrank(flatbuffers::FlatBufferBuilder& b, TensorWriter& w
           fb::CreateLowRankTable(b, a, bb, policy_of(p), p.interpolation_factor).Union()};
 }
 
+void view_learned(const HostPositional& p, detail::PositionalParams* out) {
+  out->table = view_of(p.table);
+  out->stored_positions = out->table.rows();
+}
+
+void view_codebook(const HostPositional& p, detail::PositionalParams* out) {
+  out->codebook = view_of(p.codebook);
+  out->indices = view_of(p.indices);
+  out->stored_positions = out->indices.rows();
+}
+
+void view_bucketed(const HostPositional& p, detail::PositionalParams* out) {
+  out->table = view_of(p.table);
+  out->stored_positions = p.positions;
+}
+
+void view_lowrank(const HostPositional& p, detail::PositionalParams* out) {
+  out->low_a = view_of(p.low_a);
+  out->low_b = view_of(p.low_b);
+  out->stored_positions = out->low_a.rows();
+}
+
 }  // namespace
 
-const HostSchemeModule kHostNoPosition = {PositionalScheme::kNone, write_none, describe_none};
-const HostSchemeModule kHostLearnedTable = {PositionalScheme::kLearnedTable, write_learned, describe_table};
-const HostSchemeModule kHostCodebookTable = {PositionalScheme::kCodebookTable, write_codebook,
-                                             describe_table};
-const HostSchemeModule kHostBucketedTable = {PositionalScheme::kBucketedTable, write_bucketed,
-                                             describe_table};
-const HostSchemeModule kHostLowRankTable = {PositionalScheme::kLowRankTable, write_lowrank, describe_table};
+const HostSchemeModule kHostNoPosition = {PositionalScheme::kNone, write_none, describe_none, nullptr};
+const HostSchemeModule kHostLearnedTable = {PositionalScheme::kLearnedTable, write_learned, describe_table,
+                                            view_learned};
+const HostSchemeModule kHostCodebookTable = {PositionalScheme::kCodebookTable, write_codebook, describe_table,
+                                             view_codebook};
+const HostSchemeModule kHostBucketedTable = {PositionalScheme::kBucketedTable, write_bucketed, describe_table,
+                                             view_bucketed};
+const HostSchemeModule kHostLowRankTable = {PositionalScheme::kLowRankTable, write_lowrank, describe_table,
+                                            view_lowrank};
 
 }  // namespace ordinal::modelio

@@ -46,6 +46,15 @@ class PositionalEncoder {
   size_t scratch_floats() const { return state_.scratch_floats; }
   const SchemeModule& module() const { return *module_; }
 
+  // Table schemes: the stored position vectors, as add_to_embedding adds them (SchemeModule::stored_row).
+  bool has_stored_rows() const { return module_->stored_row != nullptr; }
+  uint32_t stored_positions() const { return state_.stored_positions; }
+  uint32_t distinct_rows() const { return state_.distinct_rows; }
+  // out[dim] = vector of stored position row < stored_positions(); scratch holds scratch_floats().
+  void stored_row(uint32_t row, float* out, float* scratch) const {
+    module_->stored_row(state_, row, out, scratch);
+  }
+
  private:
   const SchemeModule* module_ = &kNoPositionModule;
   EncoderState state_;

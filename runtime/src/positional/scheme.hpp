@@ -27,8 +27,10 @@ struct EncoderState {
   const detail::ModelData* model = nullptr;
   const detail::PositionalParams* p = nullptr;
   uint32_t dim = 0, head_dim = 0, n_heads = 0;
-  float logit_scale = 1.0f;   // multiplier on q·k logits (YaRN attention temperature)
-  size_t scratch_floats = 0;  // floats add_to_embedding needs in `scratch`
+  float logit_scale = 1.0f;       // multiplier on q·k logits (YaRN attention temperature)
+  size_t scratch_floats = 0;      // floats add_to_embedding and stored_row need in `scratch`
+  uint32_t stored_positions = 0;  // table schemes: positions with a stored vector
+  uint32_t distinct_rows = 0;     // table schemes: vectors actually stored (< stored_positions: shared)
 
   // RoPE.
   RopeShape rope_shape;  // validated in prepare; freqs point into the model
@@ -65,6 +67,10 @@ struct SchemeModule {
   // bias[j] = b(head, query_pos, key_pos0 + j), j < n.
   void (*attention_bias)(const EncoderState& s, uint32_t head, int64_t query_pos, int64_t key_pos0, size_t n,
                          float* bias);
+  // Table schemes: out[dim] = the vector of stored position `row` (< stored_positions), computed by the same
+  // kernels add_to_embedding uses. Tools (quantize's error report, verify's identity check) reconstruct
+  // tables through it, so the figures they print are the runtime's own arithmetic.
+  void (*stored_row)(const EncoderState& s, uint32_t row, float* out, float* scratch);
 };
 
 // The module of a scheme; every PositionalScheme value has one (test_positional_registry walks them all),

@@ -49,6 +49,7 @@ const SchemeModule kAlibiModule = {
     nullptr,
     nullptr,
     attention_bias,
+    nullptr,
 };
 
 }  // namespace ordinal::positional

@@ -66,6 +66,8 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
     ORDINAL_ASSIGN_OR_RETURN(s->buckets, make_stride_bucket_map(p.stride, p.stored_positions));
   }
   s->scratch_floats = s->dim;
+  s->stored_positions = model.positional.stored_positions;
+  s->distinct_rows = model.positional.table.rows();
   return Status::Ok();
 }
 
@@ -76,6 +78,10 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
 
 void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
   add_with_policy(s, pos, x, scratch, add_row);
+}
+
+void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
+  stored_row_of(s, row, out, scratch, add_row);
 }
 
 }  // namespace
@@ -90,6 +96,7 @@ const SchemeModule kBucketedTableModule = {
     add_to_embedding,
     nullptr,
     nullptr,
+    stored_row,
 };
 
 }  // namespace ordinal::positional

@@ -42,6 +42,8 @@ Status load(const format::Ctx& ctx, const schema::Model& m, const ModelConfig& c
 
 Status prepare(const detail::ModelData& model, EncoderState* s) {
   s->scratch_floats = s->dim;
+  s->stored_positions = model.positional.stored_positions;
+  s->distinct_rows = model.positional.codebook.rows();
   return Status::Ok();
 }
 
@@ -58,6 +60,10 @@ void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scrat
   add_with_policy(s, pos, x, scratch, add_row);
 }
 
+void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
+  stored_row_of(s, row, out, scratch, add_row);
+}
+
 }  // namespace
 
 const SchemeModule kCodebookTableModule = {
@@ -70,6 +76,7 @@ const SchemeModule kCodebookTableModule = {
     add_to_embedding,
     nullptr,
     nullptr,
+    stored_row,
 };
 
 }  // namespace ordinal::positional

@@ -29,6 +29,7 @@ const SchemeModule kNoPositionModule = {
     nullptr,
     nullptr,
     nullptr,
+    nullptr,
 };
 
 }  // namespace ordinal::positional

@@ -72,6 +72,7 @@ const SchemeModule kRelativeBiasModule = {
     nullptr,
     nullptr,
     attention_bias,
+    nullptr,
 };
 
 }  // namespace ordinal::positional

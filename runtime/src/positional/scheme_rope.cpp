@@ -169,6 +169,7 @@ const SchemeModule kRopeModule = {
     nullptr,
     rotate,
     nullptr,
+    nullptr,
 };
 
 }  // namespace ordinal::positional

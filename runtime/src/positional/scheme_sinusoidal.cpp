@@ -68,6 +68,7 @@ const SchemeModule kSinusoidalModule = {
     add_to_embedding,
     nullptr,
     nullptr,
+    nullptr,
 };
 
 }  // namespace ordinal::positional

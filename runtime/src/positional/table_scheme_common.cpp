@@ -71,6 +71,11 @@ void add_with_policy(const EncoderState& s, int64_t pos, float* x, float* scratc
   }
 }
 
+void stored_row_of(const EncoderState& s, uint32_t row, float* out, float* scratch, AddStoredRow add_row) {
+  for (uint32_t i = 0; i < s.dim; ++i) out[i] = 0.0f;
+  add_row(s, row, 1.0f, out, scratch);  // 0 + 1 * v == v exactly
+}
+
 void add_table_row(const format::TensorView& table, uint32_t row, float weight, uint32_t dim, float* x,
                    float* scratch) {
   kernels::dequantize_row(table, row, scratch);

@@ -24,6 +24,9 @@ using AddStoredRow = void (*)(const EncoderState& s, uint32_t row, float weight,
 // x += P(pos) with the policy applied: the stored row, the last row, or a blend of two rows.
 void add_with_policy(const EncoderState& s, int64_t pos, float* x, float* scratch, AddStoredRow add_row);
 
+// out[dim] = the stored position `row` exactly as add_row adds it with weight 1 (to zeros).
+void stored_row_of(const EncoderState& s, uint32_t row, float* out, float* scratch, AddStoredRow add_row);
+
 // x[dim] += weight * dequantized table[row] (scratch holds dim floats).
 void add_table_row(const format::TensorView& table, uint32_t row, float weight, uint32_t dim, float* x,
                    float* scratch);
