@@ -66,13 +66,13 @@ Status KvCache::init(KvCacheType type, uint32_t layers, size_t slots, uint32_t k
   kv_dim_ = size_t{kv_heads} * head_dim;
   const size_t n = size_t{layers} * slots * kv_dim_;
   if (type == KvCacheType::kF32) {
-    kf_.assign(n, 0.0f);
-    vf_.assign(n, 0.0f);
+    ORDINAL_RETURN_IF_ERROR(kf_.allocate(n, "the KV cache's keys"));
+    ORDINAL_RETURN_IF_ERROR(vf_.allocate(n, "the KV cache's values"));
   } else {
-    k8_.assign(n, 0);
-    v8_.assign(n, 0);
-    ks_.assign(size_t{layers} * slots * kv_heads, 0);
-    vs_.assign(size_t{layers} * slots * kv_heads, 0);
+    ORDINAL_RETURN_IF_ERROR(k8_.allocate(n, "the KV cache's keys"));
+    ORDINAL_RETURN_IF_ERROR(v8_.allocate(n, "the KV cache's values"));
+    ORDINAL_RETURN_IF_ERROR(ks_.allocate(size_t{layers} * slots * kv_heads, "the KV cache's key scales"));
+    ORDINAL_RETURN_IF_ERROR(vs_.allocate(size_t{layers} * slots * kv_heads, "the KV cache's value scales"));
   }
   return Status::Ok();
 }

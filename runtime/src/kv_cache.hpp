@@ -11,6 +11,7 @@
 
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
+#include "zeroed_array.hpp"
 
 namespace ordinal::positional {
 class RopeShift;
@@ -42,24 +43,9 @@ uint16_t kv_scale_round_up(float s);
 uint16_t quantize_head_int8(const float* x, int n, const int* pair_first, const int* pair_second, int pairs,
                             int8_t* q);
 
-// q . float(k) in the canonical order of kernels/vector_ops.hpp (eight lane sums, t[l] = p[l] + p[l+4],
-// (t0 + t2) + (t1 + t3), then the tail in order): the same bits as kernels::dot_f32 on k widened to float
-// (exact), inlined because attention calls it once per cached key and head (head_dim is often 8..64).
-inline float dot_f32_i8(const float* q, const int8_t* k, size_t n) {
-  float p[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (size_t l = 0; l < 8; ++l) p[l] = p[l] + q[i + l] * static_cast<float>(k[i + l]);
-  }
-  const float t0 = p[0] + p[4], t1 = p[1] + p[5], t2 = p[2] + p[6], t3 = p[3] + p[7];
-  float s = (t0 + t2) + (t1 + t3);
-  for (; i < n; ++i) s = s + q[i] * static_cast<float>(k[i]);
-  return s;
-}
-// out[i] = fl(out[i] + fl(float(v[i]) * a)): kernels' dequant_i8 with accumulate, inlined.
-inline void axpy_f32_i8(float a, const int8_t* v, float* out, size_t n) {
-  for (size_t i = 0; i < n; ++i) out[i] = out[i] + static_cast<float>(v[i]) * a;
-}
+// Attention reads the int8 cache through kernels/attention.hpp (attention_i8), whose contract states the
+// arithmetic: the dot of q with the exactly widened codes, scaled per key by fl(kscale * logit), and values
+// weighted by fl(e_t * vscale).
 
 class KvCache {
  public:
@@ -105,9 +91,9 @@ class KvCache {
   KvCacheType type_ = KvCacheType::kF32;
   uint32_t layers_ = 0, kv_heads_ = 0, head_dim_ = 0;
   size_t slots_ = 0, kv_dim_ = 0;
-  std::vector<float> kf_, vf_;
-  std::vector<int8_t> k8_, v8_;
-  std::vector<uint16_t> ks_, vs_;
+  ZeroedArray<float> kf_, vf_;  // zero pages until written: creating a session touches none of them
+  ZeroedArray<int8_t> k8_, v8_;
+  ZeroedArray<uint16_t> ks_, vs_;
   std::vector<int> pair_first_, pair_second_;
 };
 

@@ -1,9 +1,8 @@
-#include <xnnpack.h>
-
 #include "format/loader.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/scheme.hpp"
+#include "weight_plan.hpp"
 
 namespace ordinal {
 
@@ -64,21 +63,35 @@ std::vector<const format::TensorView*> ModelData::tensors() const {
 
 }  // namespace detail
 
-Model::Model(std::unique_ptr<detail::ModelData> data) : data_(std::move(data)) {}
+namespace {
+
+// Plans the linear layers once for every session of the model. A model whose weights have no kernel still
+// loads (inspect, quantize and verify read it); creating a session on it returns this status.
+void plan_weights(detail::ModelData& md) {
+  Result<std::unique_ptr<const detail::WeightPlan>> plan = detail::WeightPlan::build(md);
+  if (plan.ok()) {
+    md.weight_plan = std::move(plan).value();
+  } else {
+    md.weight_plan_status = plan.status();
+  }
+}
+
+}  // namespace
+
+Model::Model(std::unique_ptr<detail::ModelData> data) : data_(std::move(data)) {
+  plan_weights(*data_);
+}
 Model::~Model() = default;
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::open(path));
   ORDINAL_ASSIGN_OR_RETURN(auto data, format::load_model_data(std::move(file)));
-  // XNNPACK's initialisation is idempotent and thread-safe; sessions need it.
-  if (xnn_initialize(nullptr) != xnn_status_success) return internal_error("XNNPACK failed to initialize");
   return std::shared_ptr<const Model>(new Model(std::move(data)));
 }
 
 Result<std::shared_ptr<const Model>> Model::load_from_buffer(const void* data, size_t size) {
   if (data == nullptr) return invalid_argument("load_from_buffer: null buffer");
   ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(format::MappedFile::borrow(data, size)));
-  if (xnn_initialize(nullptr) != xnn_status_success) return internal_error("XNNPACK failed to initialize");
   return std::shared_ptr<const Model>(new Model(std::move(md)));
 }
 

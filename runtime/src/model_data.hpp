@@ -14,6 +14,8 @@
 
 namespace ordinal::detail {
 
+class WeightPlan;
+
 enum class OutOfRangePolicy : uint8_t { kError = 0, kClamp = 1, kInterpolate = 2 };
 enum class TrigPrecision : uint8_t { kF32 = 0, kQ15 = 1, kQ31 = 2 };
 enum class RopeLayoutKind : uint8_t { kInterleaved = 0, kSplitHalf = 1 };
@@ -100,6 +102,11 @@ struct ModelData {
   int64_t position_limit = 0;
   std::string task_spec;
   std::vector<std::pair<std::string, std::string>> metadata;
+
+  // The linear layers' kernels, planned once by Model::load (weight_plan.hpp) and shared by every session;
+  // null when the model's weights have no kernel (weight_plan_status says why; Session::create reports it).
+  std::shared_ptr<const WeightPlan> weight_plan;
+  Status weight_plan_status;
 
   // Every present tensor, in file order of roles (for inspect and tools).
   std::vector<const format::TensorView*> tensors() const;

@@ -1,38 +1,35 @@
 // Session: KV cache, scratch plan and the decoder forward pass. Everything is sized in create(); prefill
 // and decode only compute into those buffers (a test counts allocations over 100 decode steps).
-#include <pthreadpool.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
 #include <vector>
 
+#include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
-#include "kernels/vector_ops.hpp"
 #include "kv_cache.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
 #include "threads.hpp"
+#include "weight_plan.hpp"
 
 namespace ordinal {
 namespace detail {
 
 namespace {
 
-struct LayerOps {
-  kernels::Linear wq, wk, wv, wo, w1, w2, w3;
-};
-
-// Work shared by the per-head attention tasks of one layer.
+// Work shared by the attention tasks of one layer; task i takes KV heads [i * kv / tasks, (i+1) * kv /
+// tasks).
 struct AttentionJob {
   const class SessionImpl* session;
   uint32_t layer;
   size_t first_slot;  // cache slot of the chunk's first token
   size_t tokens;      // tokens in the chunk
+  size_t tasks;       // one per thread that takes part; 1 runs every head in one kernel call per token
 };
 
 }  // namespace
@@ -59,9 +56,7 @@ class SessionImpl {
   size_t weight_bytes_per_token() const;
   const Model& model() const { return *model_; }
 
-  void attention_head(const AttentionJob& job, uint32_t head) const;
-  void attention_head_int8(const AttentionJob& job, uint32_t head) const;
-  bool kv_int8() const { return kv_.is_int8(); }
+  void attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const;
 
  private:
   SessionImpl() = default;
@@ -74,18 +69,18 @@ class SessionImpl {
   const ModelData* md_ = nullptr;
   ModelConfig cfg_;
   SessionOptions opt_;
-  std::unique_ptr<pthreadpool, threads::PoolDeleter> pool_;
+  threads::PoolPtr pool_;
   uint32_t threads_ = 1;
   positional::PositionalEncoder pos_;
-  std::vector<LayerOps> ops_;
-  kernels::Linear classifier_;
+  const WeightPlan* plan_ = nullptr;  // the model's linear layers (shared, read-only)
 
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
   std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
-  mutable std::vector<float> att_;        // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  KvCache kv_;                            // [layer, slot, kv_dim], f32 or int8
-  std::vector<float> k_stage_, v_stage_;  // int8 cache: a chunk's keys/values before quantization
-  kernels::LinearInput in_;               // the activations the next linear layers read
+  mutable std::vector<float> att_;           // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  mutable std::vector<float> att_partials_;  // kernels::attention_partials_floats(n_heads, head_dim)
+  KvCache kv_;                               // [layer, slot, kv_dim], f32 or int8
+  std::vector<float> k_stage_, v_stage_;     // int8 cache: a chunk's keys/values before quantization
+  kernels::LinearInput in_;                  // the activations the next linear layers read
   std::unique_ptr<positional::RopeShift> rope_shift_;  // RoPE models: re-rotation for shift()
   size_t cached_ = 0;
   int64_t offset_ = 0;
@@ -110,25 +105,13 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   ORDINAL_RETURN_IF_ERROR(s->reset(opt.position_offset));
 
   uint32_t actual = 1;
-  ORDINAL_ASSIGN_OR_RETURN(pthreadpool_t pool, threads::create_pool(opt.threads, &actual));
+  ORDINAL_ASSIGN_OR_RETURN(threads::Pool * pool, threads::create_pool(opt.threads, &actual));
   s->pool_.reset(pool);
   s->threads_ = actual;
 
-  s->ops_.resize(c.n_layers);
-  for (uint32_t l = 0; l < c.n_layers; ++l) {
-    const LayerWeights& w = s->md_->layers[l];
-    LayerOps& o = s->ops_[l];
-    ORDINAL_ASSIGN_OR_RETURN(o.wq, kernels::Linear::create(w.wq, &w.bq));
-    ORDINAL_ASSIGN_OR_RETURN(o.wk, kernels::Linear::create(w.wk, &w.bk));
-    ORDINAL_ASSIGN_OR_RETURN(o.wv, kernels::Linear::create(w.wv, &w.bv));
-    ORDINAL_ASSIGN_OR_RETURN(o.wo, kernels::Linear::create(w.wo, &w.bo));
-    ORDINAL_ASSIGN_OR_RETURN(o.w1, kernels::Linear::create(w.w1, &w.b1));
-    ORDINAL_ASSIGN_OR_RETURN(o.w2, kernels::Linear::create(w.w2, &w.b2));
-    if (w.w3.present()) {
-      ORDINAL_ASSIGN_OR_RETURN(o.w3, kernels::Linear::create(w.w3, nullptr));
-    }
-  }
-  ORDINAL_ASSIGN_OR_RETURN(s->classifier_, kernels::Linear::create(s->md_->classifier_weight(), nullptr));
+  // The linear layers were planned once at load and are shared: no weight work here.
+  if (!s->md_->weight_plan) return s->md_->weight_plan_status;
+  s->plan_ = s->md_->weight_plan.get();
 
   s->q_dim_ = size_t{c.n_heads} * c.head_dim;
   s->kv_dim_ = size_t{c.n_kv_heads} * c.head_dim;
@@ -142,6 +125,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->logits_.assign(c.vocab_size, 0.0f);
   s->pos_scratch_.assign(std::max<size_t>(s->pos_.scratch_floats(), 1), 0.0f);
   s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
+  s->att_partials_.assign(kernels::attention_partials_floats(c.n_heads, c.head_dim), 0.0f);
   ORDINAL_RETURN_IF_ERROR(s->kv_.init(opt.kv_cache, c.n_layers, s->ctx_, c.n_kv_heads, c.head_dim));
   if (s->pos_.rotates()) {
     ORDINAL_ASSIGN_OR_RETURN(
@@ -193,25 +177,16 @@ Status SessionImpl::shift(size_t drop, size_t keep) {
 
 size_t SessionImpl::memory_bytes() const {
   size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() +
-                  logits_.size() + pos_scratch_.size() + att_.size() + k_stage_.size() + v_stage_.size();
-  // Weights the session copied (XNNPACK's packed f32, padded int8 rows, scales); int8 rows that are a
-  // multiple of 32 values are read in place from the mapped model and not counted here.
-  size_t packed = classifier_.owned_bytes();
-  for (const LayerOps& o : ops_) {
-    packed += o.wq.owned_bytes() + o.wk.owned_bytes() + o.wv.owned_bytes() + o.wo.owned_bytes() +
-              o.w1.owned_bytes() + o.w2.owned_bytes() + o.w3.owned_bytes();
-  }
-  return floats * sizeof(float) + packed + kv_.bytes() + in_.bytes();
+                  logits_.size() + pos_scratch_.size() + att_.size() + att_partials_.size() +
+                  k_stage_.size() + v_stage_.size();
+  // No weights: the model's plan (weight_plan.hpp) is shared by all its sessions.
+  return floats * sizeof(float) + kv_.bytes() + in_.bytes();
 }
 
 size_t SessionImpl::weight_bytes_per_token() const {
-  size_t b = classifier_.weight_bytes() + md_->token_embedding.row_bytes();
+  size_t b = plan_->weight_bytes_per_token() + md_->token_embedding.row_bytes();
   const format::QuantView& eq = md_->token_embedding.quant;
   if (eq.granularity == format::QuantGranularity::kPerRow) b += eq.scale_dtype == format::DType::kF16 ? 2 : 4;
-  for (const LayerOps& o : ops_) {
-    b += o.wq.weight_bytes() + o.wk.weight_bytes() + o.wv.weight_bytes() + o.wo.weight_bytes() +
-         o.w1.weight_bytes() + o.w2.weight_bytes() + o.w3.weight_bytes();
-  }
   return b;
 }
 
@@ -266,82 +241,65 @@ void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b,
   }
 }
 
-void SessionImpl::attention_head(const AttentionJob& job, uint32_t h) const {
+// The query heads of KV heads [kv_begin, kv_end) over the chunk's tokens: the positional bias rows, then one
+// kernel call per token (kernels/attention.hpp states the arithmetic; the int8 cache's scale rule is in
+// kv_cache.hpp).
+void SessionImpl::attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const {
   const uint32_t hd = cfg_.head_dim;
-  const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
-  const float* kc = kv_.key_f32(job.layer, 0);
-  const float* vc = kv_.value_f32(job.layer, 0);
-  float* att = att_.data() + size_t{h} * ctx_ * 2;
-  float* bias = att + ctx_;
-  const float norm = sqrtf(static_cast<float>(hd));
-  const float scale = pos_.logit_scale();
-  for (size_t i = 0; i < job.tokens; ++i) {
-    const size_t slot = job.first_slot + i;
-    const size_t keys = slot + 1;  // causal: the token sees itself and everything before
-    const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
-    if (pos_.biases_attention())
-      pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
-    for (size_t t = 0; t < keys; ++t) {
-      const float* k = kc + t * kv_dim_ + size_t{kv_head} * hd;
-      float score = kernels::dot_f32(q, k, hd);
-      score /= norm;
-      if (scale != 1.0f) score *= scale;
-      if (pos_.biases_attention()) score += bias[t];
-      att[t] = score;
-    }
-    kernels::softmax(att, keys);
-    float* out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h} * hd;
-    std::memset(out, 0, hd * sizeof(float));
-    for (size_t t = 0; t < keys; ++t) {
-      const float* v = vc + t * kv_dim_ + size_t{kv_head} * hd;
-      kernels::axpy_f32(out, att[t], v, hd);
-    }
+  const uint32_t group = cfg_.n_heads / cfg_.n_kv_heads;
+  const uint32_t h0 = kv_begin * group, heads = (kv_end - kv_begin) * group;
+  const uint32_t kv_head = kv_begin;
+  float* att = att_.data() + size_t{h0} * ctx_ * 2;  // per head: ctx scores, then ctx bias
+  kernels::AttentionArgs a;
+  a.head_dim = hd;
+  a.heads = heads;
+  a.group = group;
+  a.partials = att_partials_.data() + kernels::attention_partials_floats(h0, hd);
+  a.kv_stride = kv_dim_;
+  a.scores = att;
+  a.scores_stride = ctx_ * 2;
+  a.bias_stride = ctx_ * 2;
+  kernels::AttentionF32 f;
+  kernels::AttentionI8 q8;
+  if (kv_.is_int8()) {
+    q8.k = kv_.key_i8(job.layer, 0) + size_t{kv_head} * hd;
+    q8.v = kv_.value_i8(job.layer, 0) + size_t{kv_head} * hd;
+    q8.k_scales = kv_.key_scales(job.layer, 0) + kv_head;
+    q8.v_scales = kv_.value_scales(job.layer, 0) + kv_head;
+    q8.scale_stride = cfg_.n_kv_heads;
+    q8.logit = pos_.logit_scale() / sqrtf(static_cast<float>(hd));
+  } else {
+    f.k = kv_.key_f32(job.layer, 0) + size_t{kv_head} * hd;
+    f.v = kv_.value_f32(job.layer, 0) + size_t{kv_head} * hd;
+    f.logit = pos_.logit_scale() / sqrtf(static_cast<float>(hd));
   }
-}
-
-// As attention_head, reading an int8 cache: score = (q . float(k_q)) * fl(s_k * fl(logit_scale / sqrt(hd)))
-// with the dot in dot_f32's canonical order (the widening is exact), out[d] += fl(v_q[d] * fl(a * s_v));
-// inlined (kv_cache.hpp): at small head_dim a call, or a division, per key costs more than the arithmetic.
-void SessionImpl::attention_head_int8(const AttentionJob& job, uint32_t h) const {
-  const uint32_t hd = cfg_.head_dim;
-  const uint32_t kv_head = h / (cfg_.n_heads / cfg_.n_kv_heads);
-  float* att = att_.data() + size_t{h} * ctx_ * 2;
-  float* bias = att + ctx_;
-  const float logit = pos_.logit_scale() / sqrtf(static_cast<float>(hd));
-  const size_t kv_dim = kv_dim_;
   for (size_t i = 0; i < job.tokens; ++i) {
     const size_t slot = job.first_slot + i;
-    const size_t keys = slot + 1;
-    const float* q = q_.data() + i * q_dim_ + size_t{h} * hd;
-    if (pos_.biases_attention())
-      pos_.attention_bias(h, offset_ + static_cast<int64_t>(slot), offset_, keys, bias);
-    const int8_t* k = kv_.key_i8(job.layer, 0) + size_t{kv_head} * hd;
-    const uint16_t* ks = kv_.key_scales(job.layer, 0) + kv_head;
-    for (size_t t = 0; t < keys; ++t) {
-      att[t] = dot_f32_i8(q, k + t * kv_dim, hd) * (kv_scale_to_float(ks[t * cfg_.n_kv_heads]) * logit);
-    }
+    a.keys = slot + 1;  // causal: the token sees itself and everything before
+    a.q = q_.data() + i * q_dim_ + size_t{h0} * hd;
+    a.out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h0} * hd;
+    a.bias = nullptr;
     if (pos_.biases_attention()) {
-      for (size_t t = 0; t < keys; ++t) att[t] += bias[t];
+      for (uint32_t g = 0; g < heads; ++g) {
+        float* bias = att + size_t{g} * ctx_ * 2 + ctx_;
+        pos_.attention_bias(h0 + g, offset_ + static_cast<int64_t>(slot), offset_, a.keys, bias);
+      }
+      a.bias = att + ctx_;
     }
-    kernels::softmax(att, keys);
-    float* out = const_cast<float*>(xb_.data()) + i * q_dim_ + size_t{h} * hd;
-    std::memset(out, 0, hd * sizeof(float));
-    const int8_t* v = kv_.value_i8(job.layer, 0) + size_t{kv_head} * hd;
-    const uint16_t* vs = kv_.value_scales(job.layer, 0) + kv_head;
-    for (size_t t = 0; t < keys; ++t) {
-      axpy_f32_i8(att[t] * kv_scale_to_float(vs[t * cfg_.n_kv_heads]), v + t * kv_dim, out, hd);
+    if (kv_.is_int8()) {
+      kernels::attention_i8(a, q8);
+    } else {
+      kernels::attention_f32(a, f);
     }
   }
 }
 
 namespace {
-void attention_task(void* context, size_t head) {
+void attention_task(void* context, size_t task) {
   const AttentionJob* job = static_cast<const AttentionJob*>(context);
-  if (job->session->kv_int8()) {
-    job->session->attention_head_int8(*job, static_cast<uint32_t>(head));
-  } else {
-    job->session->attention_head(*job, static_cast<uint32_t>(head));
-  }
+  const size_t kv = job->session->model().config().n_kv_heads;
+  job->session->attention_heads(*job, static_cast<uint32_t>(task * kv / job->tasks),
+                                static_cast<uint32_t>((task + 1) * kv / job->tasks));
 }
 }  // namespace
 
@@ -349,7 +307,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   const ModelConfig& c = cfg_;
   const size_t dim = c.dim;
   const size_t first = cached_;
-  pthreadpool_t pool = pool_.get();
+  threads::Pool* pool = pool_.get();
   for (size_t i = 0; i < n; ++i) {
     float* x = x_.data() + i * dim;
     embed(tokens[i], x);
@@ -359,7 +317,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = md_->layers[l];
-    const LayerOps& o = ops_[l];
+    const LayerLinears& o = plan_->layer(l);
     // f32 cache: k/v are written in place; int8 cache: staged, rotated, then quantized into the cache.
     float* kslot = kv_.is_int8() ? k_stage_.data() : kv_.key_f32(l, first);
     float* vslot = kv_.is_int8() ? v_stage_.data() : kv_.value_f32(l, first);
@@ -377,10 +335,10 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
       }
     }
     if (kv_.is_int8()) kv_.store_int8(l, first, n, kslot, vslot);
-    AttentionJob job{this, l, first, n};
     const size_t attention_macs = n * (first + n) * q_dim_ * 2;
-    threads::parallelize_1d(attention_macs >= kernels::kParallelMinMacs ? pool : nullptr, attention_task,
-                            &job, c.n_heads);
+    threads::Pool* attention_pool = attention_macs >= kernels::kParallelMinMacs ? pool : nullptr;
+    AttentionJob job{this, l, first, n, attention_pool ? std::min<size_t>(threads_, c.n_kv_heads) : 1};
+    threads::parallelize_1d(attention_pool, attention_task, &job, job.tasks);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 
@@ -401,7 +359,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   if (!want_logits) return Status::Ok();
   const float* last = x_.data() + (n - 1) * dim;
   norm(md_->final_norm, md_->final_norm_bias, last, xb_.data());
-  ORDINAL_RETURN_IF_ERROR(classifier_.run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
+  ORDINAL_RETURN_IF_ERROR(plan_->classifier().run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
   if (opt_.check_numerics && !kernels::all_finite(logits_.data(), logits_.size())) {
     return numeric_error("non-finite logits at position " + std::to_string(position() - 1) +
                          " (NaN/Inf in activations)");

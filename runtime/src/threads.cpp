@@ -1,10 +1,189 @@
 #include "threads.hpp"
 
 #include <cpuinfo.h>
+#include <pthread.h>
+#include <sched.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <new>
+#include <string>
 #include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace ordinal::threads {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__) || (defined(__arm__) && defined(__ARM_ARCH) && __ARM_ARCH >= 7)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+// How long a worker spins for the next job before sleeping, and a caller for in-flight chunks before
+// yielding its core: about the gap between two ops of one forward pass, far below a time slice.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+}  // namespace
+
+class Pool {
+ public:
+  static Result<Pool*> create(uint32_t threads);
+  ~Pool();
+  uint32_t threads() const { return threads_; }
+  void run(Task1dTile task, void* context, size_t range, size_t tile);
+
+ private:
+  Pool() = default;
+  static void* worker_main(void* self);
+  void worker_loop();
+  // Claims and runs chunks of job `generation` until none is left (or another job has started).
+  void work_on(uint32_t generation);
+  void stop_workers();
+
+  uint32_t threads_ = 1;
+  std::vector<pthread_t> workers_;
+  // (generation << 32) | next unclaimed chunk. One word, so that a claim (a CAS) also proves the job is
+  // still the one whose fields the claimer reads: a job cannot finish while a claimed chunk is running.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<Task1dTile> task_{nullptr};
+  std::atomic<void*> context_{nullptr};
+  std::atomic<size_t> range_{0}, tile_{1}, chunks_{0};
+  alignas(64) std::atomic<size_t> done_{0};  // chunks of the current job finished
+  alignas(64) std::atomic<uint32_t> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+};
+
+Result<Pool*> Pool::create(uint32_t threads) {
+  std::unique_ptr<Pool> p(new (std::nothrow) Pool());
+  if (!p) return internal_error("out of memory creating a thread pool");
+  p->threads_ = threads;
+  p->workers_.reserve(threads - 1);
+  for (uint32_t i = 0; i + 1 < threads; ++i) {
+    pthread_t t;
+    const int err = pthread_create(&t, nullptr, &Pool::worker_main, p.get());
+    if (err != 0) {
+      p->stop_workers();
+      return internal_error("cannot start worker thread " + std::to_string(i + 1) + " of " +
+                            std::to_string(threads) + ": " + std::strerror(err));
+    }
+    p->workers_.push_back(t);
+  }
+  return p.release();
+}
+
+Pool::~Pool() {
+  stop_workers();
+}
+
+void Pool::stop_workers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_.store(true);
+  }
+  wake_.notify_all();
+  for (pthread_t t : workers_) pthread_join(t, nullptr);
+  workers_.clear();
+}
+
+void* Pool::worker_main(void* self) {
+  static_cast<Pool*>(self)->worker_loop();
+  return nullptr;
+}
+
+void Pool::worker_loop() {
+  uint32_t seen = 0;
+  for (;;) {
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    uint32_t spins = 0;
+    uint64_t s;
+    while (static_cast<uint32_t>((s = state_.load(std::memory_order_seq_cst)) >> 32) == seen) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      cpu_relax();
+      if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) {
+        // Sleep. The caller publishes a job (state_) before it reads sleepers_, and we count ourselves in
+        // sleepers_ before we read state_ (both sequentially consistent): one of us sees the other.
+        std::unique_lock<std::mutex> lock(mutex_);
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        wake_.wait(lock, [&] {
+          return stop_.load(std::memory_order_relaxed) ||
+                 static_cast<uint32_t>(state_.load(std::memory_order_seq_cst) >> 32) != seen;
+        });
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    seen = static_cast<uint32_t>(s >> 32);
+    work_on(seen);
+  }
+}
+
+void Pool::work_on(uint32_t generation) {
+  uint64_t s = state_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(s >> 32) != generation) return;
+    const size_t index = static_cast<uint32_t>(s);
+    // Read after `s`: this job's value, or a later job's, in which case the CAS below fails.
+    if (index >= chunks_.load(std::memory_order_relaxed)) return;
+    if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    const size_t tile = tile_.load(std::memory_order_relaxed);
+    const size_t start = index * tile;
+    const size_t range = range_.load(std::memory_order_relaxed);
+    task_.load(std::memory_order_relaxed)(context_.load(std::memory_order_relaxed), start,
+                                          range - start < tile ? range - start : tile);
+    done_.fetch_add(1, std::memory_order_release);
+    s = state_.load(std::memory_order_acquire);
+  }
+}
+
+void Pool::run(Task1dTile task, void* context, size_t range, size_t tile) {
+  if (range == 0) return;
+  if (tile == 0) tile = 1;
+  constexpr size_t kMaxChunks = size_t{1} << 31;  // the chunk index lives in 32 bits of state_
+  if ((range + tile - 1) / tile > kMaxChunks) tile = (range + kMaxChunks - 1) / kMaxChunks;
+  const size_t chunks = (range + tile - 1) / tile;
+  if (chunks == 1) {
+    task(context, 0, range);
+    return;
+  }
+  const uint32_t generation = static_cast<uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
+  task_.store(task, std::memory_order_relaxed);
+  context_.store(context, std::memory_order_relaxed);
+  range_.store(range, std::memory_order_relaxed);
+  tile_.store(tile, std::memory_order_relaxed);
+  chunks_.store(chunks, std::memory_order_relaxed);
+  done_.store(0, std::memory_order_relaxed);
+  state_.store(uint64_t{generation} << 32, std::memory_order_seq_cst);  // publishes the fields above
+  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
+  work_on(generation);
+  // Only chunks that running workers claimed are left: wait for them, yielding the core to such a worker
+  // (it may share it) once the wait is longer than a spin.
+  const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+  uint32_t spins = 0;
+  while (done_.load(std::memory_order_acquire) != chunks) {
+    cpu_relax();
+    if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) sched_yield();
+  }
+}
+
+void PoolDeleter::operator()(Pool* p) const {
+  delete p;
+}
 
 uint32_t available_cores() {
   if (cpuinfo_initialize()) {
@@ -15,7 +194,7 @@ uint32_t available_cores() {
   return hc > 0 ? hc : 1;
 }
 
-Result<pthreadpool_t> create_pool(uint32_t threads, uint32_t* actual_threads) {
+Result<Pool*> create_pool(uint32_t threads, uint32_t* actual_threads) {
   constexpr uint32_t kMaxThreads = 256;
   if (threads > kMaxThreads) {
     return invalid_argument("threads = " + std::to_string(threads) + " exceeds the limit of " +
@@ -23,10 +202,42 @@ Result<pthreadpool_t> create_pool(uint32_t threads, uint32_t* actual_threads) {
   }
   uint32_t n = threads == 0 ? available_cores() : threads;
   *actual_threads = n;
-  if (n == 1) return pthreadpool_t{nullptr};
-  pthreadpool_t pool = pthreadpool_create(n);
-  if (pool == nullptr) return internal_error("pthreadpool_create(" + std::to_string(n) + ") failed");
-  return pool;
+  if (n == 1) return static_cast<Pool*>(nullptr);
+  return Pool::create(n);
+}
+
+uint32_t pool_threads(const Pool* pool) {
+  return pool != nullptr ? pool->threads() : 1;
+}
+
+namespace {
+struct IndexJob {
+  Task1d task;
+  void* context;
+};
+void run_indices(void* job, size_t start, size_t count) {
+  const IndexJob* j = static_cast<const IndexJob*>(job);
+  for (size_t i = start; i < start + count; ++i) j->task(j->context, i);
+}
+}  // namespace
+
+void parallelize_1d(Pool* pool, Task1d task, void* context, size_t range) {
+  if (pool == nullptr) {
+    for (size_t i = 0; i < range; ++i) task(context, i);
+    return;
+  }
+  IndexJob job{task, context};
+  pool->run(run_indices, &job, range, 1);
+}
+
+void parallelize_1d_tile_1d(Pool* pool, Task1dTile task, void* context, size_t range, size_t tile) {
+  if (pool == nullptr) {
+    if (tile == 0) tile = 1;
+    for (size_t start = 0; start < range; start += tile)
+      task(context, start, range - start < tile ? range - start : tile);
+    return;
+  }
+  pool->run(task, context, range, tile);
 }
 
 }  // namespace ordinal::threads

@@ -100,8 +100,10 @@ TEST_CASE("bench prints its table and writes JSON with every figure") {
   std::stringstream ss;
   ss << f.rdbuf();
   const std::string j = ss.str();
-  for (const char* key : {"\"decode_tokens_per_s\"", "\"ttft_ms\"", "\"weight_bytes_per_token\"",
-                          "\"kv_cache_bytes\"", "\"peak_rss_kib\"", "\"load_ms\""}) {
+  for (const char* key :
+       {"\"decode_tokens_per_s\"", "\"ttft_ms\"", "\"weight_bytes_per_token\"", "\"kv_cache_bytes\"",
+        "\"peak_rss_kib\"", "\"load_ms\"", "\"decode_tokens_per_cpu_s\"", "\"prefill_tokens_per_s\"",
+        "\"prefill_tokens_per_cpu_s\"", "\"session_create_ms\"", "\"decode_weight_gb_per_s\""}) {
     CHECK_MESSAGE(j.find(key) != std::string::npos, key);
   }
   CHECK(run("bench " + model_path() + " --threads 0").code == 2);

@@ -204,7 +204,7 @@ TEST_CASE("Linear int8: shared input quantized once, thread pool and serial runs
   uint32_t actual = 0;
   auto pool = threads::create_pool(2, &actual);
   REQUIRE(pool.ok());
-  std::unique_ptr<pthreadpool, threads::PoolDeleter> owner(pool.value());
+  threads::PoolPtr owner(pool.value());
   LinearInput input;
   input.reserve(batch, in);
   std::vector<float> serial(size_t{batch} * out), parallel(size_t{batch} * out);

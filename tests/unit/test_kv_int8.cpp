@@ -1,6 +1,7 @@
 // int8 KV cache: scale encoding, per-head quantization bound, rotation-safe key scales, integer
 // re-rotation against float rotation (and its composition), and sessions with an int8 cache against
-// the same sessions with an f32 cache.
+// the same sessions with an f32 cache. The attention arithmetic on the int8 cache is the attention
+// kernel's contract, checked in test_attention.cpp.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -8,8 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "kernels/simd.hpp"
-#include "kernels/vector_ops.hpp"
 #include "kv_cache.hpp"
 #include "numerics/half.hpp"
 #include "numerics/trig_fixed.hpp"
@@ -61,25 +60,6 @@ TEST_CASE("kv scales: f16 bits decode exactly; rounding up gives the smallest ha
   }
   CHECK(kv_scale_round_up(0.0f) == 0);
   CHECK(kv_scale_round_up(1e9f) == 0x7bff);
-}
-
-TEST_CASE("int8-cache attention loops: the same bits as dot_f32 / dequant_i8 on the widened values") {
-  testing::TestRng rng(12);
-  for (size_t n : {1u, 7u, 8u, 13u, 32u, 64u, 100u}) {
-    std::vector<float> q = testing::random_values(rng, n, 3.0f);
-    std::vector<int8_t> k(n);
-    std::vector<float> kf(n);
-    for (size_t i = 0; i < n; ++i) {
-      k[i] = static_cast<int8_t>(static_cast<int>(rng.next() % 255) - 127);
-      kf[i] = k[i];
-    }
-    const float a = dot_f32_i8(q.data(), k.data(), n), b = kernels::dot_f32(q.data(), kf.data(), n);
-    CHECK(std::memcmp(&a, &b, sizeof a) == 0);
-    std::vector<float> y1 = testing::random_values(rng, n, 1.0f), y2 = y1;
-    axpy_f32_i8(0.37f, k.data(), y1.data(), n);
-    kernels::active_kernels().dequant_i8(k.data(), 0.37f, y2.data(), n, true);
-    CHECK(std::memcmp(y1.data(), y2.data(), n * sizeof(float)) == 0);
-  }
 }
 
 TEST_CASE("quantize_head_int8: |x - s q| <= 0.5001 s; key scales bound every pair's norm") {

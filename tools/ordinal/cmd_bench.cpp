@@ -6,6 +6,7 @@
 // one file; repeats interleave the variants so background load hits them alike. Figures are for comparing
 // ratios within a run, not absolute claims.
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,6 +40,14 @@ const char* kUsage =
 using clock = std::chrono::steady_clock;
 double seconds_since(clock::time_point t) {
   return std::chrono::duration<double>(clock::now() - t).count();
+}
+
+// CPU seconds of the whole process (all threads): on a shared, loaded machine the wall clock counts other
+// processes' time slices, the CPU clock only this one's work.
+double process_cpu_seconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
 long peak_rss_kb() {
@@ -119,8 +128,9 @@ int cmd_bench(int argc, char** argv) {
   nlohmann::json out;
   out["schema"] = "ordinal-bench-1";
   out["runs"] = nlohmann::json::array();
-  std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s\n", "model", "weights", "kv", "thr",
-              "load ms", "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB");
+  std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s %12s %9s\n", "model", "weights", "kv",
+              "thr", "load ms", "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB",
+              "tok/cpu-s", "create ms");
   for (const std::string& path : models) {
     auto made = make_bench_variants(path, weights, kvs);
     if (!made.ok()) {
@@ -145,7 +155,7 @@ int cmd_bench(int argc, char** argv) {
     const std::string name = path.substr(path.find_last_of('/') + 1);
     for (int64_t nt : thread_list) {
       struct Figures {
-        std::vector<double> ttft, tps;
+        std::vector<double> ttft, tps, cpu_tps, create_ms, prefill_cpu_tps;
         size_t session_bytes = 0, kv_bytes = 0, weight_bytes = 0;
       };
       std::vector<Figures> fig(variants.size());
@@ -154,54 +164,69 @@ int cmd_bench(int argc, char** argv) {
           SessionOptions so;
           so.threads = static_cast<uint32_t>(nt);
           so.kv_cache = variants[vi].kv;
+          const auto t0 = clock::now();
           auto s = Session::create(variants[vi].model, so);
+          const double create_ms = seconds_since(t0) * 1e3;
           if (!s.ok()) {
             std::fprintf(stderr, "ordinal bench: %s\n", s.status().to_string().c_str());
             return kExitFailed;
           }
           Figures& f = fig[vi];
+          f.create_ms.push_back(create_ms);
           f.session_bytes = s.value()->memory_bytes();
           f.kv_bytes = s.value()->kv_cache_bytes();
           f.weight_bytes = s.value()->weight_bytes_per_token();
           auto t1 = clock::now();
+          const double c1 = process_cpu_seconds();
           Status st = s.value()->prefill(prompt.data(), prompt.size());
           f.ttft.push_back(seconds_since(t1) * 1e3);
+          const double prefill_cpu = process_cpu_seconds() - c1;
+          f.prefill_cpu_tps.push_back(prefill_cpu > 0 ? static_cast<double>(prompt_n) / prefill_cpu : 0.0);
           int32_t tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
           auto t2 = clock::now();
+          const double c2 = process_cpu_seconds();
           for (int64_t i = 0; i < decode_n && st.ok(); ++i) {
             st = s.value()->decode(tok);
             tok = Sampler::argmax(s.value()->logits(), c.vocab_size);
           }
           const double secs = seconds_since(t2);
+          const double cpu_secs = process_cpu_seconds() - c2;
           if (!st.ok()) {
             std::fprintf(stderr, "ordinal bench: %s\n", st.to_string().c_str());
             return kExitFailed;
           }
           f.tps.push_back(secs > 0 ? static_cast<double>(decode_n) / secs : 0.0);
+          f.cpu_tps.push_back(cpu_secs > 0 ? static_cast<double>(decode_n) / cpu_secs : 0.0);
         }
       }
       for (size_t vi = 0; vi < variants.size(); ++vi) {
         const BenchVariant& v = variants[vi];
         const Figures& f = fig[vi];
-        std::printf("%-24s %-7s %-4s %4lld %9.2f %9.3f %12.1f %13zu %12zu %10zu %10ld\n", name.c_str(),
-                    v.weights.c_str(), kv_cache_type_name(v.kv), static_cast<long long>(nt), v.load_ms,
-                    median(f.ttft), median(f.tps), f.weight_bytes, f.session_bytes, f.kv_bytes,
-                    peak_rss_kb());
-        out["runs"].push_back({{"model", name},
-                               {"path", path},
-                               {"weights", v.weights},
-                               {"kv_cache", kv_cache_type_name(v.kv)},
-                               {"threads", nt},
-                               {"load_ms", v.load_ms},
-                               {"ttft_ms", median(f.ttft)},
-                               {"prompt_tokens", prompt_n},
-                               {"decode_tokens", decode_n},
-                               {"decode_tokens_per_s", median(f.tps)},
-                               {"weight_bytes_per_token", f.weight_bytes},
-                               {"session_bytes", f.session_bytes},
-                               {"kv_cache_bytes", f.kv_bytes},
-                               {"file_bytes", v.model->file_bytes()},
-                               {"peak_rss_kib", peak_rss_kb()}});
+        std::printf("%-24s %-7s %-4s %4lld %9.2f %9.3f %12.1f %13zu %12zu %10zu %10ld %12.1f %9.3f\n",
+                    name.c_str(), v.weights.c_str(), kv_cache_type_name(v.kv), static_cast<long long>(nt),
+                    v.load_ms, median(f.ttft), median(f.tps), f.weight_bytes, f.session_bytes, f.kv_bytes,
+                    peak_rss_kb(), median(f.cpu_tps), median(f.create_ms));
+        out["runs"].push_back(
+            {{"model", name},
+             {"path", path},
+             {"weights", v.weights},
+             {"kv_cache", kv_cache_type_name(v.kv)},
+             {"threads", nt},
+             {"load_ms", v.load_ms},
+             {"ttft_ms", median(f.ttft)},
+             {"prompt_tokens", prompt_n},
+             {"decode_tokens", decode_n},
+             {"decode_tokens_per_s", median(f.tps)},
+             {"decode_tokens_per_cpu_s", median(f.cpu_tps)},
+             {"prefill_tokens_per_s", median(f.ttft) > 0 ? 1e3 * prompt_n / median(f.ttft) : 0.0},
+             {"prefill_tokens_per_cpu_s", median(f.prefill_cpu_tps)},
+             {"session_create_ms", median(f.create_ms)},
+             {"decode_weight_gb_per_s", 1e-9 * median(f.tps) * f.weight_bytes},
+             {"weight_bytes_per_token", f.weight_bytes},
+             {"session_bytes", f.session_bytes},
+             {"kv_cache_bytes", f.kv_bytes},
+             {"file_bytes", v.model->file_bytes()},
+             {"peak_rss_kib", peak_rss_kb()}});
       }
       // Ratios against the first variant of the group (decode speed up is better; bytes down is better).
       for (size_t vi = 1; vi < variants.size(); ++vi) {

@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#include "kernels/attention.hpp"
+#include "kernels/simd.hpp"
+#include "numerics/strict_float.hpp"  // the scalar SwiGLU defines the bits the AVX2 path matches
+
 namespace ordinal::kernels {
 
 void rmsnorm(float* out, const float* x, const float* w, size_t n, float eps) {
@@ -27,12 +31,21 @@ void layernorm(float* out, const float* x, const float* w, const float* b, size_
   for (size_t j = 0; j < n; ++j) out[j] = (x[j] - mean) * inv * w[j] + (b ? b[j] : 0.0f);
 }
 
+namespace scalar {
 void swiglu(float* gate, const float* up, size_t n) {
   for (size_t j = 0; j < n; ++j) {
-    float v = gate[j];
-    v *= (1.0f / (1.0f + expf(-v)));
-    gate[j] = v * up[j];
+    const float v = gate[j];
+    const float z = softmax_exp(-std::fabs(v));  // e^-|v| in (0, 1]: never overflows
+    const float silu = (v >= 0.0f ? v : v * z) / (1.0f + z);
+    gate[j] = silu * up[j];
   }
+}
+}  // namespace scalar
+
+void swiglu(float* gate, const float* up, size_t n) {
+  static void (*const path)(float*, const float*, size_t) =
+      active_isa() == Isa::kAvx2 && swiglu_avx2() ? swiglu_avx2() : scalar::swiglu;
+  path(gate, up, n);
 }
 
 void gelu_tanh(float* x, size_t n) {

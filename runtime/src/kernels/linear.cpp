@@ -1,7 +1,7 @@
 #include "kernels/linear.hpp"
 
+#include <algorithm>
 #include <cstring>
-#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,33 +11,6 @@
 #include "threads.hpp"
 
 namespace ordinal::kernels {
-
-Linear::~Linear() {
-  if (op_) xnn_delete_operator(op_);
-}
-
-Linear::Linear(Linear&& o) noexcept {
-  *this = std::move(o);
-}
-
-Linear& Linear::operator=(Linear&& o) noexcept {
-  if (this != &o) {
-    if (op_) xnn_delete_operator(op_);
-    op_ = o.op_;
-    in_ = o.in_;
-    out_ = o.out_;
-    weight_bytes_ = o.weight_bytes_;
-    owned_bytes_ = o.owned_bytes_;
-    int8_ = o.int8_;  // points into the mapped model or into int8_padded_/int8_scales_, whose buffers move
-    int8_padded_ = std::move(o.int8_padded_);
-    int8_scales_ = std::move(o.int8_scales_);
-    bias_ = o.bias_;
-    o.op_ = nullptr;
-    o.int8_ = Int8MatrixView();
-    o.out_ = 0;
-  }
-  return *this;
-}
 
 // ---- LinearInput ----------------------------------------------------------------------------------
 
@@ -184,25 +157,25 @@ void dequantize_row(const format::TensorView& m, uint32_t row, float* out) {
 
 namespace {
 
-Status xnnpack_error(const char* what, const format::TensorView& w, xnn_status st) {
-  return internal_error(std::string("XNNPACK could not ") + what + " the fully-connected operator for '" +
-                        w.name + "' (status " + std::to_string(static_cast<int>(st)) + ")");
-}
-
-struct Int8Job {
+struct LinearJob {
   const Linear* layer;
-  ActivationsView x;
+  LinearBatch in;
   float* out;
-  size_t rows;
 };
 
-void int8_task(void* context, size_t first, size_t count) {
-  const Int8Job* j = static_cast<const Int8Job*>(context);
-  j->layer->run_int8_rows(j->x, first, first + count, j->out);
+void linear_task(void* context, size_t first, size_t count) {
+  const LinearJob* j = static_cast<const LinearJob*>(context);
+  j->layer->run_rows(j->in, first, first + count, j->out);
 }
 
-// Rows handed to one task: a multiple of the kernel's 4-row block.
-constexpr size_t kInt8TaskRows = 16;
+// Row blocks: the dense kernels take 4 rows at a time, the int8 kernel 4 (tasks of 16 keep its scale
+// loads aligned). Tasks per thread: a few, so that the pool's dynamic claiming (threads.hpp) evens out a
+// thread that started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its
+// dispatch.
+constexpr size_t kDenseRowBlock = 4;
+constexpr size_t kInt8TaskRowBlock = 16;
+constexpr size_t kTasksPerThread = 4;
+constexpr size_t kMinTaskMacs = size_t{1} << 14;
 
 }  // namespace
 
@@ -211,87 +184,103 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   l.out_ = weight.rows();
   l.in_ = weight.cols();
   const float* b = (bias && bias->present()) ? reinterpret_cast<const float*>(bias->data) : nullptr;
-  if (weight.dtype == format::DType::kI8) {
-    const format::QuantGranularity g = weight.quant.granularity;
-    if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
-      return unsupported("tensor '" + weight.name +
-                         "': int8 linear weights need per-row or per-tensor scales");
+  l.bias_ = b;
+  const size_t bias_bytes = b ? l.out_ * sizeof(float) : 0;
+  switch (weight.dtype) {
+    case format::DType::kI8: {
+      const format::QuantGranularity g = weight.quant.granularity;
+      if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
+        return unsupported("tensor '" + weight.name +
+                           "': int8 linear weights need per-row or per-tensor scales");
+      }
+      l.int8_scales_.resize(l.out_);
+      for (size_t r = 0; r < l.out_; ++r) {
+        l.int8_scales_[r] = format::scale_at(weight.quant, g == format::QuantGranularity::kPerRow ? r : 0);
+      }
+      const size_t stride = padded_depth(l.in_);
+      const int8_t* src = reinterpret_cast<const int8_t*>(weight.data);
+      if (stride == l.in_) {
+        l.int8_.data = src;  // read in place from the mapped model
+      } else {
+        l.int8_padded_.assign(l.out_ * stride, 0);
+        for (size_t r = 0; r < l.out_; ++r)
+          std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
+        l.int8_.data = l.int8_padded_.data();
+      }
+      l.int8_.scales = l.int8_scales_.data();
+      l.int8_.rows = l.out_;
+      l.int8_.cols = l.in_;
+      l.int8_.stride = stride;
+      l.engine_ = Engine::kInt8;
+      l.weight_bytes_ = l.out_ * stride + l.out_ * sizeof(float);
+      l.owned_bytes_ = l.int8_padded_.size() + l.int8_scales_.size() * sizeof(float);
+      return l;
     }
-    l.int8_scales_.resize(l.out_);
-    for (size_t r = 0; r < l.out_; ++r) {
-      l.int8_scales_[r] = format::scale_at(weight.quant, g == format::QuantGranularity::kPerRow ? r : 0);
-    }
-    const size_t stride = padded_depth(l.in_);
-    const int8_t* src = reinterpret_cast<const int8_t*>(weight.data);
-    if (stride == l.in_) {
-      l.int8_.data = src;  // read in place from the mapped model
-    } else {
-      l.int8_padded_.assign(l.out_ * stride, 0);
-      for (size_t r = 0; r < l.out_; ++r)
-        std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
-      l.int8_.data = l.int8_padded_.data();
-    }
-    l.int8_.scales = l.int8_scales_.data();
-    l.int8_.rows = l.out_;
-    l.int8_.cols = l.in_;
-    l.int8_.stride = stride;
-    l.bias_ = b;
-    l.weight_bytes_ = l.out_ * stride + l.out_ * sizeof(float);
-    l.owned_bytes_ = l.int8_padded_.size() + l.int8_scales_.size() * sizeof(float);
-    return l;
+    case format::DType::kF32:
+      l.engine_ = Engine::kF32;
+      l.dense_rows_ = dense_gemm_kernels().f32_rows;
+      l.weight_bytes_ = l.out_ * l.in_ * sizeof(float) + bias_bytes;
+      break;
+    case format::DType::kF16:
+      // Read in place and widened in registers as the rows stream in (F16C, NEON fcvtl), not widened once
+      // per Model: the layer then reads half the bytes of f32 per token, which is what a bandwidth-bound
+      // decode is paid for, and the model costs its file size in memory rather than twice it.
+      l.engine_ = Engine::kF16;
+      l.dense_rows_ = dense_gemm_kernels().f16_rows;
+      l.weight_bytes_ = l.out_ * l.in_ * sizeof(uint16_t) + bias_bytes;
+      break;
+    default:
+      return unsupported("tensor '" + weight.name + "': dtype " + format::dtype_name(weight.dtype) +
+                         " is not supported by the linear kernel");
   }
-  const float* kernel = nullptr;
-  std::vector<float> converted;  // f16 weights widened once; XNNPACK packs its own copy
-  if (weight.dtype == format::DType::kF32) {
-    kernel = reinterpret_cast<const float*>(weight.data);
-  } else if (weight.dtype == format::DType::kF16) {
-    // XNNPACK's f16 operator needs f16 activations and, on x86, rounds its accumulator to f16 after every
-    // step (measured: 4x slower than f32 and ~2e-3 relative error on a 512x128 layer); widening once keeps
-    // f32 accuracy and speed, at f32 memory for the packed copy.
-    converted.resize(l.out_ * l.in_);
-    for (uint32_t r = 0; r < l.out_; ++r) dequantize_row(weight, r, converted.data() + r * l.in_);
-    kernel = converted.data();
-  } else {
-    return unsupported("tensor '" + weight.name + "': dtype " + format::dtype_name(weight.dtype) +
-                       " is not supported by the linear kernel");
-  }
-  xnn_status st = xnn_create_fully_connected_nc_f32(l.in_, l.out_, l.in_, l.out_, kernel, b,
-                                                    -std::numeric_limits<float>::infinity(),
-                                                    std::numeric_limits<float>::infinity(), 0, &l.op_);
-  if (st != xnn_status_success) return xnnpack_error("create", weight, st);
-  l.weight_bytes_ = l.out_ * l.in_ * sizeof(float) + (b ? l.out_ * sizeof(float) : 0);
-  l.owned_bytes_ = l.weight_bytes_;
+  l.dense_ = weight.data;
+  l.owned_bytes_ = 0;
   return l;
 }
 
-void Linear::run_int8_rows(const ActivationsView& x, size_t row_begin, size_t row_end, float* output) const {
-  int8_gemm_rows(int8_, x, bias_, row_begin, row_end, output, out_);
+void Linear::run_rows(const LinearBatch& in, size_t row_begin, size_t row_end, float* output) const {
+  switch (engine_) {
+    case Engine::kF32:
+    case Engine::kF16:
+      dense_rows_(dense_, in_, in.x, in.batch, bias_, row_begin, row_end, output, out_);
+      break;
+    case Engine::kInt8:
+      int8_gemm_rows(int8_, in.quantized, bias_, row_begin, row_end, output, out_);
+      break;
+    case Engine::kNone:
+      break;
+  }
 }
 
-Status Linear::run(LinearInput& input, float* output, pthreadpool_t pool) const {
+size_t Linear::task_rows(size_t threads, size_t batch) const {
+  const size_t block = engine_ == Engine::kInt8 ? kInt8TaskRowBlock : kDenseRowBlock;
+  const size_t macs_per_row = std::max<size_t>(1, batch * in_);
+  const size_t min_rows = (kMinTaskMacs + macs_per_row - 1) / macs_per_row;
+  size_t rows = (out_ + threads * kTasksPerThread - 1) / (threads * kTasksPerThread);
+  rows = std::max(rows, min_rows);
+  return (rows + block - 1) / block * block;
+}
+
+Status Linear::run(LinearInput& input, float* output, threads::Pool* pool) const {
   const size_t batch = input.batch();
   if (input.cols() != in_) {
     return internal_error("linear [" + std::to_string(out_) + "x" + std::to_string(in_) + "] given rows of " +
                           std::to_string(input.cols()));
   }
-  // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
-  if (batch * in_ * out_ < kParallelMinMacs) pool = nullptr;
+  LinearBatch in;
+  in.x = input.f32();
+  in.batch = batch;
   if (is_int8()) {
-    ORDINAL_ASSIGN_OR_RETURN(ActivationsView x, input.quantized());
-    if (pool == nullptr || pthreadpool_get_threads_count(pool) <= 1) {
-      run_int8_rows(x, 0, out_, output);
-    } else {
-      Int8Job job{this, x, output, out_};
-      threads::parallelize_1d_tile_1d(pool, int8_task, &job, out_, kInt8TaskRows);
-    }
+    ORDINAL_ASSIGN_OR_RETURN(in.quantized, input.quantized());
+  }
+  const size_t threads = threads::pool_threads(pool);
+  // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.
+  if (threads <= 1 || batch * in_ * out_ < kParallelMinMacs) {
+    run_rows(in, 0, out_, output);
     return Status::Ok();
   }
-  xnn_status st = xnn_setup_fully_connected_nc_f32(op_, batch, input.f32(), output, pool);
-  if (st == xnn_status_success) st = xnn_run_operator(op_, pool);
-  if (st != xnn_status_success) {
-    return internal_error("XNNPACK fully-connected [" + std::to_string(out_) + "x" + std::to_string(in_) +
-                          "] failed (status " + std::to_string(static_cast<int>(st)) + ")");
-  }
+  LinearJob job{this, in, output};
+  threads::parallelize_1d_tile_1d(pool, linear_task, &job, out_, task_rows(threads, batch));
   return Status::Ok();
 }
 
