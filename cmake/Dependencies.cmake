@@ -1,6 +1,9 @@
 # Third-party dependencies, all from Debian packages (see README "Dependencies").
 # Cross builds find them in a sysroot unpacked from Debian's arm64/armhf packages (toolchains/), except
 # flatc, which is the host's. Apps that bring their own XNNPACK set ORDINAL_XNNPACK_DIR.
+# The runtime no longer calls XNNPACK or pthreadpool (own kernels read the mapped weights in place and
+# own thread pool; README "Dependencies" says why): only cpuinfo is required and linked. ORDINAL_XNNPACK_DIR
+# still works as a way to bring cpuinfo (an XNNPACK source tree builds it; Android apps use that).
 
 set(ORDINAL_XNNPACK_DIR "" CACHE PATH
     "An app's own XNNPACK: a source tree (built here with add_subdirectory) or a prebuilt prefix (include/ + lib/)")
@@ -49,26 +52,23 @@ endif()
 find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h)
 find_program(FLATC_EXECUTABLE flatc)
 
-foreach(v XNNPACK_INCLUDE_DIR XNNPACK_LIBRARY PTHREADPOOL_LIBRARY PTHREADPOOL_INCLUDE_DIR CPUINFO_LIBRARY
-          CPUINFO_INCLUDE_DIR FLATBUFFERS_INCLUDE_DIR FLATC_EXECUTABLE)
+foreach(v CPUINFO_LIBRARY CPUINFO_INCLUDE_DIR FLATBUFFERS_INCLUDE_DIR FLATC_EXECUTABLE)
   if(NOT ${v})
     if(CMAKE_CROSSCOMPILING)
       message(FATAL_ERROR "Ordinal: ${v} not found in the target's sysroot '${CMAKE_FIND_ROOT_PATH}' "
                           "(toolchains/make-sysroot.sh makes one; or pass -DORDINAL_XNNPACK_DIR=..., "
                           "-D${v}=...; see toolchains/README.md).")
     endif()
-    message(FATAL_ERROR "Ordinal: ${v} not found. Run `sudo tools/setup.sh` (installs libxnnpack-dev, "
-                        "libpthreadpool-dev, libcpuinfo-dev, libflatbuffers-dev, flatbuffers-compiler, doctest-dev).")
+    message(FATAL_ERROR "Ordinal: ${v} not found. Run `sudo tools/setup.sh` (installs libcpuinfo-dev, "
+                        "libflatbuffers-dev, flatbuffers-compiler, doctest-dev).")
   endif()
 endforeach()
 
 find_package(Threads REQUIRED)
 
 add_library(ordinal_deps INTERFACE)
-target_include_directories(ordinal_deps SYSTEM INTERFACE ${XNNPACK_INCLUDE_DIR} ${PTHREADPOOL_INCLUDE_DIR}
-                                                         ${CPUINFO_INCLUDE_DIR} ${FLATBUFFERS_INCLUDE_DIR})
-target_link_libraries(ordinal_deps INTERFACE ${XNNPACK_LIBRARY} ${PTHREADPOOL_LIBRARY} ${CPUINFO_LIBRARY}
-                                             Threads::Threads m)
+target_include_directories(ordinal_deps SYSTEM INTERFACE ${CPUINFO_INCLUDE_DIR} ${FLATBUFFERS_INCLUDE_DIR})
+target_link_libraries(ordinal_deps INTERFACE ${CPUINFO_LIBRARY} Threads::Threads m)
 
 if(ORDINAL_BUILD_TESTS)
   find_path(DOCTEST_INCLUDE_DIR doctest/doctest.h)

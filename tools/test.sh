@@ -71,14 +71,16 @@ stage "tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$b-asan" --output-on-failure -j "$jobs"
 
-# ThreadSanitizer: the runtime and the concurrency test only (no host tools), on the models above.
+# ThreadSanitizer: the runtime, the concurrency test (on the models above) and the thread pool's own test
+# (no host tools).
 stage "TSan build (runtime + test_concurrency)"
 cmake -S . -B "$b-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DORDINAL_TSAN=ON -DORDINAL_BUILD_TOOLS=OFF > /dev/null
-cmake --build "$b-tsan" -j "$jobs" --target test_concurrency
-stage "test_concurrency (TSan)"
+cmake --build "$b-tsan" -j "$jobs" --target test_concurrency test_thread_pool
+stage "test_concurrency, test_thread_pool (TSan)"
 ORDINAL_TEST_MODELS="$root/$b/tsan-models" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   "$b-tsan/tests/test_concurrency"
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$b-tsan/tests/test_thread_pool"
 
 fuzz_seconds=${ORDINAL_FUZZ_SECONDS:-90}
 if [[ "$fuzz_seconds" -gt 0 ]]; then

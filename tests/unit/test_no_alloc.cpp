@@ -1,4 +1,4 @@
-// The decode loop allocates nothing: every malloc-family call (ours, XNNPACK's, pthreadpool's) is
+// The decode loop allocates nothing: every malloc-family call (ours, the thread pool's, libstdc++'s) is
 // counted while a session decodes 100 tokens. Buffers are planned when the session is created.
 #include <doctest/doctest.h>
 

@@ -20,7 +20,7 @@ enum class ErrorCode : int32_t {
   kCapacityExceeded = 5,  // KV cache full, prompt longer than context
   kUnsupported = 6,       // valid request this build or model cannot serve
   kNumericError = 7,      // NaN/Inf detected in activations
-  kInternal = 8,          // a backend (XNNPACK, pthreadpool) failed
+  kInternal = 8,          // a backend or the system failed (e.g. a worker thread could not start)
   kSessionUnusable = 9,   // a previous error left the session in a state that needs reset()
 };
 

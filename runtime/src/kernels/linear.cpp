@@ -174,7 +174,7 @@ void linear_task(void* context, size_t first, size_t count) {
 // dispatch.
 constexpr size_t kDenseRowBlock = 4;
 constexpr size_t kInt8TaskRowBlock = 16;
-constexpr size_t kTasksPerThread = 4;
+constexpr size_t kTasksPerThread = 16;
 constexpr size_t kMinTaskMacs = size_t{1} << 14;
 
 }  // namespace
