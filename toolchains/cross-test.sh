@@ -46,7 +46,8 @@ if [[ "$target" == aarch64 ]]; then
 else
   # Runtime and numerics suites: what runs on the device without the host tools.
   tests=(test_fixed_point test_half test_trig_fixed test_rope_fixed test_sinusoidal test_alibi
-         test_relative_bias test_table_dequant test_simd_kernels test_sampler test_dense_gemm test_thread_pool)
+         test_relative_bias test_table_dequant test_simd_kernels test_sampler test_dense_gemm test_thread_pool
+         test_hostile_numerics)
   cmake --build "$build" -j "$jobs" --target ordinal_runtime "${tests[@]}"
   regex="^($(IFS='|'; echo "${tests[*]}")|runtime_symbols)\$"
   ctest --test-dir "$build" --output-on-failure -j "$jobs" -R "$regex"

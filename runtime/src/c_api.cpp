@@ -2,9 +2,11 @@
 // thread-local message.
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
+#include "large_buffer.hpp"
 #include "ordinal/ordinal.h"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
@@ -14,7 +16,7 @@ struct ord_model {
 };
 struct ord_session {
   std::unique_ptr<ordinal::Session> session;
-  std::vector<float> scratch;  // logits copy the sampler may modify
+  ordinal::detail::LargeBuffer<float> scratch;  // logits copy the sampler may modify
 };
 struct ord_sampler {
   ordinal::Sampler sampler;
@@ -27,6 +29,27 @@ thread_local std::string g_last_error;
 ord_status fail(const ordinal::Status& st) {
   g_last_error = st.to_string();
   return static_cast<ord_status>(static_cast<int>(st.code()));
+}
+
+ord_status no_memory(const char* fn, const char* what) {
+  g_last_error = std::string("out-of-memory: ") + fn + ": cannot allocate " + what;
+  return ORD_OUT_OF_MEMORY;
+}
+
+// ord_session_options -> SessionOptions; kInvalidArgument for an unknown cache type.
+ordinal::Status session_options(const ord_session_options* options, const char* fn,
+                                ordinal::SessionOptions* so) {
+  if (!options) return ordinal::Status::Ok();
+  so->threads = options->threads;
+  so->context_length = options->context_length;
+  so->position_offset = options->position_offset;
+  so->memory_budget = options->memory_budget;
+  if (options->kv_cache != ORD_KV_F32 && options->kv_cache != ORD_KV_INT8) {
+    return ordinal::invalid_argument(std::string(fn) + ": kv_cache " + std::to_string(options->kv_cache) +
+                                     " is not ORD_KV_F32 (0) or ORD_KV_INT8 (1)");
+  }
+  so->kv_cache = options->kv_cache == ORD_KV_INT8 ? ordinal::KvCacheType::kInt8 : ordinal::KvCacheType::kF32;
+  return ordinal::Status::Ok();
 }
 
 ord_status null_arg(const char* fn, const char* what) {
@@ -52,8 +75,8 @@ ord_status ord_model_load(const char* path, ord_model** out) {
   if (!path) return null_arg(__func__, "path");
   auto r = ordinal::Model::load(path);
   if (!r.ok()) return fail(r.status());
-  *out = new ord_model{std::move(r).value()};
-  return ORD_OK;
+  *out = new (std::nothrow) ord_model{std::move(r).value()};
+  return *out ? ORD_OK : no_memory(__func__, "the model handle");
 }
 
 ord_status ord_model_load_buffer(const void* data, size_t size, ord_model** out) {
@@ -62,8 +85,8 @@ ord_status ord_model_load_buffer(const void* data, size_t size, ord_model** out)
   if (!data) return null_arg(__func__, "data");
   auto r = ordinal::Model::load_from_buffer(data, size);
   if (!r.ok()) return fail(r.status());
-  *out = new ord_model{std::move(r).value()};
-  return ORD_OK;
+  *out = new (std::nothrow) ord_model{std::move(r).value()};
+  return *out ? ORD_OK : no_memory(__func__, "the model handle");
 }
 
 void ord_model_free(ord_model* model) {
@@ -120,6 +143,7 @@ ord_session_options ord_session_default_options(void) {
   o.context_length = 0;
   o.position_offset = 0;
   o.kv_cache = ORD_KV_F32;
+  o.memory_budget = 0;
   return o;
 }
 
@@ -128,22 +152,28 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
   *out = nullptr;
   if (!model) return null_arg(__func__, "model");
   ordinal::SessionOptions so;
-  if (options) {
-    so.threads = options->threads;
-    so.context_length = options->context_length;
-    so.position_offset = options->position_offset;
-    if (options->kv_cache != ORD_KV_F32 && options->kv_cache != ORD_KV_INT8) {
-      return fail(ordinal::invalid_argument("ord_session_create: kv_cache " +
-                                            std::to_string(options->kv_cache) +
-                                            " is not ORD_KV_F32 (0) or ORD_KV_INT8 (1)"));
-    }
-    so.kv_cache = options->kv_cache == ORD_KV_INT8 ? ordinal::KvCacheType::kInt8 : ordinal::KvCacheType::kF32;
-  }
+  ordinal::Status st = session_options(options, __func__, &so);
+  if (!st.ok()) return fail(st);
   auto r = ordinal::Session::create(model->model, so);
   if (!r.ok()) return fail(r.status());
-  auto* s = new ord_session{std::move(r).value(), {}};
-  s->scratch.resize(s->session->vocab_size());
-  *out = s;
+  std::unique_ptr<ord_session> s(new (std::nothrow) ord_session{std::move(r).value(), {}});
+  if (!s) return no_memory(__func__, "the session handle");
+  st = s->scratch.allocate(s->session->vocab_size(), "ord_session_create: sampler logits");
+  if (!st.ok()) return fail(st);
+  *out = s.release();
+  return ORD_OK;
+}
+
+ord_status ord_session_bytes(const ord_model* model, const ord_session_options* options, uint64_t* bytes) {
+  if (!bytes) return null_arg(__func__, "bytes");
+  *bytes = 0;
+  if (!model) return null_arg(__func__, "model");
+  ordinal::SessionOptions so;
+  ordinal::Status st = session_options(options, __func__, &so);
+  if (!st.ok()) return fail(st);
+  auto r = model->model->session_bytes(so);
+  if (!r.ok()) return fail(r.status());
+  *bytes = r.value();
   return ORD_OK;
 }
 
@@ -197,8 +227,8 @@ ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p,
   *out = nullptr;
   auto r = ordinal::Sampler::create(vocab_size, temperature, top_p, seed);
   if (!r.ok()) return fail(r.status());
-  *out = new ord_sampler{std::move(r).value()};
-  return ORD_OK;
+  *out = new (std::nothrow) ord_sampler{std::move(r).value()};
+  return *out ? ORD_OK : no_memory(__func__, "the sampler");
 }
 
 void ord_sampler_free(ord_sampler* sampler) {

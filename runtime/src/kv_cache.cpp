@@ -64,15 +64,17 @@ Status KvCache::init(KvCacheType type, uint32_t layers, size_t slots, uint32_t k
   kv_heads_ = kv_heads;
   head_dim_ = head_dim;
   kv_dim_ = size_t{kv_heads} * head_dim;
-  const size_t n = size_t{layers} * slots * kv_dim_;
+  // In 64 bits: on a 32-bit target the element count itself may not fit size_t (LargeBuffer refuses it).
+  const uint64_t n = uint64_t{layers} * slots * kv_dim_;
+  const uint64_t scales = uint64_t{layers} * slots * kv_heads;
   if (type == KvCacheType::kF32) {
-    ORDINAL_RETURN_IF_ERROR(kf_.allocate(n, "the KV cache's keys"));
-    ORDINAL_RETURN_IF_ERROR(vf_.allocate(n, "the KV cache's values"));
+    ORDINAL_RETURN_IF_ERROR(kf_.allocate(n, "KV cache keys (f32)"));
+    ORDINAL_RETURN_IF_ERROR(vf_.allocate(n, "KV cache values (f32)"));
   } else {
-    ORDINAL_RETURN_IF_ERROR(k8_.allocate(n, "the KV cache's keys"));
-    ORDINAL_RETURN_IF_ERROR(v8_.allocate(n, "the KV cache's values"));
-    ORDINAL_RETURN_IF_ERROR(ks_.allocate(size_t{layers} * slots * kv_heads, "the KV cache's key scales"));
-    ORDINAL_RETURN_IF_ERROR(vs_.allocate(size_t{layers} * slots * kv_heads, "the KV cache's value scales"));
+    ORDINAL_RETURN_IF_ERROR(k8_.allocate(n, "KV cache keys (int8)"));
+    ORDINAL_RETURN_IF_ERROR(v8_.allocate(n, "KV cache values (int8)"));
+    ORDINAL_RETURN_IF_ERROR(ks_.allocate(scales, "KV cache key scales"));
+    ORDINAL_RETURN_IF_ERROR(vs_.allocate(scales, "KV cache value scales"));
   }
   return Status::Ok();
 }

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <vector>
 
+#include "large_buffer.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
-#include "zeroed_array.hpp"
 
 namespace ordinal::positional {
 class RopeShift;
@@ -49,7 +49,7 @@ uint16_t quantize_head_int8(const float* x, int n, const int* pair_first, const 
 
 class KvCache {
  public:
-  // Allocates the cache (zeroed).
+  // Allocates the cache (zeroed); kOutOfMemory (never an abort) when it cannot.
   Status init(KvCacheType type, uint32_t layers, size_t slots, uint32_t kv_heads, uint32_t head_dim);
   // For int8 keys of a RoPE model: which elements of a head vector form rotating pairs.
   void set_rope_pairs(std::vector<int> first, std::vector<int> second);
@@ -91,9 +91,9 @@ class KvCache {
   KvCacheType type_ = KvCacheType::kF32;
   uint32_t layers_ = 0, kv_heads_ = 0, head_dim_ = 0;
   size_t slots_ = 0, kv_dim_ = 0;
-  ZeroedArray<float> kf_, vf_;  // zero pages until written: creating a session touches none of them
-  ZeroedArray<int8_t> k8_, v8_;
-  ZeroedArray<uint16_t> ks_, vs_;
+  LargeBuffer<float> kf_, vf_;
+  LargeBuffer<int8_t> k8_, v8_;
+  LargeBuffer<uint16_t> ks_, vs_;
   std::vector<int> pair_first_, pair_second_;
 };
 

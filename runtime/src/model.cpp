@@ -1,4 +1,5 @@
 #include "format/loader.hpp"
+#include "memory_plan.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/scheme.hpp"
@@ -112,6 +113,11 @@ size_t Model::file_bytes() const {
 }
 std::string Model::task_spec() const {
   return data_->task_spec;
+}
+Result<uint64_t> Model::session_bytes(const SessionOptions& options) const {
+  ORDINAL_ASSIGN_OR_RETURN(const detail::SessionMemoryPlan plan,
+                           detail::plan_session_memory(*data_, options));
+  return plan.total;
 }
 
 }  // namespace ordinal

@@ -9,6 +9,11 @@ namespace ordinal {
 
 Result<Sampler> Sampler::create(size_t vocab_size, float temperature, float top_p, uint64_t seed) {
   if (vocab_size == 0) return invalid_argument("sampler: vocabulary is empty");
+  if (vocab_size > kMaxVocabulary) {
+    return invalid_argument("sampler: vocabulary of " + std::to_string(vocab_size) +
+                            " exceeds the limit of " + std::to_string(kMaxVocabulary) +
+                            " (the model format's)");
+  }
   if (!std::isfinite(temperature) || temperature < 0.0f) {
     return invalid_argument("sampler: temperature must be a finite number >= 0");
   }
@@ -17,7 +22,9 @@ Result<Sampler> Sampler::create(size_t vocab_size, float temperature, float top_
   if (seed == 0) return invalid_argument("sampler: seed must be non-zero (xorshift state)");
   Sampler s;
   s.vocab_ = vocab_size;
-  s.temperature_ = temperature;
+  // Below the minimum, logits / T overflows float for ordinary logits (a subnormal T gives Inf, then NaN
+  // probabilities): sample greedily, which is what such a temperature means anyway.
+  s.temperature_ = temperature < kMinTemperature ? 0.0f : temperature;
   s.top_p_ = top_p;
   s.state_ = seed;
   s.candidates_.resize(vocab_size);

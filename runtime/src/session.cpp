@@ -10,6 +10,8 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/linear.hpp"
 #include "kv_cache.hpp"
+#include "large_buffer.hpp"
+#include "memory_plan.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
@@ -75,11 +77,13 @@ class SessionImpl {
   const WeightPlan* plan_ = nullptr;  // the model's linear layers (shared, read-only)
 
   size_t ctx_ = 0, chunk_ = 0, q_dim_ = 0, kv_dim_ = 0;
-  std::vector<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_, pos_scratch_;
-  mutable std::vector<float> att_;           // [n_heads, ctx] scores per head (tasks own disjoint rows)
-  mutable std::vector<float> att_partials_;  // kernels::attention_partials_floats(n_heads, head_dim)
+  // Sized by the model and the options: calloc-backed, a failed allocation is kOutOfMemory (memory_plan).
+  LargeBuffer<float> x_, xb_, xb2_, q_, hb_, hb2_, logits_;
+  std::vector<float> pos_scratch_;
+  mutable LargeBuffer<float> att_;           // [n_heads, ctx] scores per head (tasks own disjoint rows)
+  mutable LargeBuffer<float> att_partials_;  // kernels::attention_partials_floats(n_heads, head_dim)
   KvCache kv_;                               // [layer, slot, kv_dim], f32 or int8
-  std::vector<float> k_stage_, v_stage_;     // int8 cache: a chunk's keys/values before quantization
+  LargeBuffer<float> k_stage_, v_stage_;     // int8 cache: a chunk's keys/values before quantization
   kernels::LinearInput in_;                  // the activations the next linear layers read
   std::unique_ptr<positional::RopeShift> rope_shift_;  // RoPE models: re-rotation for shift()
   size_t cached_ = 0;
@@ -97,6 +101,9 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->cfg_ = model->config();
   s->opt_ = opt;
   const ModelConfig& c = s->cfg_;
+  // Everything this function allocates is planned first and refused as a whole when over budget.
+  ORDINAL_ASSIGN_OR_RETURN(const SessionMemoryPlan plan, plan_session_memory(*s->md_, opt));
+  ORDINAL_RETURN_IF_ERROR(check_memory_budget(plan, opt));
   if (opt.prefill_chunk == 0) return invalid_argument("SessionOptions.prefill_chunk must be at least 1");
   s->ctx_ = opt.context_length == 0 ? c.max_positions : opt.context_length;
   if (s->ctx_ > (1u << 24)) return invalid_argument("SessionOptions.context_length exceeds 2^24");
@@ -116,16 +123,19 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   s->q_dim_ = size_t{c.n_heads} * c.head_dim;
   s->kv_dim_ = size_t{c.n_kv_heads} * c.head_dim;
   const size_t n = s->chunk_;
-  s->x_.assign(n * c.dim, 0.0f);
-  s->xb_.assign(n * std::max<size_t>(c.dim, s->q_dim_), 0.0f);
-  s->xb2_.assign(n * c.dim, 0.0f);
-  s->q_.assign(n * s->q_dim_, 0.0f);
-  s->hb_.assign(n * c.hidden_dim, 0.0f);
-  s->hb2_.assign(n * c.hidden_dim, 0.0f);
-  s->logits_.assign(c.vocab_size, 0.0f);
+  const uint64_t n64 = n;
+  ORDINAL_RETURN_IF_ERROR(s->x_.allocate(n64 * c.dim, "activations x"));
+  ORDINAL_RETURN_IF_ERROR(s->xb_.allocate(n64 * std::max<size_t>(c.dim, s->q_dim_), "activations xb"));
+  ORDINAL_RETURN_IF_ERROR(s->xb2_.allocate(n64 * c.dim, "activations xb2"));
+  ORDINAL_RETURN_IF_ERROR(s->q_.allocate(n64 * s->q_dim_, "queries"));
+  ORDINAL_RETURN_IF_ERROR(s->hb_.allocate(n64 * c.hidden_dim, "feed-forward activations"));
+  ORDINAL_RETURN_IF_ERROR(s->hb2_.allocate(n64 * c.hidden_dim, "feed-forward activations"));
+  ORDINAL_RETURN_IF_ERROR(s->logits_.allocate(c.vocab_size, "logits"));
   s->pos_scratch_.assign(std::max<size_t>(s->pos_.scratch_floats(), 1), 0.0f);
-  s->att_.assign(size_t{c.n_heads} * s->ctx_ * 2, 0.0f);  // scores and positional bias per head
-  s->att_partials_.assign(kernels::attention_partials_floats(c.n_heads, c.head_dim), 0.0f);
+  // Scores and positional bias per head.
+  ORDINAL_RETURN_IF_ERROR(s->att_.allocate(uint64_t{c.n_heads} * s->ctx_ * 2, "attention scores"));
+  ORDINAL_RETURN_IF_ERROR(s->att_partials_.allocate(kernels::attention_partials_floats(c.n_heads, c.head_dim),
+                                                    "attention partials"));
   ORDINAL_RETURN_IF_ERROR(s->kv_.init(opt.kv_cache, c.n_layers, s->ctx_, c.n_kv_heads, c.head_dim));
   if (s->pos_.rotates()) {
     ORDINAL_ASSIGN_OR_RETURN(
@@ -135,10 +145,10 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
     s->kv_.set_rope_pairs(s->rope_shift_->pair_first(), s->rope_shift_->pair_second());
   }
   if (s->kv_.is_int8()) {
-    s->k_stage_.assign(n * s->kv_dim_, 0.0f);
-    s->v_stage_.assign(n * s->kv_dim_, 0.0f);
+    ORDINAL_RETURN_IF_ERROR(s->k_stage_.allocate(n64 * s->kv_dim_, "int8 KV staging (keys)"));
+    ORDINAL_RETURN_IF_ERROR(s->v_stage_.allocate(n64 * s->kv_dim_, "int8 KV staging (values)"));
   }
-  s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim}));
+  ORDINAL_RETURN_IF_ERROR(s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
   return s;
 }
 

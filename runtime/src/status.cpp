@@ -24,6 +24,8 @@ const char* error_code_name(ErrorCode code) {
       return "internal";
     case ErrorCode::kSessionUnusable:
       return "session-unusable";
+    case ErrorCode::kOutOfMemory:
+      return "out-of-memory";
   }
   return "unknown";
 }

@@ -163,7 +163,7 @@ TEST_CASE("Linear int8 vs the f32 layer: error within the bound of weight and ac
     CHECK(lin.value().is_int8());
     CHECK(lin.value().weight_bytes() == size_t{out} * padded_depth(in) + out * sizeof(float));
     LinearInput input;
-    input.reserve(batch, in);
+    REQUIRE(input.reserve(batch, in).ok());
     std::vector<float> y(size_t{batch} * out);
     REQUIRE(lin.value().run(input.bind(x.data(), batch, in), y.data(), nullptr).ok());
     for (uint32_t b = 0; b < batch; ++b) {
@@ -206,7 +206,7 @@ TEST_CASE("Linear int8: shared input quantized once, thread pool and serial runs
   REQUIRE(pool.ok());
   threads::PoolPtr owner(pool.value());
   LinearInput input;
-  input.reserve(batch, in);
+  REQUIRE(input.reserve(batch, in).ok());
   std::vector<float> serial(size_t{batch} * out), parallel(size_t{batch} * out);
   LinearInput& bound = input.bind(x.data(), batch, in);
   REQUIRE(lin.value().run(bound, serial.data(), nullptr).ok());

@@ -11,7 +11,7 @@ namespace ordinal::importers {
 namespace {}  // namespace
 
 Result<Tokenizer::Spec> read_llama2c_tokenizer(const std::string& path, uint32_t vocab_size) {
-  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path));
+  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, read_file(path, kMaxTokenizerBytes));
   size_t at = 0;
   auto take = [&](void* dst, size_t n) {
     if (bytes.size() - at < n) return false;
@@ -82,9 +82,9 @@ Result<modelio::ModelSpec> import_llama2c(const std::string& model_path, const s
                             " bytes, the header implies " + std::to_string(expected) +
                             " (truncated or not a legacy llama2.c checkpoint)");
   }
-  const float* w = reinterpret_cast<const float*>(bytes.data() + 28);  // vector data is suitably aligned
-  std::vector<float> floats(w, w + (bytes.size() - 28) / 4);
-  const float* p = floats.data();
+  // Read in place (no second copy of a checkpoint of up to kMaxCheckpointBytes): vector data is aligned for
+  // any scalar and 28 is a multiple of 4.
+  const float* p = reinterpret_cast<const float*>(bytes.data() + 28);
   auto next = [&p](uint64_t n) {
     const float* r = p;
     p += n;

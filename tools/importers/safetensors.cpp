@@ -11,6 +11,7 @@
 #include <set>
 #include <utility>
 
+#include "format/json_limits.hpp"
 #include "importers/read_file.hpp"
 #include "modelio/host_scheme.hpp"
 #include "numerics/half.hpp"
@@ -39,14 +40,22 @@ struct ImportError {
 constexpr uint64_t kAny = std::numeric_limits<uint64_t>::max();  // wildcard dimension in an expected shape
 constexpr uint64_t kMaxHeaderBytes = 100u << 20;                 // as the reference safetensors library
 
-std::vector<uint8_t> read_file_or_throw(const std::string& path) {
-  Result<std::vector<uint8_t>> r = read_file(path);
+std::vector<uint8_t> read_file_or_throw(const std::string& path, uint64_t max_bytes) {
+  Result<std::vector<uint8_t>> r = read_file(path, max_bytes);
   if (!r.ok()) throw ImportError{r.status()};
   return std::move(r.value());
 }
 
+// Size and nesting are checked before nlohmann sees the text (format/json_limits.hpp).
+void check_json_or_throw(const uint8_t* data, size_t size, uint64_t max_bytes, const std::string& what) {
+  Status st = format::check_json_limits(std::string_view(reinterpret_cast<const char*>(data), size),
+                                        max_bytes, format::kMaxJsonDepth, what);
+  if (!st.ok()) throw ImportError{st};
+}
+
 json parse_json_file(const std::string& path) {
-  std::vector<uint8_t> bytes = read_file_or_throw(path);
+  std::vector<uint8_t> bytes = read_file_or_throw(path, kMaxJsonBytes);
+  check_json_or_throw(bytes.data(), bytes.size(), kMaxJsonBytes, path);
   try {
     return json::parse(bytes.begin(), bytes.end());
   } catch (const json::exception& e) {
@@ -78,7 +87,7 @@ float bf16_to_float(uint16_t b) {
 
 SafetensorsFile parse_safetensors(const std::string& path) {
   SafetensorsFile st;
-  st.bytes = read_file_or_throw(path);
+  st.bytes = read_file_or_throw(path, kMaxCheckpointBytes);
   const uint64_t size = st.bytes.size();
   if (size < 8)
     fail(path + ": file of " + std::to_string(size) + " bytes is too small for a safetensors header");
@@ -93,6 +102,7 @@ SafetensorsFile parse_safetensors(const std::string& path) {
   const uint64_t data_size = size - st.data_start;
 
   // Refuse duplicate top-level names (nlohmann would keep the last one silently).
+  check_json_or_throw(st.bytes.data() + 8, static_cast<size_t>(n), kMaxHeaderBytes, path + ": header");
   std::set<std::string> seen;
   std::string duplicate;
   json header;

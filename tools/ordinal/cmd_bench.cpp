@@ -20,6 +20,7 @@
 #include "ordinal/args.hpp"
 #include "ordinal/bench_variants.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 
@@ -28,7 +29,8 @@ namespace ordinal::cli {
 namespace {
 const char* kUsage =
     "usage: ordinal bench MODEL... [options]\n"
-    "  --threads LIST        comma-separated thread counts (default 1,<cores>)\n"
+    "  --threads LIST        comma-separated thread counts in [1, 256], each clamped to the cores\n"
+    "                        (default 1,<cores>)\n"
     "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8 (default: as "
     "stored)\n"
     "  --kv LIST             KV cache types to compare: f32,int8 (default f32)\n"
@@ -125,6 +127,8 @@ int cmd_bench(int argc, char** argv) {
   if (models.empty()) return usage_error("bench", "missing MODEL", kUsage);
   const bool default_threads = threads.empty();
   if (default_threads) threads.push_back(1);
+  for (int64_t& t : threads) t = clamp_threads(t, "bench");
+  threads.erase(std::unique(threads.begin(), threads.end()), threads.end());
   nlohmann::json out;
   out["schema"] = "ordinal-bench-1";
   out["runs"] = nlohmann::json::array();
@@ -134,14 +138,16 @@ int cmd_bench(int argc, char** argv) {
   for (const std::string& path : models) {
     auto made = make_bench_variants(path, weights, kvs);
     if (!made.ok()) {
-      std::fprintf(stderr, "ordinal bench: %s: %s\n", path.c_str(), made.status().to_string().c_str());
+      std::fprintf(stderr, "ordinal bench: %s: %s\n", path.c_str(),
+                   printable(made.status().to_string()).c_str());
       return made.status().code() == ErrorCode::kInternal ? kExitFailed : kExitUsage;
     }
     const std::vector<BenchVariant>& variants = made.value();
     const std::shared_ptr<const Model>& first = variants.front().model;
     const ModelConfig& c = first->config();
     const int64_t ctx = c.max_positions;
-    const int64_t prompt_n = std::min<int64_t>(prompt_tokens, ctx - 1);
+    // At least one prompt token (a 1-position model has room for nothing else); decode fills the rest.
+    const int64_t prompt_n = std::max<int64_t>(1, std::min<int64_t>(prompt_tokens, ctx - 1));
     const int64_t decode_n = std::min<int64_t>(steps, ctx - prompt_n);
     std::vector<int32_t> prompt(static_cast<size_t>(prompt_n));
     for (int64_t i = 0; i < prompt_n; ++i) prompt[i] = static_cast<int32_t>((i * 7919 + 3) % c.vocab_size);
@@ -164,11 +170,12 @@ int cmd_bench(int argc, char** argv) {
           SessionOptions so;
           so.threads = static_cast<uint32_t>(nt);
           so.kv_cache = variants[vi].kv;
+          so.memory_budget = host_memory_budget();
           const auto t0 = clock::now();
           auto s = Session::create(variants[vi].model, so);
           const double create_ms = seconds_since(t0) * 1e3;
           if (!s.ok()) {
-            std::fprintf(stderr, "ordinal bench: %s\n", s.status().to_string().c_str());
+            std::fprintf(stderr, "ordinal bench: %s\n", printable(s.status().to_string()).c_str());
             return kExitFailed;
           }
           Figures& f = fig[vi];
@@ -192,7 +199,7 @@ int cmd_bench(int argc, char** argv) {
           const double secs = seconds_since(t2);
           const double cpu_secs = process_cpu_seconds() - c2;
           if (!st.ok()) {
-            std::fprintf(stderr, "ordinal bench: %s\n", st.to_string().c_str());
+            std::fprintf(stderr, "ordinal bench: %s\n", printable(st.to_string()).c_str());
             return kExitFailed;
           }
           f.tps.push_back(secs > 0 ? static_cast<double>(decode_n) / secs : 0.0);

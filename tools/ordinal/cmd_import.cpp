@@ -8,6 +8,7 @@
 #include "modelio/model_spec.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/runtime.hpp"
 
 namespace ordinal::cli {
@@ -51,19 +52,19 @@ int cmd_import(int argc, char** argv) {
     return usage_error("import", "unknown format '" + format + "'", kUsage);
   }
   if (!spec.ok()) {
-    std::fprintf(stderr, "ordinal import: %s\n", spec.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal import: %s\n", printable(spec.status().to_string()).c_str());
     return kExitUsage;
   }
   Status st = modelio::write_model(spec.value(), out);
   if (!st.ok()) {
-    std::fprintf(stderr, "ordinal import: %s\n", st.to_string().c_str());
+    std::fprintf(stderr, "ordinal import: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;
   }
   // Prove the file we wrote loads through the same verifier devices use.
   auto check = Model::load(out);
   if (!check.ok()) {
     std::fprintf(stderr, "ordinal import: written model does not verify: %s\n",
-                 check.status().to_string().c_str());
+                 printable(check.status().to_string()).c_str());
     return kExitFailed;
   }
   const ModelConfig& c = check.value()->config();

@@ -8,6 +8,7 @@
 #include "modelio/host_scheme.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/runtime.hpp"
 
 namespace ordinal::cli {
@@ -65,12 +66,13 @@ int cmd_inspect(int argc, char** argv) {
   if (path.empty()) return usage_error("inspect", "missing MODEL", kUsage);
   auto model = Model::load(path);
   if (!model.ok()) {
-    std::fprintf(stderr, "ordinal inspect: %s\n", model.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal inspect: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
   const detail::ModelData& m = model.value()->data();
   const ModelConfig& c = m.config;
-  std::printf("model          %s (format v%u, %zu bytes)\n", path.c_str(), m.format_version,
+  // Everything printed that comes from the file or the command line goes through printable().
+  std::printf("model          %s (format v%u, %zu bytes)\n", printable(path).c_str(), m.format_version,
               model.value()->file_bytes());
   std::printf("architecture   %s\n", c.architecture == Architecture::kLlama ? "llama" : "gpt2");
   std::printf("dims           dim %u, hidden %u, layers %u, heads %u, kv-heads %u, head_dim %u\n", c.dim,
@@ -85,14 +87,15 @@ int cmd_inspect(int argc, char** argv) {
   std::printf("positional     %s: %s\n", positional_scheme_name(m.positional.scheme),
               modelio::describe_positional(m.positional, m.config).c_str());
   for (const auto& kv : m.metadata)
-    std::printf("meta           %s = %s\n", kv.first.c_str(), kv.second.c_str());
+    std::printf("meta           %s = %s\n", printable(kv.first).c_str(), printable(kv.second).c_str());
   if (!m.task_spec.empty()) std::printf("task spec      %zu bytes of JSON\n", m.task_spec.size());
 
   if (list_tensors) {
     std::printf("\n%-44s %-5s %-14s %-22s %10s\n", "tensor", "dtype", "shape", "quantization", "bytes");
     for (const format::TensorView* v : m.tensors()) {
-      std::printf("%-44s %-5s %-14s %-22s %10" PRIu64 "\n", v->name.c_str(), format::dtype_name(v->dtype),
-                  v->shape_string().c_str(), quant_string(*v).c_str(), tensor_bytes(*v));
+      std::printf("%-44s %-5s %-14s %-22s %10" PRIu64 "\n", printable(v->name).c_str(),
+                  format::dtype_name(v->dtype), v->shape_string().c_str(), quant_string(*v).c_str(),
+                  tensor_bytes(*v));
     }
   }
   uint64_t attention = 0, mlp = 0, norms = 0;
@@ -123,9 +126,11 @@ int cmd_inspect(int argc, char** argv) {
     SessionOptions so;
     so.threads = 1;
     so.kv_cache = kv;
+    so.memory_budget =
+        host_memory_budget();  // planned first: a 2^24-position context is reported, not allocated
     auto s = Session::create(model.value(), so);
     if (!s.ok()) {
-      std::printf("  %-10s %s\n", kv_cache_type_name(kv), s.status().to_string().c_str());
+      std::printf("  %-10s %s\n", kv_cache_type_name(kv), printable(s.status().to_string()).c_str());
       continue;
     }
     const size_t kvb = s.value()->kv_cache_bytes();

@@ -1,10 +1,13 @@
 // ordinal quantize IN OUT --pos SCHEME [--rope-scaling KIND:F[,ORIG]] [--context N] [--weights f32|f16|int8]
 // Rebuilds the positional component (and optionally the weights) in a smaller or exact format, writes a
 // normal model, reloads it through the verifier, and prints a before/after table with reconstruction errors.
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,7 @@
 #include "numerics/half.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
@@ -44,6 +48,8 @@ const std::string kUsage =
         std::string(modelio::kRopeScalingGrammar) +
         "   (RoPE context extension)\n"
         "  --context N           new max_positions (context length) of the output model\n"
+        "  --allow-large-session write the model even when its default session (full context, f32 KV\n"
+        "                        cache) needs more than 1 GiB; without it such a model is refused\n"
         "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and "
         "classifier\n"
         "  --seed S              seed for k-means (default 1)\n"
@@ -140,6 +146,37 @@ HostTensor tensor_from_quantized(const std::string& name, const quant::Quantized
   return t;
 }
 
+// NaN/Inf rows would reach float->int conversions (undefined behaviour) and a meaningless table: refused.
+Status check_finite_rows(const std::vector<float>& table, int cols, const char* what) {
+  for (size_t i = 0; i < table.size(); ++i) {
+    if (!std::isfinite(table[i])) {
+      return invalid_argument(std::string(what) + ": row " + std::to_string(i / static_cast<size_t>(cols)) +
+                              ", column " + std::to_string(i % static_cast<size_t>(cols)) + " is " +
+                              (std::isnan(table[i]) ? "NaN" : "infinite") +
+                              "; a table with non-finite values cannot be quantized");
+    }
+  }
+  return Status::Ok();
+}
+
+Status check_default_session(const modelio::ModelSpec& spec, uint64_t limit) {
+  ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, modelio::serialize_model(spec));
+  // load_from_buffer needs 64-byte alignment.
+  std::unique_ptr<void, void (*)(void*)> aligned(std::aligned_alloc(64, (bytes.size() + 63) / 64 * 64),
+                                                 std::free);
+  if (!aligned) return out_of_memory("cannot allocate " + std::to_string(bytes.size()) + " bytes");
+  std::memcpy(aligned.get(), bytes.data(), bytes.size());
+  ORDINAL_ASSIGN_OR_RETURN(auto model, Model::load_from_buffer(aligned.get(), bytes.size()));
+  SessionOptions so;
+  ORDINAL_ASSIGN_OR_RETURN(const uint64_t need, model->session_bytes(so));
+  if (need > limit) {
+    return out_of_memory("the default session of the output model (context " +
+                         std::to_string(spec.config.max_positions) + ", f32 KV cache) needs " +
+                         std::to_string(need) + " bytes, over the limit of " + std::to_string(limit));
+  }
+  return Status::Ok();
+}
+
 Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const std::string& scheme,
                                               uint64_t seed) {
   modelio::HostPositional& p = spec.positional;
@@ -151,6 +188,7 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   const std::vector<float> table = p.table.to_f32();
   const int64_t P = p.table.shape[0];
   const int D = static_cast<int>(p.table.shape[1]);
+  ORDINAL_RETURN_IF_ERROR(check_finite_rows(table, D, "position table"));
   TableReport report;
   report.original = table;
   report.positions = P;
@@ -278,8 +316,38 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   // on views of the new arrays (modelio::runtime_position_rows), not a host re-implementation.
   ORDINAL_ASSIGN_OR_RETURN(report.reconstructed, modelio::runtime_position_rows(spec));
   report.bytes = static_cast<int64_t>(p.bytes());
-  report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D,
-                                         report.bytes, report.shares_by_design);
+  if (P <= kExactTablePositions) {
+    report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D,
+                                           report.bytes, report.shares_by_design);
+    return report;
+  }
+  // A long table: the O(n^2) pair metrics on an evenly spaced sample (first and last row included), the
+  // errors on every row.
+  const int64_t S = kExactTablePositions;
+  std::vector<float> sample_orig(static_cast<size_t>(S) * D), sample_rec(static_cast<size_t>(S) * D);
+  for (int64_t i = 0; i < S; ++i) {
+    const size_t row = static_cast<size_t>(i * (P - 1) / (S - 1));
+    std::copy_n(&report.original[row * D], D, &sample_orig[static_cast<size_t>(i) * D]);
+    std::copy_n(&report.reconstructed[row * D], D, &sample_rec[static_cast<size_t>(i) * D]);
+  }
+  report.metrics = quant::compare_tables(sample_orig.data(), sample_rec.data(), S, D, report.bytes * S / P,
+                                         report.shares_by_design);
+  quant::TableMetrics& m = report.metrics;
+  m.positions = P;
+  m.bytes = report.bytes;
+  m.bytes_per_position = static_cast<double>(report.bytes) / static_cast<double>(P);
+  double max_abs = 0, abs_sum = 0, sq_sum = 0;
+  for (size_t i = 0; i < report.original.size(); ++i) {
+    const double e = std::fabs(static_cast<double>(report.reconstructed[i]) - report.original[i]);
+    max_abs = std::max(max_abs, e);
+    abs_sum += e;
+    sq_sum += e * e;
+  }
+  const double count = static_cast<double>(report.original.size());
+  m.max_abs_error = max_abs;
+  m.mean_abs_error = abs_sum / count;
+  m.rms_error = std::sqrt(sq_sum / count);
+  report.metrics_sampled = true;
   return report;
 }
 
@@ -329,6 +397,7 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   const std::vector<float> table = p.table.to_f32();
   const int64_t rows = p.table.shape[0];
   const int cols = static_cast<int>(p.table.shape[1]);
+  ORDINAL_RETURN_IF_ERROR(check_finite_rows(table, cols, "relative-bias table"));
   TableReport report;
   report.original = table;
   report.positions = rows;
@@ -436,7 +505,7 @@ int cmd_quantize(int argc, char** argv) {
   Args args(argc, argv, 1);
   quantize::Options o;
   std::vector<std::string> paths;
-  bool search = false, verify_flags_given = false;
+  bool search = false, verify_flags_given = false, allow_large_session = false;
   std::string search_schemes;
   verify::Options gates;
   while (!args.empty()) {
@@ -446,6 +515,8 @@ int cmd_quantize(int argc, char** argv) {
       return kExitOk;
     } else if (a == "--search") {
       search = true;
+    } else if (a == "--allow-large-session") {
+      allow_large_session = true;
     } else if (a == "--search-schemes") {
       if (!args.value(a, &search_schemes) || split_commas(search_schemes).empty()) {
         return usage_error("quantize", "--search-schemes needs a comma-separated list of --pos settings",
@@ -496,7 +567,7 @@ int cmd_quantize(int argc, char** argv) {
 
   auto model = Model::load(paths[0]);
   if (!model.ok()) {
-    std::fprintf(stderr, "ordinal quantize: %s\n", model.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal quantize: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
   modelio::ModelSpec spec = modelio::spec_from_model(model.value()->data());
@@ -522,15 +593,23 @@ int cmd_quantize(int argc, char** argv) {
   if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage.c_str());
   spec.metadata.push_back(
       {"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
+  if (!allow_large_session) {
+    Status plan = quantize::check_default_session(spec, kMaxDefaultSessionBytes);
+    if (!plan.ok()) {
+      std::fprintf(stderr, "ordinal quantize: %s; nothing written (--allow-large-session writes it anyway)\n",
+                   printable(plan.to_string()).c_str());
+      return kExitUsage;
+    }
+  }
   Status st = modelio::write_model(spec, paths[1]);
   if (!st.ok()) {
-    std::fprintf(stderr, "ordinal quantize: %s\n", st.to_string().c_str());
+    std::fprintf(stderr, "ordinal quantize: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;
   }
   auto check = Model::load(paths[1]);
   if (!check.ok()) {
     std::fprintf(stderr, "ordinal quantize: written model does not verify: %s\n",
-                 check.status().to_string().c_str());
+                 printable(check.status().to_string()).c_str());
     return kExitFailed;
   }
   const quantize::Components after = quantize::components(spec);
@@ -568,6 +647,11 @@ int cmd_quantize(int argc, char** argv) {
           m.shares_positions_by_design
               ? " (positions shared by design)"
               : (m.collapse_flagged ? "  <-- WARNING: distinct positions collapsed" : ""));
+      if (table.metrics_sampled) {
+        std::printf("  (recovery, distance and collapsed pairs over %" PRId64 " evenly spaced of %" PRId64
+                    " positions)\n",
+                    quantize::kExactTablePositions, m.positions);
+      }
     }
     if (table.energy_kept > 0) std::printf("low-rank energy kept: %.6f\n", table.energy_kept);
   }

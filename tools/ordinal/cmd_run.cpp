@@ -8,6 +8,7 @@
 
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 
@@ -18,10 +19,10 @@ const char* kUsage =
     "usage: ordinal run MODEL [options]\n"
     "  -p, --prompt TEXT   prompt (default: empty; BOS is always fed first)\n"
     "  -n, --steps N       positions to run, prompt included; 0 = the model's context (default 256)\n"
-    "  -t, --temperature T 0 = greedy (default 1.0)\n"
+    "  -t, --temperature T 0 = greedy; below 1e-4 also greedy (default 1.0)\n"
     "      --top-p P       nucleus sampling in [0,1]; 0 or 1 disables (default 0.9)\n"
     "      --seed S        RNG seed > 0 (default 42)\n"
-    "      --threads N     worker threads >= 1 (default: one per core)\n"
+    "      --threads N     worker threads in [1, 256], clamped to the cores (default: one per core)\n"
     "      --kv f32|int8   KV cache type (default f32)\n"
     "      --shift N       when the cache is full, drop N tokens after BOS and go on (context shift);\n"
     "                      then -n may exceed the context\n";
@@ -85,17 +86,18 @@ int cmd_run(int argc, char** argv) {
 
   auto model = Model::load(model_path);
   if (!model.ok()) {
-    std::fprintf(stderr, "ordinal run: %s\n", model.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal run: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
   const ModelConfig& cfg = model.value()->config();
   if (steps == 0 || (steps > cfg.max_positions && shift == 0)) steps = cfg.max_positions;  // as run.c
   SessionOptions so;
-  so.threads = static_cast<uint32_t>(threads);
+  so.threads = clamp_threads(threads, "run");
+  so.memory_budget = host_memory_budget();
   so.kv_cache = kv;
   auto session = Session::create(model.value(), so);
   if (!session.ok()) {
-    std::fprintf(stderr, "ordinal run: %s\n", session.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal run: %s\n", printable(session.status().to_string()).c_str());
     return kExitFailed;
   }
   auto sampler = Sampler::create(cfg.vocab_size, static_cast<float>(temperature), static_cast<float>(top_p),
@@ -105,7 +107,7 @@ int cmd_run(int argc, char** argv) {
   std::vector<int32_t> prompt_tokens;
   Status st = tok.encode(prompt, /*bos=*/true, /*eos=*/false, &prompt_tokens);
   if (!st.ok()) {
-    std::fprintf(stderr, "ordinal run: %s\n", st.to_string().c_str());
+    std::fprintf(stderr, "ordinal run: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;
   }
   const int64_t n_prompt = static_cast<int64_t>(prompt_tokens.size());
@@ -147,7 +149,7 @@ int cmd_run(int argc, char** argv) {
   std::printf("\n");
   std::fflush(stdout);
   if (!st.ok()) {
-    std::fprintf(stderr, "ordinal run: %s\n", st.to_string().c_str());
+    std::fprintf(stderr, "ordinal run: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;
   }
   if (pos > 1 && started) {

@@ -10,6 +10,7 @@
 
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/verify_flags.hpp"
 #include "verify/verify.hpp"
 
@@ -87,6 +88,7 @@ int verify_main(int argc, char** argv) {
   if (positional.size() < 2) return usage_error("verify", "missing REF and CAND models", kUsage.c_str());
   if (positional.size() > 2)
     return usage_error("verify", "unexpected argument " + positional[2], kUsage.c_str());
+  o.threads = clamp_threads(o.threads, "verify");
   o.ref_path = positional[0];
   o.cand_path = positional[1];
 
@@ -95,11 +97,11 @@ int verify_main(int argc, char** argv) {
   auto report = verify::run_battery(o);
   progress.done();
   if (!report.ok()) {
-    std::fprintf(stderr, "ordinal verify: %s\n", report.status().to_string().c_str());
+    std::fprintf(stderr, "ordinal verify: %s\n", printable(report.status().to_string()).c_str());
     return kExitUsage;
   }
   const verify::Report& r = report.value();
-  const std::string text = verify::report_text(r);
+  const std::string text = printable(verify::report_text(r), /*keep_newlines=*/true);
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   if (!json_path.empty() && !write_file(json_path, verify::report_json(r))) {

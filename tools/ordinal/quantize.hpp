@@ -28,7 +28,12 @@ struct TableReport {
   bool is_bias_table = false;
   double energy_kept = 0;  // low-rank only
   quant::TableMetrics metrics;
+  // Pair metrics (recovery, min distance, collapsed pairs) over an evenly spaced sample of
+  // kExactTablePositions positions; errors over every row.
+  bool metrics_sampled = false;
 };
+// Up to this many positions the table metrics compare every pair of positions (O(n^2)); above, a sample.
+constexpr int64_t kExactTablePositions = 2048;
 
 struct Components {
   uint64_t embedding = 0, positional = 0, attention = 0, mlp = 0, norms = 0, classifier = 0;
@@ -38,6 +43,9 @@ Components components(const modelio::ModelSpec& spec);
 // Rewrites spec's positional component per o.pos (and o.rope_scaling / o.context). For table schemes the
 // report carries reconstruction metrics; for computed schemes it is empty.
 Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o);
+// kOutOfMemory when the default session of the model `spec` describes (context = max_positions, f32 KV
+// cache; Model::session_bytes) would need more than `limit` bytes.
+Status check_default_session(const modelio::ModelSpec& spec, uint64_t limit);
 // Converts linear weights and embeddings (f32 | f16 | int8, weight_quantize.cpp); returns the max abs
 // conversion error.
 Result<double> convert_weights(modelio::ModelSpec& spec, const std::string& weights);

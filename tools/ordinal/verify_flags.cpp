@@ -20,7 +20,8 @@ const char* const kVerifyInputUsage =
     "      --beyond N             also evaluate positions [context, N) when both models address them\n"
     "      --task-cases N         task cases per task in distribution (default 1000)\n"
     "      --task-extrap-cases N  task cases per task at 1.5x and 2x length (default: --task-cases)\n"
-    "      --threads N            threads per model session, same for both (default 1)\n"
+    "      --threads N            threads per model session, same for both, 1..256, clamped to the cores\n"
+    "                             (default 1)\n"
     "      --cand-kv f32|int8     the candidate session's KV cache (default f32; the reference's is f32)\n";
 
 const char* const kVerifyGateUsage =

@@ -7,8 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "importers/read_file.hpp"
 #include "model_data.hpp"
+#include "ordinal/host_limits.hpp"
 #include "ordinal/sampler.hpp"
+#include "verify/text_stream.hpp"
 #include "verify/verify.hpp"
 
 namespace ordinal::verify {
@@ -19,36 +22,10 @@ void progress(const Options& o, const std::string& s) {
   if (o.progress) o.progress(s);
 }
 
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return io_error("cannot read text file " + path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-// Tokens of the text, encoded line by line (the BPE merge loop is quadratic in the input length, so a
-// whole file cannot go through encode() at once), until `max_tokens` are collected. Every line gets the
-// tokenizer's dummy-prefix space, which is how the line break shows up in the token stream.
+// Tokens of text already in memory (the word-order pass's normalized copies), segment by segment.
 Status tokenize_lines(const Tokenizer& tok, const std::string& text, size_t max_tokens,
                       std::vector<int32_t>* out) {
-  out->clear();
-  std::vector<int32_t> line_tokens;
-  size_t pos = 0;
-  while (pos < text.size() && out->size() < max_tokens) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (std::all_of(line.begin(), line.end(),
-                    [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; })) {
-      continue;
-    }
-    ORDINAL_RETURN_IF_ERROR(tok.encode(line, /*bos=*/false, /*eos=*/false, &line_tokens));
-    out->insert(out->end(), line_tokens.begin(), line_tokens.end());
-  }
-  if (out->size() > max_tokens) out->resize(max_tokens);
-  return Status::Ok();
+  return tokenize_text(tok, text, max_tokens, out);
 }
 
 bool blank(const std::string& s) {
@@ -120,12 +97,14 @@ Result<Report> run_battery(const Options& o) {
   std::string text;
   std::vector<int32_t> text_tokens;
   if (!o.text_path.empty()) {
-    ORDINAL_ASSIGN_OR_RETURN(text, read_file(o.text_path));
-    if (!blank(text)) {
-      // Enough tokens for every window: each window of L positions holds L-1 text tokens.
-      Status st = tokenize_lines(tok, text, static_cast<size_t>(o.max_positions), &text_tokens);
-      if (!st.ok()) return Status(st.code(), "tokenizing " + o.text_path + ": " + st.message());
-    }
+    // Streamed: enough tokens for every window (each window of L positions holds L-1 text tokens) and for
+    // the word-order pass, read and tokenized segment by segment, never the whole file.
+    const size_t want = static_cast<size_t>(std::max(o.max_positions, o.order_positions));
+    Status st = read_text_tokens(tok, o.text_path, want, importers::kMaxTextBytes, &text, &text_tokens);
+    if (!st.ok()) return Status(st.code(), "text " + o.text_path + ": " + st.message());
+    if (text_tokens.size() > static_cast<size_t>(o.max_positions))
+      text_tokens.resize(static_cast<size_t>(o.max_positions));
+    if (blank(text)) text.clear();
     if (text_tokens.empty()) return invalid_argument("text file " + o.text_path + " tokenizes to nothing");
     rep.source = "text " + o.text_path + " (" + std::to_string(text_tokens.size()) +
                  " tokens used, tokenized line by line)";
@@ -151,9 +130,12 @@ Result<Report> run_battery(const Options& o) {
   }
   rep.eval_length = length;
 
+  // No sequence is longer than the position budgets, so the sessions' caches need no more (--beyond 2^24
+  // with the default caps plans 8192 slots, not 2^24).
+  const int64_t session_context = std::min(length, std::max(o.max_positions, o.order_positions));
   ORDINAL_ASSIGN_OR_RETURN(
       PairRunner runner,
-      PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(length, 1)),
+      PairRunner::create(pair, o.threads, static_cast<uint32_t>(std::max<int64_t>(session_context, 1)),
                          o.cand_kv_cache));
 
   // 1. Agreement.
@@ -221,6 +203,18 @@ Result<Report> run_battery(const Options& o) {
   rep.cand_cost.decode_us_per_token = runner.cand_timing().per_token_us();
   rep.ref_cost.memory_bytes = runner.ref().memory_bytes();
   rep.cand_cost.memory_bytes = runner.cand().memory_bytes();
+  if (session_context < length) {
+    // The sessions were sized to the position caps; report what a session at the full length would take
+    // (the memory plan, computed without allocating it).
+    SessionOptions at_length;
+    at_length.threads = runner.ref().threads();
+    at_length.context_length = static_cast<uint32_t>(length);
+    auto rb = ref.session_bytes(at_length);
+    at_length.kv_cache = o.cand_kv_cache;
+    auto cb = cand.session_bytes(at_length);
+    if (rb.ok()) rep.ref_cost.memory_bytes = rb.value();
+    if (cb.ok()) rep.cand_cost.memory_bytes = cb.value();
+  }
   rep.ref_cost.context = rep.cand_cost.context = static_cast<uint32_t>(length);
   samples.clear();
   samples.shrink_to_fit();
@@ -309,7 +303,7 @@ Result<Report> run_battery(const Options& o) {
                      : ref_spec.empty()                    ? "the reference carries no task spec"
                                                            : "the candidate carries no task spec";
   } else {
-    auto spec = parse_task_spec(ref_spec);
+    auto spec = parse_task_spec(ref_spec, std::min(ref.config().vocab_size, cand.config().vocab_size));
     if (!spec.ok()) {
       rep.tasks_note = spec.status().message();
     } else {
@@ -318,7 +312,10 @@ Result<Report> run_battery(const Options& o) {
         need = std::max(need, 2 * t.max_len + 3 + std::max<int64_t>(t.key_len, 2 * t.max_len) + 1);
       SessionOptions so;
       so.threads = runner.ref().threads();
-      so.context_length = static_cast<uint32_t>(std::max<int64_t>(need, ctx));
+      // The longest case needs `need` slots (task lengths are capped by parse_task_spec); a model's 2^24
+      // position context would only make the cache bigger.
+      so.context_length = static_cast<uint32_t>(need);
+      so.memory_budget = cli::host_memory_budget();
       auto rs = Session::create(pair.ref, so);
       so.kv_cache = o.cand_kv_cache;
       auto cs = Session::create(pair.cand, so);

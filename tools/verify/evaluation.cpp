@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "ordinal/host_limits.hpp"
 #include "ordinal/sampler.hpp"
 #include "verify/verify.hpp"
 
@@ -30,6 +31,7 @@ Result<PairRunner> PairRunner::create(const ModelPair& pair, uint32_t threads, u
   SessionOptions so;
   so.threads = threads;
   so.context_length = context;
+  so.memory_budget = cli::host_memory_budget();
   auto a = Session::create(pair.ref, so);
   if (!a.ok()) return Status(a.status().code(), "reference session: " + a.status().message());
   // Same thread count as the reference actually got (0 = per core resolves identically, but be explicit).

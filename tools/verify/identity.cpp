@@ -28,12 +28,18 @@ double dist2(const float* a, const float* b, uint32_t n) {
 
 }  // namespace
 
-PositionTable position_table(const Model& m) {
+uint32_t stored_position_count(const Model& m) {
+  auto enc = positional::PositionalEncoder::create(m.data());
+  return enc.ok() && enc->has_stored_rows() ? enc->stored_positions() : 0;
+}
+
+PositionTable position_table(const Model& m, const std::vector<uint32_t>& which) {
   const detail::ModelData& md = m.data();
   const uint32_t dim = m.config().dim;
   PositionTable t;
   t.dim = dim;
-  // The runtime's own reconstruction (the positional module's stored_row: the kernels a session uses).
+  // The runtime's own reconstruction (the positional module's stored_row: the kernels a session uses), one
+  // row at a time, so a small table covering 2^24 positions costs what is asked for.
   auto enc = positional::PositionalEncoder::create(md);
   if (!enc.ok()) {
     t.note = "positional module unavailable: " + enc.status().message();
@@ -43,16 +49,29 @@ PositionTable position_table(const Model& m) {
     t.note = std::string("no stored position table (") + positional_scheme_name(md.positional.scheme) + ")";
     return t;
   }
-  t.positions = enc->stored_positions();
-  t.rows.assign(size_t{t.positions} * dim, 0.0f);
+  for (uint32_t pos : which) {
+    if (pos >= enc->stored_positions()) {
+      t.note = "position " + std::to_string(pos) + " is not stored";
+      return t;
+    }
+  }
+  t.positions = static_cast<uint32_t>(which.size());
+  t.rows.assign(which.size() * size_t{dim}, 0.0f);
   std::vector<float> scratch(std::max<size_t>(enc->scratch_floats(), 1));
-  for (uint32_t i = 0; i < t.positions; ++i) enc->stored_row(i, &t.rows[size_t{i} * dim], scratch.data());
-  t.shared_by_design = enc->distinct_rows() < t.positions;
+  for (size_t i = 0; i < which.size(); ++i) enc->stored_row(which[i], &t.rows[i * dim], scratch.data());
+  t.shared_by_design = enc->distinct_rows() < enc->stored_positions();
   t.note = std::string(positional_scheme_name(md.positional.scheme)) + " (" +
-           std::to_string(enc->distinct_rows()) + " stored vectors for " + std::to_string(t.positions) +
-           " positions, " + std::to_string(md.positional.bytes) + " bytes)";
+           std::to_string(enc->distinct_rows()) + " stored vectors for " +
+           std::to_string(enc->stored_positions()) + " positions, " + std::to_string(md.positional.bytes) +
+           " bytes)";
   t.available = t.positions > 0;
   return t;
+}
+
+PositionTable position_table(const Model& m) {
+  std::vector<uint32_t> all(stored_position_count(m));
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  return position_table(m, all);
 }
 
 IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t seed) {
@@ -110,12 +129,22 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
     return r;
   }
 
-  const PositionTable c = position_table(cand);
+  // Positions both tables store. Up to kIdentityExactPositions every one is compared (all pairs: O(n^2));
+  // beyond, an evenly spaced sample of that many (first and last included) is, and the note says so.
+  const uint32_t both = std::min(stored_position_count(cand), stored_position_count(ref));
+  std::vector<uint32_t> which;
+  const bool sampled = both > kIdentityExactPositions;
+  const uint32_t count = sampled ? kIdentityExactPositions : both;
+  which.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    which.push_back(sampled ? static_cast<uint32_t>(uint64_t{i} * (both - 1) / (count - 1)) : i);
+  }
+  const PositionTable c = position_table(cand, which);
   if (!c.available) {
     r.note = "candidate: " + c.note;
     return r;
   }
-  const PositionTable t = position_table(ref);
+  const PositionTable t = position_table(ref, which);
   if (!t.available) {
     r.note = "reference: " + t.note;
     return r;
@@ -126,6 +155,11 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   }
   r.kind = "table";
   r.note = "candidate " + c.note + "; reference " + t.note;
+  r.sampled = sampled;
+  if (sampled) {
+    r.note += "; sampled: " + std::to_string(count) + " evenly spaced of " + std::to_string(both) +
+              " positions (nearest neighbours among the sample)";
+  }
   r.shared_by_design = c.shared_by_design;
   const uint32_t dim = c.dim;
   const uint32_t n = std::min(c.positions, t.positions);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "format/json_limits.hpp"
 #include "numerics/prng.hpp"
 #include "ordinal/sampler.hpp"
 #include "verify/verify.hpp"
@@ -11,49 +12,101 @@
 namespace ordinal::verify {
 
 namespace {
-void id_range(const nlohmann::json& j, const char* key, int32_t* lo, int32_t* hi, int32_t dlo, int32_t dhi) {
-  if (j.contains(key) && j[key].is_array() && j[key].size() == 2) {
-    *lo = j[key][0].get<int32_t>();
-    *hi = j[key][1].get<int32_t>();
+
+// Thrown inside parse_task_spec for a value out of its range; caught there and returned as a Status.
+struct SpecError {
+  std::string message;
+};
+
+// An integer field in [lo, hi] (the default when absent); anything else (a float, a string, out of range)
+// is refused rather than converted.
+int64_t int_field(const nlohmann::json& j, const char* key, int64_t dflt, int64_t lo, int64_t hi,
+                  const std::string& where) {
+  if (!j.contains(key)) return dflt;
+  const nlohmann::json& v = j[key];
+  bool in = false;
+  if (v.is_number_unsigned()) {
+    const uint64_t u = v.get<uint64_t>();
+    in = hi >= 0 && u <= static_cast<uint64_t>(hi) && static_cast<int64_t>(u) >= lo;
+  } else if (v.is_number_integer()) {
+    const int64_t x = v.get<int64_t>();
+    in = x >= lo && x <= hi;
+  }
+  if (!in) {
+    throw SpecError{where + std::string(key) + " must be an integer in [" + std::to_string(lo) + ", " +
+                    std::to_string(hi) + "]"};
+  }
+  return v.get<int64_t>();
+}
+
+// A [lo, hi] token-id range inside [0, id_limit): reversed or out-of-vocabulary ranges are refused (a
+// reversed range divided by zero in the case generator).
+void id_range(const nlohmann::json& j, const char* key, int32_t* lo, int32_t* hi, int32_t dlo, int32_t dhi,
+              int64_t id_limit, const std::string& where) {
+  if (j.contains(key)) {
+    const nlohmann::json& r = j[key];
+    if (!r.is_array() || r.size() != 2) throw SpecError{where + key + " must be a [first, last] pair"};
+    nlohmann::json pair = {{"first", r[0]}, {"last", r[1]}};
+    *lo = static_cast<int32_t>(int_field(pair, "first", 0, 0, id_limit - 1, where + key + " "));
+    *hi = static_cast<int32_t>(int_field(pair, "last", 0, 0, id_limit - 1, where + key + " "));
   } else {
     *lo = dlo;
     *hi = dhi;
   }
+  if (*lo > *hi || *lo < 0 || *hi >= id_limit) {
+    throw SpecError{where + key + " [" + std::to_string(*lo) + ", " + std::to_string(*hi) +
+                    "] must be a non-empty range of token ids below " + std::to_string(id_limit)};
+  }
 }
+
 }  // namespace
 
-Result<TaskSpec> parse_task_spec(const std::string& text) {
+Result<TaskSpec> parse_task_spec(const std::string& text, uint32_t vocab_size) {
+  const int64_t id_limit = vocab_size > 0 ? int64_t{vocab_size} : int64_t{1} << 22;
+  ORDINAL_RETURN_IF_ERROR(
+      format::check_json_limits(text, kMaxTaskSpecBytes, format::kMaxJsonDepth, "task spec"));
   try {
     nlohmann::json j = nlohmann::json::parse(text);
     if (j.contains("ordinal_task")) j = j["ordinal_task"];
     if (!j.is_object() || !j.contains("tasks") || !j["tasks"].is_array()) {
       return invalid_argument("task spec: no \"tasks\" array");
     }
+    if (j["tasks"].size() > kMaxTasks) {
+      return invalid_argument("task spec: " + std::to_string(j["tasks"].size()) +
+                              " tasks, over the limit of " + std::to_string(kMaxTasks));
+    }
+    const std::string top = "task spec: ";
     TaskSpec s;
-    s.bos = j.value("bos_id", 1);
-    s.eos = j.value("eos_id", 2);
-    s.sep = j.value("sep_id", 8);
-    id_range(j, "symbol_ids", &s.sym_lo, &s.sym_hi, 9, 24);
-    if (s.sym_lo > s.sym_hi) return invalid_argument("task spec: symbol_ids range is empty");
+    s.bos = static_cast<int32_t>(int_field(j, "bos_id", 1, 0, id_limit - 1, top));
+    s.eos = static_cast<int32_t>(int_field(j, "eos_id", 2, 0, id_limit - 1, top));
+    s.sep = static_cast<int32_t>(int_field(j, "sep_id", 8, 0, id_limit - 1, top));
+    id_range(j, "symbol_ids", &s.sym_lo, &s.sym_hi, 9, 24, id_limit, top);
     for (const auto& t : j["tasks"]) {
+      if (!t.is_object()) return invalid_argument("task spec: every task must be an object");
       TaskDef d;
+      if (t.contains("name") && !t["name"].is_string())
+        return invalid_argument("task spec: name must be a string");
       d.name = t.value("name", std::string());
-      d.prefix_id = t.value("prefix_id", 0);
-      d.min_len = t.value("min_len", int64_t{4});
-      d.max_len = t.value("max_len", int64_t{16});
-      d.offset = t.value("offset", int64_t{0});
-      d.key_len = t.value("key_len", int64_t{5});
-      id_range(t, "filler_ids", &d.filler_lo, &d.filler_hi, s.sym_lo, s.sym_hi);
+      if (d.name.size() > 64) return invalid_argument("task spec: task name longer than 64 bytes");
+      const std::string where = "task spec: task '" + d.name + "': ";
+      d.prefix_id = static_cast<int32_t>(int_field(t, "prefix_id", 0, 0, id_limit - 1, where));
+      d.min_len = int_field(t, "min_len", 4, 1, kMaxTaskLength, where);
+      d.max_len = int_field(t, "max_len", 16, d.min_len, kMaxTaskLength, where);
+      // Any shift is a rotation by offset mod n; bounded so that i + offset cannot overflow.
+      d.offset = int_field(t, "offset", 0, -kMaxTaskLength, kMaxTaskLength, where);
+      d.key_len = int_field(t, "key_len", 5, 1, kMaxTaskLength, where);
+      id_range(t, "filler_ids", &d.filler_lo, &d.filler_hi, s.sym_lo, s.sym_hi, id_limit, where);
       if (t.contains("key_ids")) {
-        id_range(t, "key_ids", &d.key_lo, &d.key_hi, 25, 34);
+        id_range(t, "key_ids", &d.key_lo, &d.key_hi, 25, 34, id_limit, where);
       } else {
-        id_range(j, "digit_ids", &d.key_lo, &d.key_hi, 25, 34);
+        id_range(j, "digit_ids", &d.key_lo, &d.key_hi, 25, std::min<int64_t>(34, id_limit - 1), id_limit,
+                 top);
       }
-      if (d.min_len < 1 || d.max_len < d.min_len)
-        return invalid_argument("task spec: bad lengths for " + d.name);
       s.tasks.push_back(d);
     }
     return s;
+  } catch (const SpecError& e) {
+    return invalid_argument(e.message);
   } catch (const std::exception& e) {
     return invalid_argument(std::string("task spec is not valid JSON: ") + e.what());
   }
@@ -82,7 +135,7 @@ TaskCase make_task_case(const TaskSpec& spec, const TaskDef& task, int64_t n, ui
       std::sort(y.begin(), y.end());
     } else if (task.name == "copy_offset") {
       for (int64_t i = 0; i < n; ++i)
-        y[static_cast<size_t>(i)] = x[static_cast<size_t>((i + task.offset) % n)];
+        y[static_cast<size_t>(i)] = x[static_cast<size_t>(((i + task.offset % n) % n + n) % n)];
     }  // unknown tasks are filtered by the caller
   }
   c.prompt.push_back(spec.bos);

@@ -161,6 +161,13 @@ struct PositionTable {
 };
 // Every stored position's vector, reconstructed from the model's positional tensors.
 PositionTable position_table(const Model& m);
+// The vectors of the positions in `which` only (each must be stored), one row dequantized at a time.
+PositionTable position_table(const Model& m, const std::vector<uint32_t>& which);
+// Positions a table scheme stores (covers, for bucketed tables); 0 for computed schemes.
+uint32_t stored_position_count(const Model& m);
+// Up to this many positions the identity check compares every position with every other; above, an evenly
+// spaced sample of this many.
+constexpr uint32_t kIdentityExactPositions = 2048;
 
 struct IdentityResult {
   std::string kind = "n/a";  // "table", "rope", "n/a"
@@ -173,6 +180,7 @@ struct IdentityResult {
   double max_abs_error = 0.0, rms_error = 0.0;       // elementwise, candidate vs reference
   double mean_rel_error = 0.0, max_rel_error = 0.0;  // ||c_p - r_p|| / ||r_p||
   bool shared_by_design = false;
+  bool sampled = false;  // compared an evenly spaced sample of kIdentityExactPositions positions
   // RoPE.
   int64_t trials = 0;
   double shift_max_abs = 0.0, shift_mean_abs = 0.0, shift_max_rel = 0.0;  // candidate
@@ -195,8 +203,15 @@ struct TaskSpec {
   int32_t sym_lo = 0, sym_hi = 0;
   std::vector<TaskDef> tasks;
 };
-// Parses the JSON task spec (models/train/TASKS.md; the "ordinal_task" object or the spec itself).
-Result<TaskSpec> parse_task_spec(const std::string& json);
+// Limits on a task spec: everything verify generates from it is bounded by these (docs/trust-boundary.md).
+constexpr uint64_t kMaxTaskSpecBytes = uint64_t{1} << 20;
+constexpr size_t kMaxTasks = 64;
+constexpr int64_t kMaxTaskLength =
+    4096;  // input length; prompts at 2x extrapolation stay under 8200 positions
+// Parses and validates the JSON task spec (models/train/TASKS.md; the "ordinal_task" object or the spec
+// itself): size and nesting bounded, every id an integer below vocab_size (0: below 2^22), every id range
+// non-empty, lengths in [1, kMaxTaskLength], |offset| <= kMaxTaskLength. kInvalidArgument naming the field.
+Result<TaskSpec> parse_task_spec(const std::string& json, uint32_t vocab_size = 0);
 
 struct TaskCase {
   std::vector<int32_t> prompt;  // <s> <task> x.. <sep>

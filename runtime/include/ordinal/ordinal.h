@@ -22,7 +22,8 @@ typedef enum ord_status {
   ORD_UNSUPPORTED = 6,
   ORD_NUMERIC_ERROR = 7,
   ORD_INTERNAL = 8,
-  ORD_SESSION_UNUSABLE = 9
+  ORD_SESSION_UNUSABLE = 9,
+  ORD_OUT_OF_MEMORY = 10 /* the session's planned memory exceeds its budget, or an allocation failed */
 } ord_status;
 
 typedef struct ord_model ord_model;     /* immutable, shareable across threads */
@@ -39,6 +40,7 @@ typedef struct ord_session_options {
   uint32_t context_length; /* 0: the model's max_positions */
   int64_t position_offset; /* position of the first token */
   uint32_t kv_cache;       /* ord_kv_cache_type; ORD_KV_F32 by default */
+  uint64_t memory_budget;  /* bytes the session may allocate (ord_session_bytes); 0: no budget */
 } ord_session_options;
 
 const char* ord_last_error(void);
@@ -74,6 +76,10 @@ ord_status ord_session_shift(ord_session* session, size_t drop, size_t keep);
 /* Tokens in the KV cache, and the cache's size in bytes (0 for a null session). */
 size_t ord_session_cached_tokens(const ord_session* session);
 size_t ord_session_kv_cache_bytes(const ord_session* session);
+/* Bytes a session created with `options` (NULL: defaults) would allocate, planned without allocating.
+ * ord_session_create returns ORD_OUT_OF_MEMORY (never aborts) when that exceeds options->memory_budget
+ * or an allocation fails. */
+ord_status ord_session_bytes(const ord_model* model, const ord_session_options* options, uint64_t* bytes);
 
 ord_status ord_sampler_create(size_t vocab_size, float temperature, float top_p, uint64_t seed,
                               ord_sampler** out);

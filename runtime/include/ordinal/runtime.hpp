@@ -50,6 +50,7 @@ struct ModelConfig {
 namespace detail {
 struct ModelData;
 }
+struct SessionOptions;
 
 class Model {
  public:
@@ -71,6 +72,10 @@ class Model {
   size_t file_bytes() const;
   // The task spec (JSON) carried by task models; empty when none.
   std::string task_spec() const;
+  // Bytes a session created with `options` will allocate (KV cache, attention scores, activations, weight
+  // copies), planned without allocating; the figure Session::create checks against memory_budget.
+  // kInvalidArgument for options Session::create would refuse.
+  Result<uint64_t> session_bytes(const SessionOptions& options) const;
 
   const detail::ModelData& data() const { return *data_; }
 
@@ -92,6 +97,9 @@ struct SessionOptions {
   int64_t position_offset = 0;  // absolute position of the first token (resume)
   bool check_numerics = true;   // report NaN/Inf in logits as kNumericError
   KvCacheType kv_cache = KvCacheType::kF32;
+  // Bytes the session may allocate (Model::session_bytes); 0: no budget. Over it, or when an allocation
+  // fails, Session::create returns kOutOfMemory naming the buffer and its size; it never aborts.
+  uint64_t memory_budget = 0;
 };
 
 namespace detail {

@@ -12,7 +12,14 @@ namespace ordinal {
 
 class Sampler {
  public:
-  // temperature >= 0 (0 = greedy), top_p in [0, 1] (0 or 1 = sample the full distribution), seed > 0.
+  // Temperatures below this sample greedily (as 0 does): at 1e-4 a logit gap of 0.01 already weighs
+  // e^-100, and far below it logits / temperature overflows float.
+  static constexpr float kMinTemperature = 1e-4f;
+  // The model format's vocabulary limit (2^22 tokens).
+  static constexpr size_t kMaxVocabulary = size_t{1} << 22;
+
+  // temperature >= 0 (0 or < kMinTemperature = greedy), top_p in [0, 1] (0 or 1 = sample the full
+  // distribution), seed > 0.
   static Result<Sampler> create(size_t vocab_size, float temperature, float top_p, uint64_t seed);
 
   // Samples a token from `logits` (modified in place when temperature > 0). Allocates nothing.

@@ -22,6 +22,7 @@ enum class ErrorCode : int32_t {
   kNumericError = 7,      // NaN/Inf detected in activations
   kInternal = 8,          // a backend or the system failed (e.g. a worker thread could not start)
   kSessionUnusable = 9,   // a previous error left the session in a state that needs reset()
+  kOutOfMemory = 10,      // a planned allocation exceeds the memory budget, or the allocation failed
 };
 
 const char* error_code_name(ErrorCode code);
@@ -66,6 +67,9 @@ inline Status numeric_error(std::string m) {
 }
 inline Status internal_error(std::string m) {
   return Status(ErrorCode::kInternal, std::move(m));
+}
+inline Status out_of_memory(std::string m) {
+  return Status(ErrorCode::kOutOfMemory, std::move(m));
 }
 
 // Result<T>: a value or a non-ok Status. Accessing value() of an error is a programming bug

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 #include "format/tensor_view.hpp"
 #include "ordinal/status.hpp"
@@ -19,11 +20,18 @@ constexpr uint32_t kMaxVocab = 1u << 22;
 constexpr uint32_t kMaxPositions = 1u << 24;
 constexpr int64_t kComputedPositionLimit = int64_t{1} << 31;  // positions 0 .. 2^31-1
 
-// The file being loaded: where tensor data may lie.
+// A byte range of the file some tensor, scale or zero-point array claims (for the overlap check).
+struct ClaimedRange {
+  uint64_t offset, size;
+  std::string what;
+};
+
+// The file being loaded: where tensor data may lie, and the ranges tensors claimed so far.
 struct Ctx {
   const uint8_t* base;
   uint64_t file_size;
   uint64_t flatbuffer_end;
+  std::vector<ClaimedRange>* claimed;
 };
 
 // Which storage formats a tensor role accepts.

@@ -4,11 +4,14 @@
 // parameters) -> tokenizer -> positional block. The first failure is returned with the field's name.
 #include "format/loader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <limits>
+#include <vector>
 
+#include "format/json_limits.hpp"
 #include "format/load_checks.hpp"
 #include "ordinal_generated.h"
 #include "positional/scheme.hpp"
@@ -23,6 +26,13 @@ static_assert(sizeof(float) == 4, "float must be IEEE binary32");
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "Ordinal model files are little-endian; big-endian hosts are not supported"
 #endif
+
+// Text the host tools read from a model (task spec JSON, metadata) is bounded here, so no tool can be
+// made to parse or print an unbounded or unboundedly nested value.
+constexpr uint64_t kMaxTaskSpecBytes = uint64_t{1} << 20;
+constexpr uint32_t kMaxMetadataEntries = 1024;
+constexpr uint64_t kMaxMetadataKeyBytes = 256;
+constexpr uint64_t kMaxMetadataValueBytes = uint64_t{1} << 20;
 
 DType to_dtype(fb::DType t) {
   return static_cast<DType>(static_cast<uint8_t>(t));
@@ -61,6 +71,24 @@ Status check_range(const Ctx& ctx, const fb::TensorData* d, uint64_t expected_si
   if (size != expected_size) {
     return invalid_model(what + ": data is " + std::to_string(size) + " bytes, expected " +
                          std::to_string(expected_size));
+  }
+  if (size > 0) ctx.claimed->push_back({off, size, what});
+  return Status::Ok();
+}
+
+// Two tensors that share bytes would let one tensor's quantized codes be read as another's scales or
+// weights (and a rewrite of one change both); no writer produces that, so it is refused.
+Status check_no_overlap(std::vector<ClaimedRange>* claimed) {
+  std::sort(claimed->begin(), claimed->end(),
+            [](const ClaimedRange& a, const ClaimedRange& b) { return a.offset < b.offset; });
+  for (size_t i = 1; i < claimed->size(); ++i) {
+    const ClaimedRange& a = (*claimed)[i - 1];
+    const ClaimedRange& b = (*claimed)[i];
+    if (b.offset < a.offset + a.size) {
+      return invalid_model(b.what + ": data [" + std::to_string(b.offset) + ", +" + std::to_string(b.size) +
+                           ") overlaps " + a.what + " [" + std::to_string(a.offset) + ", +" +
+                           std::to_string(a.size) + ")");
+    }
   }
   return Status::Ok();
 }
@@ -194,6 +222,16 @@ Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role
   ORDINAL_RETURN_IF_ERROR(check_range(ctx, t->data(), expected_bytes, what));
   out->data = ctx.base + t->data()->offset();
   out->bytes = expected_bytes;
+  // Symmetric int8 is [-127, 127] (every writer clamps there); -128 has no negation and breaks the
+  // kernels' and the re-rotation's bounds.
+  if (out->dtype == DType::kI8) {
+    const void* at = std::memchr(out->data, 0x80, static_cast<size_t>(expected_bytes));
+    if (at != nullptr) {
+      return invalid_model(what + ": int8 value -128 at byte " +
+                           std::to_string(static_cast<const uint8_t*>(at) - out->data) +
+                           " (int8 tensors hold [-127, 127])");
+    }
+  }
   return check_quant(ctx, t->quant(), out, what);
 }
 
@@ -402,7 +440,8 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
                               " is not supported (this runtime reads 1.." + std::to_string(kFormatVersion) +
                               ")"));
   }
-  Ctx ctx{base, size, uint64_t{prefix} + 4};
+  std::vector<ClaimedRange> claimed;
+  Ctx ctx{base, size, uint64_t{prefix} + 4, &claimed};
   Status st = check_config(m->config(), &md->config);
   if (!st.ok()) return fail(st);
   const ModelConfig& c = md->config;
@@ -435,10 +474,30 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   if (!st.ok()) return fail(st);
   st = check_positional(ctx, m, md.get());
   if (!st.ok()) return fail(st);
-  if (m->task_spec()) md->task_spec = m->task_spec()->str();
+  st = check_no_overlap(&claimed);
+  if (!st.ok()) return fail(st);
+  if (m->task_spec()) {
+    md->task_spec = m->task_spec()->str();
+    st = check_json_limits(md->task_spec, kMaxTaskSpecBytes, kMaxJsonDepth, "task spec");
+    if (!st.ok()) return fail(invalid_model(st.message()));
+  }
   if (m->metadata()) {
+    if (m->metadata()->size() > kMaxMetadataEntries) {
+      return fail(invalid_model("metadata: " + std::to_string(m->metadata()->size()) +
+                                " entries, over the limit of " + std::to_string(kMaxMetadataEntries)));
+    }
     for (const auto* kv : *m->metadata()) {
-      md->metadata.emplace_back(kv->key()->str(), kv->value() ? kv->value()->str() : "");
+      std::string key = kv->key()->str(), value = kv->value() ? kv->value()->str() : "";
+      if (key.size() > kMaxMetadataKeyBytes || value.size() > kMaxMetadataValueBytes) {
+        return fail(invalid_model("metadata entry " + std::to_string(md->metadata.size()) +
+                                  ": key or value over the limit of " + std::to_string(kMaxMetadataKeyBytes) +
+                                  " / " + std::to_string(kMaxMetadataValueBytes) + " bytes"));
+      }
+      // Values such as ordinal_positional are JSON that tools parse.
+      st = check_json_limits(value, kMaxMetadataValueBytes, kMaxJsonDepth,
+                             "metadata entry " + std::to_string(md->metadata.size()));
+      if (!st.ok()) return fail(invalid_model(st.message()));
+      md->metadata.emplace_back(std::move(key), std::move(value));
     }
   }
   md->file = std::move(file);

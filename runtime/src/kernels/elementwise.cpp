@@ -8,9 +8,42 @@
 
 namespace ordinal::kernels {
 
+namespace {
+
+bool all_finite_values(const float* x, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    if (!std::isfinite(x[j])) return false;
+  }
+  return true;
+}
+
+// The wide path for finite inputs whose float sum of squares overflows (|x| above ~1.8e19 at n = 1):
+// everything in double, where (3.4e38)^2 * 2^16 is still finite, so the output is the normalized x, not
+// x * (1 / sqrt(inf)) = 0. Bits of the ordinary float path are untouched (llama2.c's order).
+void rmsnorm_wide(float* out, const float* x, const float* w, size_t n, double eps) {
+  double ss = 0.0;
+  for (size_t j = 0; j < n; ++j) ss += static_cast<double>(x[j]) * x[j];
+  const double inv = 1.0 / std::sqrt(ss / static_cast<double>(n) + eps);
+  for (size_t j = 0; j < n; ++j) out[j] = static_cast<float>(w[j] * (inv * x[j]));
+}
+
+void layernorm_wide(float* out, const float* x, const float* w, const float* b, size_t n, double eps) {
+  double mean = 0.0;
+  for (size_t j = 0; j < n; ++j) mean += x[j];
+  mean /= static_cast<double>(n);
+  double var = 0.0;
+  for (size_t j = 0; j < n; ++j) var += (x[j] - mean) * (x[j] - mean);
+  var /= static_cast<double>(n);
+  const double inv = 1.0 / std::sqrt(var + eps);
+  for (size_t j = 0; j < n; ++j) out[j] = static_cast<float>((x[j] - mean) * inv * w[j] + (b ? b[j] : 0.0f));
+}
+
+}  // namespace
+
 void rmsnorm(float* out, const float* x, const float* w, size_t n, float eps) {
   float ss = 0.0f;
   for (size_t j = 0; j < n; ++j) ss += x[j] * x[j];
+  if (!std::isfinite(ss) && all_finite_values(x, n)) return rmsnorm_wide(out, x, w, n, eps);
   ss /= static_cast<float>(n);
   ss += eps;
   ss = 1.0f / sqrtf(ss);
@@ -27,6 +60,9 @@ void layernorm(float* out, const float* x, const float* w, const float* b, size_
     var += d * d;
   }
   var /= static_cast<float>(n);
+  // Finite inputs whose float mean or variance overflows: recomputed in double (see rmsnorm_wide).
+  if ((!std::isfinite(mean) || !std::isfinite(var)) && all_finite_values(x, n))
+    return layernorm_wide(out, x, w, b, n, eps);
   const float inv = 1.0f / sqrtf(var + eps);
   for (size_t j = 0; j < n; ++j) out[j] = (x[j] - mean) * inv * w[j] + (b ? b[j] : 0.0f);
 }

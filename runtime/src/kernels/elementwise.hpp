@@ -6,7 +6,8 @@
 
 namespace ordinal::kernels {
 
-// out = w * x / sqrt(mean(x^2) + eps)
+// out = w * x / sqrt(mean(x^2) + eps). Float accumulation in llama2.c's order; finite x whose sum of
+// squares overflows float is normalized in double instead (never silent zeros).
 void rmsnorm(float* out, const float* x, const float* w, size_t n, float eps);
 // out = (x - mean) / sqrt(var + eps) * w + b   (biased variance, as PyTorch)
 void layernorm(float* out, const float* x, const float* w, const float* b, size_t n, float eps);

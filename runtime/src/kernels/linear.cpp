@@ -14,11 +14,12 @@ namespace ordinal::kernels {
 
 // ---- LinearInput ----------------------------------------------------------------------------------
 
-void LinearInput::reserve(size_t max_batch, size_t max_cols) {
+Status LinearInput::reserve(size_t max_batch, size_t max_cols) {
   max_batch_ = max_batch;
   max_cols_ = max_cols;
-  q_.assign(max_batch * padded_depth(max_cols), 0);
-  scales_.assign(max_batch, 0.0f);
+  ORDINAL_RETURN_IF_ERROR(
+      q_.allocate(uint64_t{max_batch} * padded_depth(max_cols), "quantized linear inputs"));
+  return scales_.allocate(max_batch, "linear input scales");
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {

@@ -15,6 +15,7 @@
 #include "format/tensor_view.hpp"
 #include "kernels/dense_gemm.hpp"
 #include "kernels/int8_gemm.hpp"
+#include "large_buffer.hpp"
 #include "ordinal/status.hpp"
 #include "threads.hpp"
 
@@ -28,8 +29,9 @@ constexpr size_t kParallelMinMacs = size_t{1} << 16;
 // is computed on the first int8 layer that asks for it after bind() and reused by the others.
 class LinearInput {
  public:
-  // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation.
-  void reserve(size_t max_batch, size_t max_cols);
+  // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation;
+  // kOutOfMemory when it cannot.
+  Status reserve(size_t max_batch, size_t max_cols);
   LinearInput& bind(const float* x, size_t batch, size_t cols);
 
   const float* f32() const { return x_; }
@@ -45,8 +47,8 @@ class LinearInput {
   size_t batch_ = 0, cols_ = 0;
   bool quantized_ = false;
   size_t max_batch_ = 0, max_cols_ = 0;
-  std::vector<int16_t> q_;
-  std::vector<float> scales_;
+  detail::LargeBuffer<int16_t> q_;
+  detail::LargeBuffer<float> scales_;
 };
 
 // What one run of a layer reads: the bound activations, and their quantized form for the int8 engine.
