@@ -12,6 +12,8 @@ PACKAGES=(
   doctest-dev                                        # tests
   nlohmann-json3-dev                                 # JSON for the host tools (safetensors, task specs, verify --json)
   libbenchmark-dev jq                                # benchmarks (tests/bench, tools/bench.sh, tools/bench-compare)
+  openjdk-17-jdk-headless                            # the Java binding (bindings/java) and its tests
+  pkg-config                                         # tools/install-test.sh builds the examples with it
 )
 if [[ "${ORDINAL_CROSS:-0}" == 1 ]]; then
   PACKAGES+=(crossbuild-essential-arm64 crossbuild-essential-armhf qemu-user)

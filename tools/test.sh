@@ -50,6 +50,12 @@ cmake -S . -B "$b" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$b" -j "$jobs"
 stage "tests (release)"
 ctest --test-dir "$b" --output-on-failure -j "$jobs"
+# An app's view: runtime-only builds installed into prefixes (static, shared), the examples built against
+# them with find_package(Ordinal) and pkg-config (C only, C++, Java), each printing the golden text.
+if [[ -n "${ORDINAL_SHARED:-}" ]]; then
+  stage "install + examples (static, shared; CMake package, pkg-config, Java)"
+  tools/install-test.sh "$b"
+fi
 # Small valid models of every scheme and storage format: the fuzzer's seeds; with story-llama in f32 and
 # int8 (wide enough that sessions use their thread pools), the TSan test's models.
 rm -rf "$b/fuzz-seeds" "$b/tsan-models"

@@ -135,4 +135,47 @@ void KvCache::rotate_keys(size_t first, size_t count, int64_t delta, const posit
   }
 }
 
+size_t KvCache::slot_bytes() const {
+  const size_t per_layer = type_ == KvCacheType::kF32
+                               ? 2 * kv_dim_ * sizeof(float)
+                               : 2 * kv_dim_ + 2 * size_t{kv_heads_} * sizeof(uint16_t);
+  return per_layer * layers_;
+}
+
+void KvCache::save_slots(size_t count, uint8_t* out) const {
+  auto put = [&out](const void* p, size_t n) {
+    std::memcpy(out, p, n);
+    out += n;
+  };
+  for (uint32_t l = 0; l < layers_ && count > 0; ++l) {
+    if (type_ == KvCacheType::kF32) {
+      put(key_f32(l, 0), count * kv_dim_ * sizeof(float));
+      put(value_f32(l, 0), count * kv_dim_ * sizeof(float));
+    } else {
+      put(k8_.data() + index(l, 0), count * kv_dim_);
+      put(v8_.data() + index(l, 0), count * kv_dim_);
+      put(ks_.data() + scale_index(l, 0), count * kv_heads_ * sizeof(uint16_t));
+      put(vs_.data() + scale_index(l, 0), count * kv_heads_ * sizeof(uint16_t));
+    }
+  }
+}
+
+void KvCache::load_slots(size_t count, const uint8_t* in) {
+  auto get = [&in](void* p, size_t n) {
+    std::memcpy(p, in, n);
+    in += n;
+  };
+  for (uint32_t l = 0; l < layers_ && count > 0; ++l) {
+    if (type_ == KvCacheType::kF32) {
+      get(key_f32(l, 0), count * kv_dim_ * sizeof(float));
+      get(value_f32(l, 0), count * kv_dim_ * sizeof(float));
+    } else {
+      get(k8_.data() + index(l, 0), count * kv_dim_);
+      get(v8_.data() + index(l, 0), count * kv_dim_);
+      get(ks_.data() + scale_index(l, 0), count * kv_heads_ * sizeof(uint16_t));
+      get(vs_.data() + scale_index(l, 0), count * kv_heads_ * sizeof(uint16_t));
+    }
+  }
+}
+
 }  // namespace ordinal::detail

@@ -82,6 +82,12 @@ class KvCache {
   // sin/cos, int8 keys in the integer domain (scales unchanged).
   void rotate_keys(size_t first, size_t count, int64_t delta, const positional::RopeShift& rope);
 
+  // Session state (session_state.cpp): the bytes of slots [0, count) of every layer, in a fixed order
+  // (per layer: keys, values, then for int8 key scales, value scales).
+  size_t slot_bytes() const;  // per slot, all layers
+  void save_slots(size_t count, uint8_t* out) const;
+  void load_slots(size_t count, const uint8_t* in);
+
  private:
   size_t index(uint32_t layer, size_t slot) const { return (size_t{layer} * slots_ + slot) * kv_dim_; }
   size_t scale_index(uint32_t layer, size_t slot) const {

@@ -96,6 +96,19 @@ Result<std::shared_ptr<const Model>> Model::load_from_buffer(const void* data, s
   return std::shared_ptr<const Model>(new Model(std::move(md)));
 }
 
+Result<std::shared_ptr<const Model>> Model::load_copy(const void* data, size_t size) {
+  if (data == nullptr) return invalid_argument("load_copy: null buffer");
+  ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::copy(data, size));
+  ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(std::move(file)));
+  return std::shared_ptr<const Model>(new Model(std::move(md)));
+}
+
+Result<std::shared_ptr<const Model>> Model::load_from_fd(int fd, int64_t offset, size_t size) {
+  ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::open_fd(fd, offset, size));
+  ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(std::move(file)));
+  return std::shared_ptr<const Model>(new Model(std::move(md)));
+}
+
 const ModelConfig& Model::config() const {
   return data_->config;
 }

@@ -16,6 +16,7 @@
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
+#include "session_state.hpp"
 #include "threads.hpp"
 #include "weight_plan.hpp"
 
@@ -57,6 +58,26 @@ class SessionImpl {
   KvCacheType kv_type() const { return kv_.type(); }
   size_t weight_bytes_per_token() const;
   const Model& model() const { return *model_; }
+  void set_abort(Session::AbortCallback fn, void* user) {
+    abort_fn_ = fn;
+    abort_user_ = user;
+  }
+  void set_progress(Session::ProgressCallback fn, void* user) {
+    progress_fn_ = fn;
+    progress_user_ = user;
+  }
+  SessionStateRefs state() {
+    return SessionStateRefs{&cfg_,
+                            md_->positional.scheme,
+                            model_->file_bytes(),
+                            &pos_,
+                            &kv_,
+                            &logits_,
+                            &cached_,
+                            &offset_,
+                            ctx_,
+                            &unusable_};
+  }
 
   void attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const;
 
@@ -90,6 +111,10 @@ class SessionImpl {
   int64_t offset_ = 0;
   bool unusable_ = false;
   std::string unusable_reason_;
+  Session::AbortCallback abort_fn_ = nullptr;  // asked between chunks and layers
+  void* abort_user_ = nullptr;
+  Session::ProgressCallback progress_fn_ = nullptr;  // told after each prefill chunk
+  void* progress_user_ = nullptr;
 };
 
 Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
@@ -223,15 +248,23 @@ Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
 
 Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
   ORDINAL_RETURN_IF_ERROR(validate_tokens(tokens, count));
+  const size_t cached_before = cached_;
   for (size_t done = 0; done < count;) {
     const size_t n = std::min(chunk_, count - done);
     Status st = forward_chunk(tokens + done, n, done + n == count);
+    if (st.code() == ErrorCode::kAborted) {
+      // Slots past cached_before hold partial work and are overwritten later; logits are only written
+      // after the last layer of the last chunk, so they are still the previous call's.
+      cached_ = cached_before;
+      return st;
+    }
     if (!st.ok()) {
       unusable_ = true;
       unusable_reason_ = st.message();
       return st;
     }
     done += n;
+    if (progress_fn_) progress_fn_(done, count, progress_user_);
   }
   return Status::Ok();
 }
@@ -326,6 +359,10 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     }
   }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
+    if (abort_fn_ && abort_fn_(abort_user_)) {
+      return aborted("abort callback stopped the call at position " + std::to_string(position()) +
+                     ", layer " + std::to_string(l));
+    }
     const LayerWeights& w = md_->layers[l];
     const LayerLinears& o = plan_->layer(l);
     // f32 cache: k/v are written in place; int8 cache: staged, rotated, then quantized into the cache.
@@ -444,6 +481,24 @@ const char* kv_cache_type_name(KvCacheType type) {
 }
 const Model& Session::model() const {
   return impl_->model();
+}
+void Session::set_abort_callback(AbortCallback fn, void* user) {
+  impl_->set_abort(fn, user);
+}
+void Session::set_progress_callback(ProgressCallback fn, void* user) {
+  impl_->set_progress(fn, user);
+}
+size_t Session::state_size() const {
+  return detail::session_state_bytes(impl_->state());
+}
+size_t Session::max_state_size() const {
+  return detail::session_state_bytes_full(impl_->state());
+}
+Status Session::save_state(void* buffer, size_t size) const {
+  return detail::save_session_state(impl_->state(), buffer, size);
+}
+Status Session::load_state(const void* data, size_t size) {
+  return detail::load_session_state(impl_->state(), data, size);
 }
 
 }  // namespace ordinal

@@ -26,6 +26,8 @@ const char* error_code_name(ErrorCode code) {
       return "session-unusable";
     case ErrorCode::kOutOfMemory:
       return "out-of-memory";
+    case ErrorCode::kAborted:
+      return "aborted";
   }
   return "unknown";
 }

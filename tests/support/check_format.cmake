@@ -1,8 +1,8 @@
-# Style guard: every C/C++ source under runtime/ quant/ tools/ tests/ is as clang-format (the repository's
+# Style guard: every C/C++ source under runtime/ quant/ tools/ tests/ bindings/ examples/ is as clang-format (the repository's
 # .clang-format) writes it. A diff fails the test and names the files; `clang-format -i FILE` fixes them.
 # cmake -DCLANG_FORMAT=<clang-format> -DSOURCE_DIR=<repository root> -P check_format.cmake
 set(files "")
-foreach(dir runtime quant tools tests)
+foreach(dir runtime quant tools tests bindings examples)
   file(GLOB_RECURSE found ${SOURCE_DIR}/${dir}/*.cpp ${SOURCE_DIR}/${dir}/*.hpp ${SOURCE_DIR}/${dir}/*.h
        ${SOURCE_DIR}/${dir}/*.c)
   list(APPEND files ${found})

@@ -35,6 +35,19 @@ int main(int argc, char** argv) {
   CHECK(strcmp(ord_status_name(ORD_CAPACITY_EXCEEDED), "capacity-exceeded") == 0);
   ord_model_free(NULL);
   ord_session_free(NULL);
+  /* App-integration entry points: null-safe getters, versions, status names. */
+  CHECK(strcmp(ord_version(), ORD_VERSION_STRING) == 0);
+  CHECK(ORD_VERSION_NUMBER == ORD_VERSION_MAJOR * 10000 + ORD_VERSION_MINOR * 100 + ORD_VERSION_PATCH);
+  CHECK(strcmp(ord_status_name(ORD_ABORTED), "aborted") == 0);
+  CHECK(ord_model_bos(NULL) == -1 && ord_model_eos(NULL) == -1 && ord_model_is_eog(NULL, 1) == 0);
+  CHECK(ord_session_vocab_size(NULL) == 0 && ord_session_capacity(NULL) == 0);
+  CHECK(ord_session_set_abort_callback(NULL, NULL, NULL) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_generate(NULL, NULL, NULL, 0, 1, NULL, NULL, NULL) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_session_load_state(NULL, "x", 1) == ORD_INVALID_ARGUMENT);
+  CHECK(strcmp(ord_last_error(), "ord_session_load_state: session is null") == 0); /* no code prefix */
+  ord_detokenizer* detok = (ord_detokenizer*)&failures;
+  CHECK(ord_detokenizer_create(NULL, &detok) == ORD_INVALID_ARGUMENT && detok == NULL);
+  ord_detokenizer_free(NULL);
 
   static unsigned char garbage[256] __attribute__((aligned(64)));
   memset(garbage, 0xAB, sizeof garbage);
@@ -66,7 +79,9 @@ int main(int argc, char** argv) {
         CHECK(ord_session_decode(session, tok) == ORD_OK);
       }
       char text[64];
-      CHECK(ord_token_text(model, 1, tok, text, sizeof text) == ORD_OK);
+      size_t text_len = 0;
+      CHECK(ord_token_text(model, 1, tok, text, sizeof text, &text_len) == ORD_OK);
+      CHECK(text_len < sizeof text);
       CHECK(ord_session_decode(session, -1) == ORD_INVALID_ARGUMENT);
       CHECK(strstr(ord_last_error(), "token id -1") != NULL);
       CHECK(ord_session_decode(session, (int32_t)ord_model_vocab_size(model)) == ORD_INVALID_ARGUMENT);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "ordinal/export.h"
 #include "ordinal/status.hpp"
 #include "ordinal/tokenizer.hpp"
 
@@ -27,7 +28,7 @@ enum class PositionalScheme : uint8_t {
   kAlibi,
   kRelativeBias,
 };
-const char* positional_scheme_name(PositionalScheme scheme);
+ORD_API const char* positional_scheme_name(PositionalScheme scheme);
 
 struct ModelConfig {
   Architecture architecture = Architecture::kLlama;
@@ -52,12 +53,17 @@ struct ModelData;
 }
 struct SessionOptions;
 
-class Model {
+class ORD_API Model {
  public:
   // Maps and verifies a model file. Every failure is a Status naming the field or tensor.
   static Result<std::shared_ptr<const Model>> load(const std::string& path);
   // Verifies a model held in caller memory; the buffer must outlive the Model (no copy is made).
   static Result<std::shared_ptr<const Model>> load_from_buffer(const void* data, size_t size);
+  // Verifies a copy of caller memory the Model owns (any alignment; the caller may free its buffer).
+  static Result<std::shared_ptr<const Model>> load_copy(const void* data, size_t size);
+  // `size` bytes at `offset` of an open file (an APK asset's descriptor): mapped when offset is a
+  // multiple of 64, else read into memory the Model owns. The caller may close fd afterwards.
+  static Result<std::shared_ptr<const Model>> load_from_fd(int fd, int64_t offset, size_t size);
 
   ~Model();
   Model(const Model&) = delete;
@@ -88,7 +94,7 @@ class Model {
 // kv head) for keys and for values (keys quantized after RoPE), about 4x smaller than kF32 for head_dim
 // >= 32.
 enum class KvCacheType : uint8_t { kF32 = 0, kInt8 = 1 };
-const char* kv_cache_type_name(KvCacheType type);
+ORD_API const char* kv_cache_type_name(KvCacheType type);
 
 struct SessionOptions {
   uint32_t threads = 0;         // 0: one per core (cpuinfo)
@@ -106,7 +112,7 @@ namespace detail {
 class SessionImpl;
 }
 
-class Session {
+class ORD_API Session {
  public:
   static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
                                                  const SessionOptions& options = SessionOptions());
@@ -144,6 +150,26 @@ class Session {
   // scales, the classifier, and one embedding row.
   size_t weight_bytes_per_token() const;
   const Model& model() const;
+
+  // ---- app integration (issue 17) ----
+  // Called between prefill chunks and between layers (on the calling thread); returning true stops the
+  // call with kAborted and leaves the session as it was before that call (cache, positions, logits).
+  // A chunk of 32 tokens through one layer is the longest stretch between two calls. nullptr: none.
+  using AbortCallback = bool (*)(void* user);
+  void set_abort_callback(AbortCallback fn, void* user);
+  // Called on the calling thread after each prefill chunk with the tokens of this call done so far and
+  // its total (for a progress bar over a long prompt). nullptr: none.
+  using ProgressCallback = void (*)(size_t done_tokens, size_t total_tokens, void* user);
+  void set_progress_callback(ProgressCallback fn, void* user);
+  // Session state: the cached tokens' keys/values, the next-token logits and positions, versioned and
+  // checksummed. load_state verifies the bytes as hostile input (sizes, checksum, model identity, cache
+  // type, capacity, positions) and changes nothing when it refuses them; a restored session continues
+  // with bit-identical logits. Any session of the same model file and cache type with room for the
+  // cached tokens can load it.
+  size_t state_size() const;
+  size_t max_state_size() const;                       // state_size() with a full cache
+  Status save_state(void* buffer, size_t size) const;  // kCapacityExceeded when size < state_size()
+  Status load_state(const void* data, size_t size);
 
  private:
   explicit Session(std::unique_ptr<detail::SessionImpl> impl);

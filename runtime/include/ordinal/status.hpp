@@ -5,8 +5,9 @@
 #include <cstdint>
 #include <new>
 #include <string>
-#include <type_traits>
 #include <utility>
+
+#include "ordinal/export.h"
 
 namespace ordinal {
 
@@ -23,11 +24,12 @@ enum class ErrorCode : int32_t {
   kInternal = 8,          // a backend or the system failed (e.g. a worker thread could not start)
   kSessionUnusable = 9,   // a previous error left the session in a state that needs reset()
   kOutOfMemory = 10,      // a planned allocation exceeds the memory budget, or the allocation failed
+  kAborted = 11,          // the session's abort callback stopped the call; the session is as it was before it
 };
 
-const char* error_code_name(ErrorCode code);
+ORD_API const char* error_code_name(ErrorCode code);
 
-class [[nodiscard]] Status {
+class [[nodiscard]] ORD_API Status {
  public:
   Status() = default;
   Status(ErrorCode code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -65,6 +67,9 @@ inline Status unsupported(std::string m) {
 inline Status numeric_error(std::string m) {
   return Status(ErrorCode::kNumericError, std::move(m));
 }
+inline Status aborted(std::string m) {
+  return Status(ErrorCode::kAborted, std::move(m));
+}
 inline Status internal_error(std::string m) {
   return Status(ErrorCode::kInternal, std::move(m));
 }
@@ -77,21 +82,21 @@ inline Status out_of_memory(std::string m) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : status_(), has_value_(true) { new (&storage_) T(std::move(value)); }
+  Result(T value) : status_(), has_value_(true) { new (storage_) T(std::move(value)); }
   Result(Status status) : status_(std::move(status)), has_value_(false) {
     if (status_.ok()) status_ = Status(ErrorCode::kInternal, "Result constructed from an ok Status");
   }
   Result(const Result&) = delete;
   Result& operator=(const Result&) = delete;
   Result(Result&& other) noexcept : status_(std::move(other.status_)), has_value_(other.has_value_) {
-    if (has_value_) new (&storage_) T(std::move(*other.ptr()));
+    if (has_value_) new (storage_) T(std::move(*other.ptr()));
   }
   Result& operator=(Result&& other) noexcept {
     if (this != &other) {
       if (has_value_) ptr()->~T();
       status_ = std::move(other.status_);
       has_value_ = other.has_value_;
-      if (has_value_) new (&storage_) T(std::move(*other.ptr()));
+      if (has_value_) new (storage_) T(std::move(*other.ptr()));
     }
     return *this;
   }
@@ -107,14 +112,19 @@ class [[nodiscard]] Result {
   T* operator->() { return ptr(); }
   const T* operator->() const { return ptr(); }
   T& operator*() { return *ptr(); }
+  const T& operator*() const { return *ptr(); }
+  // The value, or `fallback` when this holds an error.
+  T value_or(T fallback) const& { return has_value_ ? *ptr() : std::move(fallback); }
+  T value_or(T fallback) && { return has_value_ ? std::move(*ptr()) : std::move(fallback); }
 
  private:
-  T* ptr() { return reinterpret_cast<T*>(&storage_); }
-  const T* ptr() const { return reinterpret_cast<const T*>(&storage_); }
+  T* ptr() { return reinterpret_cast<T*>(storage_); }
+  const T* ptr() const { return reinterpret_cast<const T*>(storage_); }
 
   Status status_;
   bool has_value_;
-  typename std::aligned_storage<sizeof(T), alignof(T)>::type storage_;
+  // Raw storage for T (std::aligned_storage is deprecated in C++23).
+  alignas(T) unsigned char storage_[sizeof(T)];
 };
 
 }  // namespace ordinal

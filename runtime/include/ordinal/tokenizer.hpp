@@ -8,11 +8,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ordinal/export.h"
 #include "ordinal/status.hpp"
 
 namespace ordinal {
 
-class Tokenizer {
+class ORD_API Tokenizer {
  public:
   struct Spec {
     std::vector<std::string> pieces;

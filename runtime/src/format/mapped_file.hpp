@@ -16,6 +16,12 @@ class MappedFile {
   static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
   // Wraps memory owned by the caller, which must outlive every Model loaded from it.
   static std::unique_ptr<MappedFile> borrow(const void* data, size_t size);
+  // `size` bytes at `offset` of an open file (an Android APK asset: AAsset_openFileDescriptor). Mapped
+  // when offset is a multiple of 64 (the model's tensor alignment; mmap itself starts at the page below),
+  // else read into 64-byte aligned memory. The descriptor may be closed afterwards.
+  static Result<std::unique_ptr<MappedFile>> open_fd(int fd, int64_t offset, size_t size);
+  // A 64-byte aligned copy of caller memory, owned by the MappedFile.
+  static Result<std::unique_ptr<MappedFile>> copy(const void* data, size_t size);
 
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
@@ -31,6 +37,9 @@ class MappedFile {
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   bool mapped_ = false;
+  void* map_base_ = nullptr;  // what mmap returned (page aligned) and its length, for munmap
+  size_t map_size_ = 0;
+  void* owned_ = nullptr;  // posix_memalign'd copy, or nullptr
   std::string origin_;
 };
 
