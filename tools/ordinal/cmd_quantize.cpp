@@ -42,7 +42,7 @@ const std::string kUsage =
         "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
         "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | "
         "sin-f32\n"
-        "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | "
+        "                        ALiBi: nothing (slopes are already Q0.32 integers);  relative bias: int8 | "
         "f32\n"
         "  --rope-scaling S      " +
         std::string(modelio::kRopeScalingGrammar) +
@@ -415,34 +415,90 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   return report;
 }
 
-Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o) {
-  const std::string& s = o.pos;
-  switch (spec.positional.scheme) {
-    case PositionalScheme::kRope: {
-      ORDINAL_RETURN_IF_ERROR(apply_rope(spec, s, o.rope_scaling, o.context));
-      return TableReport();
-    }
-    case PositionalScheme::kSinusoidal:
-      if (s != "sin-f32" && s != "sin-q15" && s != "sin-q31")
-        return invalid_argument("unknown --pos '" + s + "' for a sinusoidal model");
-      ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, s));
-      return TableReport();
-    case PositionalScheme::kAlibi:
-      if (s != "int8") return invalid_argument("unknown --pos '" + s + "' for an ALiBi model (int8)");
-      return TableReport();  // slopes are integers (Q0.32) in every ALiBi model
-    case PositionalScheme::kRelativeBias:
-      if (s != "int8" && s != "f32")
-        return invalid_argument("unknown --pos '" + s + "' for a relative-bias model (int8, f32)");
-      return apply_relative_bias(spec, s);
-    case PositionalScheme::kNone:
-      return invalid_argument("this model has no positional component to quantize");
-    default:
-      break;
+// What `quantize --pos` does per scheme: one row per scheme (the --pos settings it accepts, the order
+// --search tries them in, and the transform). apply_positional and search_candidates look rows up here
+// instead of switching over the scheme.
+struct PositionalQuantizer {
+  PositionalScheme scheme;
+  std::vector<std::string> (*candidates)();
+  Result<TableReport> (*apply)(modelio::ModelSpec& spec, const Options& o);
+};
+
+std::vector<std::string> table_candidates() {
+  std::vector<std::string> c = {"f16",      "int8-row", "int8-col",   "int4-g64",
+                                "int4-g32", "int4-g16", "int4-g32-zp"};
+  for (int k : {8, 16, 32, 64, 128, 256}) {
+    c.push_back("codebook-" + std::to_string(k) + "-int8");
+    c.push_back("codebook-" + std::to_string(k));
   }
-  if (!o.rope_scaling.empty()) return invalid_argument("--rope-scaling applies to RoPE models only");
-  auto r = quantize_positional_table(spec, s, o.seed);
+  for (int s : {16, 8, 4, 2}) c.push_back("bucket-stride-" + std::to_string(s));
+  for (int b : {16, 32, 64, 128}) c.push_back("bucket-t5-" + std::to_string(b));
+  for (int r : {4, 8, 16, 32, 64}) {
+    c.push_back("lowrank-" + std::to_string(r) + "-int8");
+    c.push_back("lowrank-" + std::to_string(r));
+  }
+  return c;
+}
+
+const PositionalQuantizer kQuantizers[] = {
+    {PositionalScheme::kLearnedTable, table_candidates,
+     [](modelio::ModelSpec& spec, const Options& o) {
+       return quantize_positional_table(spec, o.pos, o.seed);
+     }},
+    {PositionalScheme::kRope,
+     [] {
+       return std::vector<std::string>{"rope-q15", "rope-q31", "rope-f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       ORDINAL_RETURN_IF_ERROR(apply_rope(spec, o.pos, o.rope_scaling, 0));
+       return TableReport();
+     }},
+    {PositionalScheme::kSinusoidal,
+     [] {
+       return std::vector<std::string>{"sin-q15", "sin-q31", "sin-f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       if (o.pos != "sin-f32" && o.pos != "sin-q15" && o.pos != "sin-q31")
+         return invalid_argument("unknown --pos '" + o.pos +
+                                 "' for a sinusoidal model (sin-q15, sin-q31, sin-f32)");
+       ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, o.pos));
+       return TableReport();
+     }},
+    {PositionalScheme::kRelativeBias,
+     [] {
+       return std::vector<std::string>{"int8", "f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       if (o.pos != "int8" && o.pos != "f32")
+         return invalid_argument("unknown --pos '" + o.pos + "' for a relative-bias model (int8, f32)");
+       return apply_relative_bias(spec, o.pos);
+     }},
+};
+
+const PositionalQuantizer* find_quantizer(PositionalScheme scheme) {
+  for (const PositionalQuantizer& q : kQuantizers) {
+    if (q.scheme == scheme) return &q;
+  }
+  return nullptr;
+}
+
+Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o) {
+  const PositionalQuantizer* q = find_quantizer(spec.positional.scheme);
+  if (q == nullptr) {
+    // ALiBi slopes are Q0.32 integers in every model and "none" has nothing: no setting changes them.
+    return invalid_argument(std::string("--pos: the positional component of this model (") +
+                            positional_scheme_name(spec.positional.scheme) + ") has no settings to quantize");
+  }
+  if (!o.rope_scaling.empty() && spec.positional.scheme != PositionalScheme::kRope)
+    return invalid_argument("--rope-scaling applies to RoPE models only");
+  auto r = q->apply(spec, o);
   if (r.ok() && o.context > 0) spec.config.max_positions = static_cast<uint32_t>(o.context);
   return r;
+}
+
+std::vector<std::string> search_candidates(const modelio::ModelSpec& spec) {
+  const PositionalQuantizer* q = find_quantizer(spec.positional.scheme);
+  return q != nullptr ? q->candidates() : std::vector<std::string>();
 }
 
 }  // namespace quantize
