@@ -4,7 +4,7 @@
 #include <cstddef>
 
 #include "kernels/attention.hpp"
-#include "kernels/int8_gemm.hpp"
+#include "kernels/group_gemm.hpp"
 #include "model_data.hpp"
 
 namespace ordinal::detail {
@@ -52,8 +52,11 @@ Result<SessionMemoryPlan> plan_session_memory(const ModelData& md, const Session
   act_floats += c.vocab_size;                                               // logits
   act_floats += dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1;  // positional
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
-  const uint64_t linear_input =
-      n * kernels::padded_depth(static_cast<size_t>(max_cols)) * sizeof(int16_t) + n * sizeof(float);
+  // kernels::LinearInput: int8 and int16 codes per block of 32, and per block an int8 scale, sum and an
+  // int16 scale.
+  const uint64_t blocks = (max_cols + kernels::kBlock - 1) / kernels::kBlock;
+  const uint64_t linear_input = n * blocks * kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) +
+                                n * blocks * (2 * sizeof(float) + sizeof(int32_t));
   p.activations = act_floats * sizeof(float) + linear_input;
 
   // No weight copies: the model's linear layers are planned once per Model and shared (weight_plan.hpp).

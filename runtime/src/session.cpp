@@ -222,6 +222,10 @@ size_t SessionImpl::weight_bytes_per_token() const {
   size_t b = plan_->weight_bytes_per_token() + md_->token_embedding.row_bytes();
   const format::QuantView& eq = md_->token_embedding.quant;
   if (eq.granularity == format::QuantGranularity::kPerRow) b += eq.scale_dtype == format::DType::kF16 ? 2 : 4;
+  if (eq.granularity == format::QuantGranularity::kPerGroup) {
+    const size_t groups = md_->token_embedding.cols() / eq.group_size;
+    b += groups * (eq.scale_dtype == format::DType::kF16 ? 2 : 4) + (eq.zero_points ? groups : 0);
+  }
   return b;
 }
 

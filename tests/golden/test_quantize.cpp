@@ -123,7 +123,7 @@ TEST_CASE("misuse is a usage error naming the problem") {
   } cases[] = {{"quantize " + src + " " + out + " --pos rope-q15", "learned table"},
                {"quantize " + src + " " + out + " --pos int4-g48", "does not divide"},
                {"quantize " + src + " " + out + " --pos banana", "unknown --pos"},
-               {"quantize " + src + " " + out + " --weights int4", "f32, f16 or int8"},
+               {"quantize " + src + " " + out + " --weights int3", "f32, f16, int8"},
                {"quantize " + src + " " + out, "nothing to do"},
                {"quantize " + src, "IN and OUT"},
                {"quantize " + src + " " + out + " --pos f16 --rope-scaling linear:2", "RoPE"}};

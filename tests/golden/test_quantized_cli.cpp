@@ -73,7 +73,7 @@ TEST_CASE("quantize --weights int8 writes int8 per-row weights ~4x smaller; f16 
   REQUIRE((c.ok() && d.ok()));
   CHECK(c.value()->data().layers[0].wq.dtype == ordinal::format::DType::kF32);
   CHECK(d.value()->data().layers[0].wq.dtype == ordinal::format::DType::kF16);
-  CHECK(cli("quantize " + src + " " + w16 + " --weights int4").code == 2);
+  CHECK(cli("quantize " + src + " " + w16 + " --weights int3").code == 2);
 }
 
 TEST_CASE("verify --cand-kv int8 runs the candidate with an int8 KV cache and says so") {
@@ -104,7 +104,7 @@ TEST_CASE("bench --weights f32,f16,int8 --kv f32,int8 reports every variant and 
   const std::string j = slurp(json);
   CHECK(j.find("\"weights\": \"int8\"") != std::string::npos);
   CHECK(j.find("\"kv_cache\": \"int8\"") != std::string::npos);
-  CHECK(cli("bench " + src + " --weights f32,int4").code == 2);
+  CHECK(cli("bench " + src + " --weights f32,int3").code == 2);
   CHECK(cli("bench " + src + " --kv f16").code == 2);
 }
 

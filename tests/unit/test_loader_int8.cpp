@@ -99,7 +99,7 @@ TEST_CASE("malformed int8 weights are refused, naming the tensor") {
   {
     modelio::ModelSpec s = int8_spec();
     s.layers[1].wo.granularity = format::QuantGranularity::kPerColumn;  // same count as rows here (square)
-    expect_refused(s, "per-row or per-tensor");
+    expect_refused(s, "per-row, per-tensor or per-group");
   }
   {
     modelio::ModelSpec s = int8_spec();
@@ -107,7 +107,7 @@ TEST_CASE("malformed int8 weights are refused, naming the tensor") {
     w.granularity = format::QuantGranularity::kPerGroup;
     w.group_size = 16;
     set_f32_scales(w, std::vector<float>(size_t{w.shape[0]} * (w.shape[1] / 16), 0.01f));
-    expect_refused(s, "per-row or per-tensor");
+    expect_refused(s, "group-wise weights need f16 scales");  // group-wise weights: test_loader_group.cpp
   }
   {
     modelio::ModelSpec s = int8_spec();
@@ -143,13 +143,13 @@ TEST_CASE("malformed int8 weights are refused, naming the tensor") {
     modelio::ModelSpec s = int8_spec();
     s.token_embedding.granularity = format::QuantGranularity::kPerTensor;
     set_f32_scales(s.token_embedding, {0.01f});
-    expect_refused(s, "per-row scales");
+    expect_refused(s, "per-row or per-group scales");
   }
   {
     modelio::ModelSpec s = int8_spec();
-    s.layers[0].wq.dtype = format::DType::kI4;  // int4 is a table format, not a weight format
+    s.layers[0].wq.dtype = format::DType::kI4;  // int4 weights are group-wise only
     s.layers[0].wq.data.resize(s.layers[0].wq.data.size() / 2);
-    expect_refused(s, "not allowed");
+    expect_refused(s, "int4 weights need per-group scales");
   }
   {
     modelio::ModelSpec s = int8_spec();

@@ -31,7 +31,8 @@ const char* kUsage =
     "usage: ordinal bench MODEL... [options]\n"
     "  --threads LIST        comma-separated thread counts in [1, 256], each clamped to the cores\n"
     "                        (default 1,<cores>)\n"
-    "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8 (default: as "
+    "  --weights LIST        weight formats to compare, converted in memory: f32,f16,int8,int8-g32,int4,\n"
+    "                        int4-g64,int4-g32-zp (default: as "
     "stored)\n"
     "  --kv LIST             KV cache types to compare: f32,int8 (default f32)\n"
     "  --steps N             decode steps per measurement (default 128)\n"
@@ -96,8 +97,10 @@ int cmd_bench(int argc, char** argv) {
         return usage_error("bench", "--threads needs a list of integers in [1, 256]", kUsage);
     } else if (a == "--weights" || a == "--kv") {
       if (!args.value(a, &v)) return usage_error("bench", args.error, kUsage);
-      auto list = a == "--weights" ? parse_choice_list(v, {"f32", "f16", "int8"}, a)
-                                   : parse_choice_list(v, {"f32", "int8"}, a);
+      auto list =
+          a == "--weights"
+              ? parse_choice_list(v, {"f32", "f16", "int8", "int8-g32", "int4", "int4-g64", "int4-g32-zp"}, a)
+              : parse_choice_list(v, {"f32", "int8"}, a);
       if (!list.ok()) return usage_error("bench", list.status().message(), kUsage);
       if (a == "--weights") {
         weights = list.value();

@@ -22,6 +22,7 @@
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/verify_flags.hpp"
+#include "ordinal/weight_quantize.hpp"
 #include "quant/bucketed.hpp"
 #include "quant/codebook.hpp"
 #include "quant/lowrank.hpp"
@@ -50,8 +51,10 @@ const std::string kUsage =
         "  --context N           new max_positions (context length) of the output model\n"
         "  --allow-large-session write the model even when its default session (full context, f32 KV\n"
         "                        cache) needs more than 1 GiB; without it such a model is refused\n"
-        "  --weights W           f32 | f16 | int8 (per-row scales) for linear layers, embedding and "
-        "classifier\n"
+        "  --weights W           f32 | f16 | int8 (per-row scales) | int8-gN | int4 (= int4-g32) | int4-gN | "
+        "int4-gN-zp\n"
+        "                        (group-wise, f16 scale per N values, N a multiple of 32) for linear layers, "
+        "embedding and classifier\n"
         "  --seed S              seed for k-means (default 1)\n"
         "  --search              try every --pos setting for this model's scheme from the smallest "
         "positional size\n"
@@ -645,7 +648,7 @@ int cmd_quantize(int argc, char** argv) {
     if (!r.ok()) return usage_error("quantize", r.status().message(), kUsage.c_str());
     table = std::move(r).value();
   }
-  auto werr = quantize::convert_weights(spec, o.weights);
+  auto werr = quantize::convert_model_weights(spec, o.weights);
   if (!werr.ok()) return usage_error("quantize", werr.status().message(), kUsage.c_str());
   spec.metadata.push_back(
       {"quantized", "pos=" + (o.pos.empty() ? std::string("unchanged") : o.pos) + " weights=" + o.weights});
@@ -711,7 +714,14 @@ int cmd_quantize(int argc, char** argv) {
     }
     if (table.energy_kept > 0) std::printf("low-rank energy kept: %.6f\n", table.energy_kept);
   }
-  if (o.weights != "keep") std::printf("weights %s: max |err| %.3g\n", o.weights.c_str(), werr.value());
+  if (o.weights != "keep") {
+    const quantize::WeightConversion& w = werr.value();
+    std::printf("weights %s: max |err| %.3g, worst rms(err)/rms(w) %.3g over %d tensors", o.weights.c_str(),
+                w.max_abs_error, w.max_rel_rms, w.tensors);
+    if (w.per_row_fallbacks > 0)
+      std::printf(" (%d stored per-row int8: columns not a multiple of the group)", w.per_row_fallbacks);
+    std::printf("\n");
+  }
   return kExitOk;
 }
 

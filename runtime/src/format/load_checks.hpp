@@ -44,7 +44,7 @@ enum Allow : uint32_t {
   kAllowU16 = 1u << 5,
 };
 constexpr uint32_t kFloatOnly = kAllowF32;
-constexpr uint32_t kWeight = kAllowF32 | kAllowF16 | kAllowI8;
+constexpr uint32_t kWeight = kAllowF32 | kAllowF16 | kAllowI8 | kAllowI4;
 constexpr uint32_t kTableFormats = kAllowF32 | kAllowF16 | kAllowI8 | kAllowI4;
 constexpr uint32_t kIndexFormats = kAllowU8 | kAllowU16;
 

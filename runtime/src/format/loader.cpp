@@ -347,6 +347,32 @@ Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* m
   return Status::Ok();
 }
 
+// What the linear kernels run (kernels/linear.hpp): int8 per row or per tensor (f32/f16 scales), or
+// group-wise int8/int4 with f16 scales per group of a multiple of 32 columns (kernels/group_gemm.hpp:
+// activations are quantized in blocks of 32, and the scales are read in place as f16). Group-wise int8 takes
+// the whole
+// [-128, 127] range (GGUF Q8_0 files may hold -128); int4 zero points were range-checked by check_quant.
+Status check_linear_weight(const format::TensorView& v) {
+  if (!v.present() || (v.dtype != DType::kI8 && v.dtype != DType::kI4)) return Status::Ok();
+  const QuantGranularity g = v.quant.granularity;
+  if (v.dtype == DType::kI8 && (g == QuantGranularity::kPerRow || g == QuantGranularity::kPerTensor)) {
+    return Status::Ok();
+  }
+  if (g != QuantGranularity::kPerGroup) {
+    return invalid_model("tensor '" + v.name + "': " +
+                         (v.dtype == DType::kI8 ? "int8 weights need per-row, per-tensor or per-group scales"
+                                                : "int4 weights need per-group scales"));
+  }
+  if (v.quant.scale_dtype != DType::kF16) {
+    return invalid_model("tensor '" + v.name + "': group-wise weights need f16 scales");
+  }
+  if (v.quant.group_size % 32 != 0) {
+    return invalid_model("tensor '" + v.name + "': group size " + std::to_string(v.quant.group_size) +
+                         " of a linear weight must be a multiple of 32");
+  }
+  return Status::Ok();
+}
+
 Status check_layers(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
   const ModelConfig& c = md->config;
   const auto* layers = m->layers();
@@ -394,10 +420,7 @@ Status check_layers(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
       return invalid_model(pre + ": carries bias/w3 tensors that the config does not use");
     }
     for (const format::TensorView* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) {
-      if (v->present() && v->dtype == DType::kI8 && v->quant.granularity != QuantGranularity::kPerRow &&
-          v->quant.granularity != QuantGranularity::kPerTensor) {
-        return invalid_model("tensor '" + v->name + "': int8 weights need per-row or per-tensor scales");
-      }
+      ORDINAL_RETURN_IF_ERROR(check_linear_weight(*v));
     }
   }
   return Status::Ok();
@@ -448,9 +471,16 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   st = check_tensor(ctx, m->token_embedding(), "token_embedding", {c.vocab_size, c.dim}, kWeight, true,
                     &md->token_embedding);
   if (!st.ok()) return fail(st);
+  // Embedding rows are dequantized one at a time (kernels::dequantize_row): int8 per row or per group, int4
+  // per group (any even group dividing dim). A tied embedding is also the classifier: checked below.
   if (md->token_embedding.dtype == DType::kI8 &&
-      md->token_embedding.quant.granularity != QuantGranularity::kPerRow) {
-    return fail(invalid_model("tensor 'token_embedding': int8 embeddings need per-row scales"));
+      md->token_embedding.quant.granularity != QuantGranularity::kPerRow &&
+      md->token_embedding.quant.granularity != QuantGranularity::kPerGroup) {
+    return fail(invalid_model("tensor 'token_embedding': int8 embeddings need per-row or per-group scales"));
+  }
+  if (md->token_embedding.dtype == DType::kI4 &&
+      md->token_embedding.quant.granularity != QuantGranularity::kPerGroup) {
+    return fail(invalid_model("tensor 'token_embedding': int4 embeddings need per-group scales"));
   }
   st = check_layers(ctx, m, md.get());
   if (!st.ok()) return fail(st);
@@ -466,9 +496,15 @@ Result<std::unique_ptr<detail::ModelData>> load_model_data(std::unique_ptr<Mappe
   st = check_tensor(ctx, m->classifier(), "classifier", {c.vocab_size, c.dim}, kWeight, !c.tied_classifier,
                     &md->classifier);
   if (!st.ok()) return fail(st);
-  if (md->classifier.present() && md->classifier.dtype == DType::kI8 &&
-      md->classifier.quant.granularity != QuantGranularity::kPerRow) {
-    return fail(invalid_model("tensor 'classifier': int8 classifier needs per-row scales"));
+  {
+    const format::TensorView& cls = c.tied_classifier ? md->token_embedding : md->classifier;
+    if (cls.present() && cls.dtype == DType::kI8 && cls.quant.granularity == QuantGranularity::kPerTensor) {
+      return fail(
+          invalid_model("tensor '" + cls.name + "': an int8 classifier needs per-row or per-group scales"));
+    }
+    st = check_linear_weight(cls);
+    if (!st.ok())
+      return fail(Status(st.code(), st.message() + (c.tied_classifier ? " (tied classifier)" : "")));
   }
   st = check_tokenizer(m->tokenizer(), c.vocab_size, &md->tokenizer);
   if (!st.ok()) return fail(st);

@@ -17,37 +17,54 @@ namespace ordinal::kernels {
 Status LinearInput::reserve(size_t max_batch, size_t max_cols) {
   max_batch_ = max_batch;
   max_cols_ = max_cols;
-  ORDINAL_RETURN_IF_ERROR(
-      q_.allocate(uint64_t{max_batch} * padded_depth(max_cols), "quantized linear inputs"));
-  return scales_.allocate(max_batch, "linear input scales");
+  const uint64_t blocks = (uint64_t{max_cols} + kBlock - 1) / kBlock;
+  const uint64_t codes = uint64_t{max_batch} * blocks * kBlock, scales = uint64_t{max_batch} * blocks;
+  ORDINAL_RETURN_IF_ERROR(q8_.allocate(codes, "int8 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(q16_.allocate(codes, "int16 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(scales8_.allocate(scales, "int8 linear input scales"));
+  ORDINAL_RETURN_IF_ERROR(scales16_.allocate(scales, "int16 linear input scales"));
+  return sums8_.allocate(scales, "int8 linear input block sums");
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
   x_ = x;
   batch_ = batch;
   cols_ = cols;
-  quantized_ = false;
+  have8_ = false;
+  have16_ = false;
   return *this;
 }
 
-Result<ActivationsView> LinearInput::quantized() {
+Result<GroupActivationsView> LinearInput::quantized(bool int8_codes, bool int16_codes) {
   if (batch_ > max_batch_ || cols_ > max_cols_) {
-    return internal_error("activation quantization buffer planned for " + std::to_string(max_batch_) + "x" +
+    return internal_error("activation quantization buffers planned for " + std::to_string(max_batch_) + "x" +
                           std::to_string(max_cols_) + ", asked for " + std::to_string(batch_) + "x" +
                           std::to_string(cols_));
   }
-  const size_t stride = padded_depth(cols_);
-  if (!quantized_) {
+  const size_t blocks = (cols_ + kBlock - 1) / kBlock, stride = blocks * kBlock;
+  if (int8_codes && !have8_) {
     for (size_t b = 0; b < batch_; ++b) {
-      scales_[b] = quantize_row_int16(x_ + b * cols_, cols_, stride, q_.data() + b * stride);
+      quantize_activations_int8(x_ + b * cols_, cols_, q8_.data() + b * stride, scales8_.data() + b * blocks,
+                                sums8_.data() + b * blocks);
     }
-    quantized_ = true;
+    have8_ = true;
   }
-  ActivationsView v;
-  v.q = q_.data();
-  v.scales = scales_.data();
+  if (int16_codes && !have16_) {
+    for (size_t b = 0; b < batch_; ++b) {
+      quantize_activations_int16(x_ + b * cols_, cols_, q16_.data() + b * stride,
+                                 scales16_.data() + b * blocks);
+    }
+    have16_ = true;
+  }
+  GroupActivationsView v;
+  v.q8 = q8_.data();
+  v.scales8 = scales8_.data();
+  v.sums8 = sums8_.data();
+  v.q16 = q16_.data();
+  v.scales16 = scales16_.data();
   v.batch = batch_;
   v.cols = cols_;
+  v.blocks = blocks;
   v.stride = stride;
   return v;
 }
@@ -169,12 +186,44 @@ void linear_task(void* context, size_t first, size_t count) {
   j->layer->run_rows(j->in, first, first + count, j->out);
 }
 
-// Row blocks: the dense kernels take 4 rows at a time, the int8 kernel 4 (tasks of 16 keep its scale
+// The kernel's view of an integer weight the loader admitted: int8 per row / per tensor (scales widened into
+// `row_scales`), or int8/int4 per group (f16 scales, group a multiple of 32, read in place).
+Result<GroupMatrixView> integer_view(const format::TensorView& w, std::vector<float>* row_scales) {
+  const format::QuantView& q = w.quant;
+  GroupMatrixView v;
+  v.data = w.data;
+  if (w.dtype == format::DType::kI8 && (q.granularity == format::QuantGranularity::kPerRow ||
+                                        q.granularity == format::QuantGranularity::kPerTensor)) {
+    row_scales->resize(w.rows());
+    for (size_t r = 0; r < w.rows(); ++r) {
+      (*row_scales)[r] = format::scale_at(q, q.granularity == format::QuantGranularity::kPerRow ? r : 0);
+    }
+    v.codes = GroupCodes::kInt8;
+    v.row_scales = row_scales->data();
+    v.set_shape(w.rows(), w.cols(), w.cols(), w.row_bytes());
+    return v;
+  }
+  if (q.granularity != format::QuantGranularity::kPerGroup || q.scale_dtype != format::DType::kF16 ||
+      q.group_size == 0 || q.group_size % kBlock != 0 || w.cols() % q.group_size != 0) {
+    return unsupported("tensor '" + w.name +
+                       "': integer linear weights need per-row scales or f16 scales per group of a multiple "
+                       "of 32");
+  }
+  v.codes = w.dtype == format::DType::kI8 ? GroupCodes::kInt8
+            : q.zero_points               ? GroupCodes::kInt4Zero
+                                          : GroupCodes::kInt4;
+  v.scales = q.scales;
+  v.zeros = q.zero_points;
+  v.set_shape(w.rows(), w.cols(), q.group_size, w.row_bytes());
+  return v;
+}
+
+// Row blocks: the dense kernels take 4 rows at a time, the integer kernel 4 (tasks of 16 keep its scale
 // loads aligned). Tasks per thread: a few, so that the pool's dynamic claiming (threads.hpp) evens out a
 // thread that started late or was preempted, each still long enough (>= 16K multiply-adds) to dwarf its
 // dispatch.
 constexpr size_t kDenseRowBlock = 4;
-constexpr size_t kInt8TaskRowBlock = 16;
+constexpr size_t kIntegerTaskRowBlock = 16;
 constexpr size_t kTasksPerThread = 16;
 constexpr size_t kMinTaskMacs = size_t{1} << 14;
 
@@ -188,33 +237,16 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   l.bias_ = b;
   const size_t bias_bytes = b ? l.out_ * sizeof(float) : 0;
   switch (weight.dtype) {
-    case format::DType::kI8: {
-      const format::QuantGranularity g = weight.quant.granularity;
-      if (g != format::QuantGranularity::kPerRow && g != format::QuantGranularity::kPerTensor) {
-        return unsupported("tensor '" + weight.name +
-                           "': int8 linear weights need per-row or per-tensor scales");
-      }
-      l.int8_scales_.resize(l.out_);
-      for (size_t r = 0; r < l.out_; ++r) {
-        l.int8_scales_[r] = format::scale_at(weight.quant, g == format::QuantGranularity::kPerRow ? r : 0);
-      }
-      const size_t stride = padded_depth(l.in_);
-      const int8_t* src = reinterpret_cast<const int8_t*>(weight.data);
-      if (stride == l.in_) {
-        l.int8_.data = src;  // read in place from the mapped model
-      } else {
-        l.int8_padded_.assign(l.out_ * stride, 0);
-        for (size_t r = 0; r < l.out_; ++r)
-          std::memcpy(l.int8_padded_.data() + r * stride, src + r * l.in_, l.in_);
-        l.int8_.data = l.int8_padded_.data();
-      }
-      l.int8_.scales = l.int8_scales_.data();
-      l.int8_.rows = l.out_;
-      l.int8_.cols = l.in_;
-      l.int8_.stride = stride;
-      l.engine_ = Engine::kInt8;
-      l.weight_bytes_ = l.out_ * stride + l.out_ * sizeof(float);
-      l.owned_bytes_ = l.int8_padded_.size() + l.int8_scales_.size() * sizeof(float);
+    case format::DType::kI8:
+    case format::DType::kI4: {
+      // The view points into row_scales_'s heap buffer, which moves with the Linear.
+      ORDINAL_ASSIGN_OR_RETURN(l.int_, integer_view(weight, &l.row_scales_));
+      l.engine_ = Engine::kInteger;
+      const size_t scale_bytes =
+          l.row_scales_.empty() ? weight.quant.scale_count * 2 : l.out_ * sizeof(float);
+      l.weight_bytes_ = l.out_ * weight.row_bytes() + scale_bytes +
+                        (weight.quant.zero_points ? weight.quant.scale_count : 0) + bias_bytes;
+      l.owned_bytes_ = l.row_scales_.size() * sizeof(float);
       return l;
     }
     case format::DType::kF32:
@@ -245,8 +277,8 @@ void Linear::run_rows(const LinearBatch& in, size_t row_begin, size_t row_end, f
     case Engine::kF16:
       dense_rows_(dense_, in_, in.x, in.batch, bias_, row_begin, row_end, output, out_);
       break;
-    case Engine::kInt8:
-      int8_gemm_rows(int8_, in.quantized, bias_, row_begin, row_end, output, out_);
+    case Engine::kInteger:
+      group_gemm_rows(int_, in.quantized, bias_, row_begin, row_end, output, out_);
       break;
     case Engine::kNone:
       break;
@@ -254,7 +286,7 @@ void Linear::run_rows(const LinearBatch& in, size_t row_begin, size_t row_end, f
 }
 
 size_t Linear::task_rows(size_t threads, size_t batch) const {
-  const size_t block = engine_ == Engine::kInt8 ? kInt8TaskRowBlock : kDenseRowBlock;
+  const size_t block = engine_ == Engine::kInteger ? kIntegerTaskRowBlock : kDenseRowBlock;
   const size_t macs_per_row = std::max<size_t>(1, batch * in_);
   const size_t min_rows = (kMinTaskMacs + macs_per_row - 1) / macs_per_row;
   size_t rows = (out_ + threads * kTasksPerThread - 1) / (threads * kTasksPerThread);
@@ -271,8 +303,9 @@ Status Linear::run(LinearInput& input, float* output, threads::Pool* pool) const
   LinearBatch in;
   in.x = input.f32();
   in.batch = batch;
-  if (is_int8()) {
-    ORDINAL_ASSIGN_OR_RETURN(in.quantized, input.quantized());
+  if (is_integer()) {
+    const bool int4 = int_.codes != GroupCodes::kInt8;
+    ORDINAL_ASSIGN_OR_RETURN(in.quantized, input.quantized(int4, !int4));
   }
   const size_t threads = threads::pool_threads(pool);
   // Below ~64K multiply-adds a fork/join across workers costs more than the work itself.

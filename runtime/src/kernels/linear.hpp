@@ -4,9 +4,10 @@
 // into tasks by size and each task calls run_rows() over its row range. A new weight format adds an Engine,
 // a case in create() and one in run_rows().
 //  - f32 / f16: kernels/dense_gemm, reading the mapped weights in place (f16 widened in registers).
-//  - int8 (per-row or per-tensor scales): kernels/int8_gemm, activations quantized per token at run time
-//    (int16, see int8_gemm.hpp for why), weights read in place from the mapped model when rows are a
-//    multiple of 32 bytes (else copied once per Model with padded rows).
+//  - integer weights (kernels/group_gemm): int8 per row / per tensor (f32 or f16 scales, widened once per
+//    Model into a per-row f32 array) or per group, int4 per group (f16 scales per group of a multiple of 32,
+//    optional u8 zero points); codes and group scales read in place from the mapped model; activations
+//    quantized per block of 32 at run time (int16 for int8 weights, int8 for int4; group_gemm.hpp says why).
 #pragma once
 
 #include <cstddef>
@@ -14,7 +15,7 @@
 
 #include "format/tensor_view.hpp"
 #include "kernels/dense_gemm.hpp"
-#include "kernels/int8_gemm.hpp"
+#include "kernels/group_gemm.hpp"
 #include "large_buffer.hpp"
 #include "ordinal/status.hpp"
 #include "threads.hpp"
@@ -25,8 +26,8 @@ namespace ordinal::kernels {
 // costs a few microseconds, about what 64K multiply-adds take on one core.
 constexpr size_t kParallelMinMacs = size_t{1} << 16;
 
-// The activations a group of linear layers reads (q/k/v share one, gate/up share one). The quantized form
-// is computed on the first int8 layer that asks for it after bind() and reused by the others.
+// The activations a group of linear layers reads (q/k/v share one, gate/up share one). Each quantized form
+// is computed on the first integer layer that asks for it after bind() and reused by the others.
 class LinearInput {
  public:
   // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation;
@@ -37,33 +38,40 @@ class LinearInput {
   const float* f32() const { return x_; }
   size_t batch() const { return batch_; }
   size_t cols() const { return cols_; }
-  // Per-token quantization of the bound rows (quantize_row_int16); never allocates.
-  Result<ActivationsView> quantized();
+  // Per-block quantization of the bound rows for the integer kernels: int8 codes (int4 weights) and/or
+  // int16 codes (int8 weights). Never allocates.
+  Result<GroupActivationsView> quantized(bool int8_codes, bool int16_codes);
   // Bytes of the quantization buffers.
-  size_t bytes() const { return q_.size() * sizeof(int16_t) + scales_.size() * sizeof(float); }
+  size_t bytes() const {
+    return q8_.size() + q16_.size() * sizeof(int16_t) + (scales8_.size() + scales16_.size()) * sizeof(float) +
+           sums8_.size() * sizeof(int32_t);
+  }
 
  private:
   const float* x_ = nullptr;
   size_t batch_ = 0, cols_ = 0;
-  bool quantized_ = false;
+  bool have8_ = false, have16_ = false;
   size_t max_batch_ = 0, max_cols_ = 0;
-  detail::LargeBuffer<int16_t> q_;
-  detail::LargeBuffer<float> scales_;
+  detail::LargeBuffer<int8_t> q8_;
+  detail::LargeBuffer<int16_t> q16_;
+  detail::LargeBuffer<float> scales8_, scales16_;
+  detail::LargeBuffer<int32_t> sums8_;
 };
 
-// What one run of a layer reads: the bound activations, and their quantized form for the int8 engine.
+// What one run of a layer reads: the bound activations, and their quantized form for the integer engine.
 struct LinearBatch {
   const float* x = nullptr;  // [batch, cols]
   size_t batch = 0;
-  ActivationsView quantized{};  // int8 engine only
+  GroupActivationsView quantized{};  // integer engine only
 };
 
 class Linear {
  public:
-  enum class Engine : uint8_t { kNone = 0, kF32, kF16, kInt8 };
+  enum class Engine : uint8_t { kNone = 0, kF32, kF16, kInteger };
 
-  // `weight` is [out, in] f32/f16/i8 (i8: per-row or per-tensor scales), viewed in the mapped model, which
-  // must outlive the Linear; `bias` (optional) is [out] f32.
+  // `weight` is [out, in] f32/f16, i8 (per-row or per-tensor scales, or f16 per group), or i4 (f16 per
+  // group, optional u8 zero points; groups a multiple of 32 columns), viewed in the mapped model, which must
+  // outlive the Linear; `bias` (optional) is [out] f32.
   static Result<Linear> create(const format::TensorView& weight, const format::TensorView* bias);
 
   // All rows, split over `pool` by size (nullptr or a small layer: the calling thread). Const and
@@ -74,12 +82,13 @@ class Linear {
 
   Engine engine() const { return engine_; }
   bool present() const { return engine_ != Engine::kNone; }
-  bool is_int8() const { return engine_ == Engine::kInt8; }
+  // Integer weights (any int8 or int4 format).
+  bool is_integer() const { return engine_ == Engine::kInteger; }
   size_t in_features() const { return in_; }
   size_t out_features() const { return out_; }
   // Bytes of weights (and their scales) the kernel reads per token.
   size_t weight_bytes() const { return weight_bytes_; }
-  // Bytes this layer allocated (padded int8 rows, int8 scales); f32/f16 weights are read in place: 0.
+  // Bytes this layer allocated (per-row int8 scales widened to f32); weights are read in place.
   size_t owned_bytes() const { return owned_bytes_; }
   // Output rows a parallel task takes: a multiple of the engine's row block (tests, benches).
   size_t task_rows(size_t threads, size_t batch) const;
@@ -90,9 +99,8 @@ class Linear {
   size_t weight_bytes_ = 0, owned_bytes_ = 0;
   const void* dense_ = nullptr;  // f32/f16 engines: row 0 of W in the mapped model
   DenseRowsFn dense_rows_ = nullptr;
-  Int8MatrixView int8_;
-  std::vector<int8_t> int8_padded_;  // only when rows are not a multiple of kInt8RowAlign bytes
-  std::vector<float> int8_scales_;
+  GroupMatrixView int_;            // codes and group scales point into the mapped model
+  std::vector<float> row_scales_;  // int8 per-row / per-tensor weights: one f32 scale per row
   const float* bias_ = nullptr;
 };
 
