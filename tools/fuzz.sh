@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes the model loader and the host tools' input paths with libFuzzer (clang, ASan+UBSan) for SECONDS in
 # all (default 120) and fails on any crash, hang (-timeout) or runaway allocation (-rss_limit_mb). Half the
-# budget goes to the loader, the rest is split evenly across the safetensors and llama2.c importers, the
-# task-spec path and the tokenizer.
+# budget goes to the loader, the rest is split evenly across the safetensors, llama2.c and GGUF importers,
+# the task-spec path and the tokenizer.
 # Loader seeds: small valid models of every scheme and storage format (tests/fuzz/make_seed_corpus, from
 # $ORDINAL_FUZZ_SEEDS or written with the Release build in build/) plus tests/fuzz/regressions/; other
 # targets: tests/fuzz/seeds/TARGET/ plus tests/fuzz/regressions-tools/TARGET/. A crashing input is written to
@@ -13,7 +13,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${1:-120}
 build=${ORDINAL_FUZZ_BUILD:-build-fuzz}
-tool_targets=(safetensors llama2c task_spec tokenizer)
+tool_targets=(safetensors llama2c gguf task_spec tokenizer)
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORDINAL_FUZZ=ON \
   -DORDINAL_BUILD_TOOLS=OFF > /dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz_loader "${tool_targets[@]/#/fuzz_}"
@@ -68,7 +68,9 @@ for t in "${tool_targets[@]}"; do
   mkdir -p "$corpus" "$regress"
   cp tests/fuzz/seeds/$t/* "$corpus/"
   find "$regress" -maxdepth 1 -type f -exec cp {} "$corpus/" \;
-  fuzz "$t" "$tool_seconds" 16384 "$regress" "$corpus"
+  max_len=16384
+  [[ $t == gguf ]] && max_len=65536  # its seeds are whole tiny models
+  fuzz "$t" "$tool_seconds" "$max_len" "$regress" "$corpus"
 done
 # Empty regression directories are not committed.
 find tests/fuzz/regressions-tools -type d -empty -delete 2>/dev/null || true

@@ -39,15 +39,23 @@ Result<Tokenizer> Tokenizer::create(Spec spec) {
     return invalid_model("tokenizer: byte_fallback_base " + std::to_string(spec.byte_fallback_base) +
                          " leaves no room for 256 byte pieces in a vocabulary of " + std::to_string(n));
   }
+  if (spec.kind != Kind::kLlama2cBpe && spec.kind != Kind::kGpt2ByteBpe) {
+    return invalid_model("tokenizer: unknown kind");
+  }
+  if (spec.kind == Kind::kLlama2cBpe && !spec.merges.empty()) {
+    return invalid_model("tokenizer: merges are only defined for GPT-2 byte-level BPE");
+  }
   Tokenizer t;
   t.spec_ = std::move(spec);
   t.index_.reserve(n * 2);
   t.byte_piece_.assign(n, -1);
   for (size_t i = 0; i < n; ++i) {
     t.index_.emplace(t.spec_.pieces[i], static_cast<int32_t>(i));  // first occurrence wins
+    if (t.spec_.kind != Kind::kLlama2cBpe) continue;               // GPT-2 pieces are raw bytes
     int b = parse_byte_piece(t.spec_.pieces[i]);
     if (b >= 0) t.byte_piece_[i] = static_cast<int16_t>(b);
   }
+  if (t.spec_.kind == Kind::kGpt2ByteBpe) ORDINAL_RETURN_IF_ERROR(t.init_byte_bpe());
   t.byte_strings_.resize(256);
   for (int b = 0; b < 256; ++b) t.byte_strings_[b] = std::string(1, static_cast<char>(b));
   return t;
@@ -61,6 +69,11 @@ int32_t Tokenizer::lookup(std::string_view piece) const {
 Status Tokenizer::encode(std::string_view text, bool bos, bool eos, std::vector<int32_t>* out) const {
   out->clear();
   if (bos) out->push_back(spec_.bos_id);
+  if (spec_.kind == Kind::kGpt2ByteBpe) {
+    encode_byte_bpe(text, out);
+    if (eos) out->push_back(spec_.eos_id);
+    return Status::Ok();
+  }
   if (spec_.add_dummy_prefix && !text.empty()) {
     int32_t space = lookup(" ");
     if (space >= 0) out->push_back(space);
@@ -147,6 +160,7 @@ std::string_view Tokenizer::decode(int32_t prev, int32_t token) const {
   if (token < 0 || static_cast<size_t>(token) >= spec_.pieces.size()) return {};
   if (byte_piece_[token] >= 0) return byte_strings_[static_cast<size_t>(byte_piece_[token])];
   std::string_view piece = spec_.pieces[token];
+  if (spec_.kind == Kind::kGpt2ByteBpe) return piece;  // raw bytes; no SentencePiece space to strip
   if (prev == spec_.bos_id && !piece.empty() && piece[0] == ' ') piece.remove_prefix(1);
   return piece;
 }

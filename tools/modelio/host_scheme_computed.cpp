@@ -1,10 +1,12 @@
 // Host side of the computed schemes: sinusoidal and RoPE (frequencies are host-computed uint64 turn
 // fractions, quant/rope_frequencies), ALiBi (Q0.32 slopes) and the T5 relative-bias table.
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "modelio/host_scheme.hpp"
-#include "ordinal/args.hpp"
 #include "quant/rope_frequencies.hpp"
 
 namespace ordinal::modelio {
@@ -12,6 +14,28 @@ namespace ordinal::modelio {
 namespace fb = ::ordinal::schema;
 
 namespace {
+
+// A whole string as a finite number in [lo, hi] (the CLI's parse_float rules, kept here so the model I/O
+// layer does not depend on the CLI).
+bool number_in(const std::string& text, double lo, double hi, double* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(text.c_str(), &end);
+  if (errno != 0 || end != text.c_str() + text.size() || !std::isfinite(v) || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool integer_in(const std::string& text, int64_t lo, int64_t hi, int64_t* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno != 0 || end != text.c_str() + text.size() || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
 
 PositionalBlock write_sinusoidal(flatbuffers::FlatBufferBuilder& b, TensorWriter&, const HostPositional& p) {
   auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
@@ -93,7 +117,7 @@ Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s
   const std::string name = text.substr(0, colon);
   const std::string args = colon == std::string::npos ? "" : text.substr(colon + 1);
   double factor = 0;
-  if (!cli::parse_float(args.substr(0, args.find(',')), 1.0, 1024.0, &factor)) {
+  if (!number_in(args.substr(0, args.find(',')), 1.0, 1024.0, &factor)) {
     return invalid_argument("--rope-scaling " + text + ": factor must be a number in [1, 1024]");
   }
   detail::PositionalSettings out = *s;
@@ -107,7 +131,7 @@ Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s
     out.scaling = detail::RopeScalingKind::kYaRN;
     int64_t orig = 0;
     const size_t comma = args.find(',');
-    if (comma == std::string::npos || !cli::parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
+    if (comma == std::string::npos || !integer_in(args.substr(comma + 1), 1, 1 << 24, &orig)) {
       return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
     }
     out.original_context = static_cast<uint32_t>(orig);
@@ -118,9 +142,9 @@ Status parse_rope_scaling(const std::string& text, detail::PositionalSettings* s
                  c3 = c2 == std::string::npos ? c2 : args.find(',', c2 + 1);
     double low = 0, high = 0;
     int64_t orig = 0;
-    if (c3 == std::string::npos || !cli::parse_float(args.substr(c1 + 1, c2 - c1 - 1), 1e-6, 1e6, &low) ||
-        !cli::parse_float(args.substr(c2 + 1, c3 - c2 - 1), 1e-6, 1e6, &high) || !(high > low) ||
-        !cli::parse_int(args.substr(c3 + 1), 1, 1 << 24, &orig)) {
+    if (c3 == std::string::npos || !number_in(args.substr(c1 + 1, c2 - c1 - 1), 1e-6, 1e6, &low) ||
+        !number_in(args.substr(c2 + 1, c3 - c2 - 1), 1e-6, 1e6, &high) || !(high > low) ||
+        !integer_in(args.substr(c3 + 1), 1, 1 << 24, &orig)) {
       return invalid_argument(
           "--rope-scaling " + text +
           ": llama3:F,LOW,HIGH,ORIG needs 0 < LOW < HIGH and the original context length");

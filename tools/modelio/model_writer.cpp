@@ -213,10 +213,21 @@ Status build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBui
     pieces.insert(pieces.end(), p.begin(), p.end());
   }
   offsets.push_back(static_cast<uint32_t>(pieces.size()));
-  auto tok =
-      fb::CreateTokenizer(b, fb::TokenizerKind::Llama2cBpe, b.CreateVector(pieces), b.CreateVector(offsets),
-                          b.CreateVector(s.tokenizer.scores), s.tokenizer.bos_id, s.tokenizer.eos_id,
-                          s.tokenizer.unk_id, s.tokenizer.byte_fallback_base, s.tokenizer.add_dummy_prefix);
+  // GPT-2 byte-level BPE merges as (left, right) id pairs; absent for the llama2.c kind.
+  flatbuffers::Offset<flatbuffers::Vector<uint32_t>> merges = 0;
+  if (!s.tokenizer.merges.empty()) {
+    std::vector<uint32_t> ids;
+    ids.reserve(s.tokenizer.merges.size() * 2);
+    for (const auto& [l, r] : s.tokenizer.merges) {
+      ids.push_back(static_cast<uint32_t>(l));
+      ids.push_back(static_cast<uint32_t>(r));
+    }
+    merges = b.CreateVector(ids);
+  }
+  auto tok = fb::CreateTokenizer(b, static_cast<fb::TokenizerKind>(s.tokenizer.kind), b.CreateVector(pieces),
+                                 b.CreateVector(offsets), b.CreateVector(s.tokenizer.scores),
+                                 s.tokenizer.bos_id, s.tokenizer.eos_id, s.tokenizer.unk_id,
+                                 s.tokenizer.byte_fallback_base, s.tokenizer.add_dummy_prefix, merges);
   std::vector<flatbuffers::Offset<fb::KeyValue>> meta;
   for (const auto& kv : s.metadata)
     meta.push_back(fb::CreateKeyValue(b, b.CreateString(kv.first), b.CreateString(kv.second)));

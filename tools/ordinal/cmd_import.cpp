@@ -1,8 +1,10 @@
 // ordinal import llama2c MODEL.bin TOKENIZER.bin -o OUT.ordinal
 // ordinal import safetensors DIR -o OUT.ordinal
+// ordinal import gguf FILE.gguf -o OUT.ordinal
 #include <cstdio>
 #include <string>
 
+#include "importers/gguf.hpp"
 #include "importers/llama2c.hpp"
 #include "importers/safetensors.hpp"
 #include "modelio/model_spec.hpp"
@@ -17,13 +19,16 @@ namespace {
 const char* kUsage =
     "usage: ordinal import llama2c MODEL.bin TOKENIZER.bin -o OUT.ordinal\n"
     "       ordinal import safetensors DIR -o OUT.ordinal\n"
+    "       ordinal import gguf FILE.gguf -o OUT.ordinal\n"
     "  DIR holds config.json, model.safetensors and tokenizer.json (GPT-2 or llama style, HF tensor "
-    "names).\n";
+    "names).\n"
+    "  FILE.gguf: llama.cpp's format, llama or gpt2 architecture; Q8_0/Q4_0 are taken over as int8/int4\n"
+    "  groups where the runtime reads them, other quantized types are dequantized (each listed).\n";
 }
 
 int cmd_import(int argc, char** argv) {
   Args args(argc, argv, 1);
-  if (args.empty()) return usage_error("import", "missing format (llama2c or safetensors)", kUsage);
+  if (args.empty()) return usage_error("import", "missing format (llama2c, safetensors or gguf)", kUsage);
   std::string format = args.take();
   std::vector<std::string> inputs;
   std::string out;
@@ -48,6 +53,15 @@ int cmd_import(int argc, char** argv) {
   } else if (format == "safetensors") {
     if (inputs.size() != 1) return usage_error("import", "safetensors needs one directory", kUsage);
     spec = importers::import_safetensors(inputs[0]);
+  } else if (format == "gguf") {
+    if (inputs.size() != 1) return usage_error("import", "gguf needs one FILE.gguf", kUsage);
+    Result<importers::GgufImport> imported = importers::import_gguf(inputs[0]);
+    if (imported.ok()) {
+      for (const std::string& note : imported.value().notes) std::printf("gguf: %s\n", note.c_str());
+      spec = std::move(imported.value().spec);
+    } else {
+      spec = imported.status();
+    }
   } else {
     return usage_error("import", "unknown format '" + format + "'", kUsage);
   }

@@ -1,11 +1,15 @@
-// llama2.c-style BPE tokenizer: vocab pieces with merge scores, byte fallback (<0xNN> pieces).
-// Encoding and decoding reproduce llama2.c run.c byte for byte.
+// Tokenizers of two kinds:
+// * llama2.c-style BPE: vocab pieces with merge scores, byte fallback (<0xNN> pieces). Encoding and
+//   decoding reproduce llama2.c run.c byte for byte.
+// * GPT-2 byte-level BPE: GPT-2's pre-tokenizer pattern splits the text, each chunk's bytes start as
+//   single-byte tokens and merge by rank (tokenizers/byte_bpe.cpp). Pieces are raw bytes.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ordinal/export.h"
@@ -15,7 +19,9 @@ namespace ordinal {
 
 class ORD_API Tokenizer {
  public:
+  enum class Kind : uint8_t { kLlama2cBpe = 0, kGpt2ByteBpe = 1 };
   struct Spec {
+    Kind kind = Kind::kLlama2cBpe;
     std::vector<std::string> pieces;
     std::vector<float> scores;
     int32_t bos_id = 1;
@@ -23,6 +29,9 @@ class ORD_API Tokenizer {
     int32_t unk_id = 0;
     int32_t byte_fallback_base = 3;  // -1: no byte pieces
     bool add_dummy_prefix = true;
+    // kGpt2ByteBpe: merges in rank order, each (left id, right id); the merged token is the piece whose
+    // bytes are left + right.
+    std::vector<std::pair<int32_t, int32_t>> merges;
   };
   static Result<Tokenizer> create(Spec spec);
 
@@ -45,11 +54,20 @@ class ORD_API Tokenizer {
  private:
   // run.c's greedy highest-score-first BPE merges over `ids`, in O(n log n) (tokenizer.cpp).
   void merge_pairs(std::vector<int32_t>* ids) const;
+  // GPT-2 byte-level BPE (tokenizers/byte_bpe.cpp): checks the merges and builds the rank table.
+  Status init_byte_bpe();
+  void encode_byte_bpe(std::string_view text, std::vector<int32_t>* out) const;
 
+  struct Merge {
+    int32_t rank;
+    int32_t id;
+  };
   Spec spec_;
-  std::unordered_map<std::string, int32_t> index_;  // piece -> first id with that piece
-  std::vector<int16_t> byte_piece_;                 // per token: byte value or -1
-  std::vector<std::string> byte_strings_;           // 256 single-byte strings
+  std::unordered_map<std::string, int32_t> index_;   // piece -> first id with that piece
+  std::vector<int16_t> byte_piece_;                  // per token: byte value or -1
+  std::vector<std::string> byte_strings_;            // 256 single-byte strings
+  std::unordered_map<uint64_t, Merge> merge_table_;  // GPT-2: (left << 32 | right) -> rank, merged id
+  int32_t byte_token_[256] = {};                     // GPT-2: the token of each single byte
 };
 
 }  // namespace ordinal

@@ -296,7 +296,9 @@ Status check_config(const fb::Config* c, ModelConfig* cfg) {
 }
 
 Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
-  if (static_cast<uint8_t>(t->kind()) != 0) return invalid_model("tokenizer: unknown kind");
+  if (static_cast<uint8_t>(t->kind()) > static_cast<uint8_t>(fb::TokenizerKind::Gpt2ByteBpe)) {
+    return invalid_model("tokenizer: unknown kind");
+  }
   const auto* offsets = t->piece_offsets();
   const auto* pieces = t->pieces();
   const auto* scores = t->scores();
@@ -331,6 +333,19 @@ Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
   spec.unk_id = t->unk_id();
   spec.byte_fallback_base = t->byte_fallback_base();
   spec.add_dummy_prefix = t->add_dummy_prefix();
+  spec.kind = static_cast<Tokenizer::Kind>(t->kind());
+  if (const auto* merges = t->merges()) {
+    // Pairs of ids; Tokenizer::create checks each id and that the merged piece exists.
+    if (merges->size() % 2 != 0) return invalid_model("tokenizer: merges hold an odd number of ids");
+    spec.merges.reserve(merges->size() / 2);
+    for (uint32_t i = 0; i + 1 < merges->size(); i += 2) {
+      const uint32_t l = merges->Get(i), r = merges->Get(i + 1);
+      if (l >= vocab || r >= vocab) {
+        return invalid_model("tokenizer: merge " + std::to_string(i / 2) + " names a token out of range");
+      }
+      spec.merges.emplace_back(static_cast<int32_t>(l), static_cast<int32_t>(r));
+    }
+  }
   ORDINAL_ASSIGN_OR_RETURN(*out, Tokenizer::create(std::move(spec)));
   return Status::Ok();
 }
