@@ -32,7 +32,7 @@ inline void cpu_relax() {
 
 // How long a worker spins for the next job before sleeping, and a caller for in-flight chunks before
 // yielding its core: about the gap between two ops of one forward pass, far below a time slice.
-constexpr auto kSpin = std::chrono::microseconds(100);
+constexpr auto kSpin = std::chrono::microseconds(20);
 
 }  // namespace
 

@@ -21,6 +21,7 @@ struct ScalarPolicy {
   static V madd(V acc, V w, V x) { return acc + w * x; }
   static V add(V a, V b) { return a + b; }
   static float sum(V v) { return v; }
+  static void sum4(V a, V b, V c, V d, float* out) { out[0] = a, out[1] = b, out[2] = c, out[3] = d; }
   static float widen(uint16_t h) { return numerics::half_to_float(h); }
 };
 
