@@ -239,11 +239,10 @@ Result<Linear> Linear::create(const format::TensorView& weight, const format::Te
   switch (weight.dtype) {
     case format::DType::kI8:
     case format::DType::kI4: {
-      // The view points into row_scales_'s heap buffer, which moves with the Linear.
       ORDINAL_ASSIGN_OR_RETURN(l.int_, integer_view(weight, &l.row_scales_));
-      l.engine_ = Engine::kInteger;
       const size_t scale_bytes =
           l.row_scales_.empty() ? weight.quant.scale_count * 2 : l.out_ * sizeof(float);
+      l.engine_ = Engine::kInteger;
       l.weight_bytes_ = l.out_ * weight.row_bytes() + scale_bytes +
                         (weight.quant.zero_points ? weight.quant.scale_count : 0) + bias_bytes;
       l.owned_bytes_ = l.row_scales_.size() * sizeof(float);

@@ -1,13 +1,13 @@
 // Fully-connected layers: y[b, out] = W[out, in] · x[b, in] (+ bias). A Linear is a weight plan: made once
 // per Model (weight_plan.hpp), immutable, and run concurrently by every session on every thread; it never
-// copies a float weight. create() dispatches on the weight format to an engine; run() splits the output rows
+// copies a weight matrix. create() dispatches on the weight format to an engine; run() splits the output rows
 // into tasks by size and each task calls run_rows() over its row range. A new weight format adds an Engine,
 // a case in create() and one in run_rows().
 //  - f32 / f16: kernels/dense_gemm, reading the mapped weights in place (f16 widened in registers).
-//  - integer weights (kernels/group_gemm): int8 per row / per tensor (f32 or f16 scales, widened once per
-//    Model into a per-row f32 array) or per group, int4 per group (f16 scales per group of a multiple of 32,
-//    optional u8 zero points); codes and group scales read in place from the mapped model; activations
-//    quantized per block of 32 at run time (int16 for int8 weights, int8 for int4; group_gemm.hpp says why).
+//  - integer weights (kernels/group_gemm): int8 per row / per tensor (f32 or f16 scales, widened once into
+//    a per-row f32 array) or per group, int4 per group (f16 scales per group of a multiple of 32, optional
+//    u8 zero points); codes and group scales read in place from the mapped model; activations quantized
+//    per block of 32 at run time (int16 for int8 weights, int8 for int4; group_gemm.hpp says why).
 #pragma once
 
 #include <cstddef>
@@ -69,9 +69,17 @@ class Linear {
  public:
   enum class Engine : uint8_t { kNone = 0, kF32, kF16, kInteger };
 
+  Linear() = default;
+  // Moves keep int_.row_scales valid (it points into row_scales_, whose buffer moves along); copies would
+  // not, so there are none.
+  Linear(Linear&&) noexcept = default;
+  Linear& operator=(Linear&&) noexcept = default;
+  Linear(const Linear&) = delete;
+  Linear& operator=(const Linear&) = delete;
+
   // `weight` is [out, in] f32/f16, i8 (per-row or per-tensor scales, or f16 per group), or i4 (f16 per
-  // group, optional u8 zero points; groups a multiple of 32 columns), viewed in the mapped model, which must
-  // outlive the Linear; `bias` (optional) is [out] f32.
+  // group, optional u8 zero points), viewed in the mapped model, which must outlive the Linear; groups are a
+  // multiple of 32 columns; `bias` (optional) is [out] f32.
   static Result<Linear> create(const format::TensorView& weight, const format::TensorView* bias);
 
   // All rows, split over `pool` by size (nullptr or a small layer: the calling thread). Const and
@@ -88,7 +96,7 @@ class Linear {
   size_t out_features() const { return out_; }
   // Bytes of weights (and their scales) the kernel reads per token.
   size_t weight_bytes() const { return weight_bytes_; }
-  // Bytes this layer allocated (per-row int8 scales widened to f32); weights are read in place.
+  // Bytes this layer allocated (per-row int8 scales widened to f32); everything else is read in place: 0.
   size_t owned_bytes() const { return owned_bytes_; }
   // Output rows a parallel task takes: a multiple of the engine's row block (tests, benches).
   size_t task_rows(size_t threads, size_t batch) const;
@@ -99,7 +107,7 @@ class Linear {
   size_t weight_bytes_ = 0, owned_bytes_ = 0;
   const void* dense_ = nullptr;  // f32/f16 engines: row 0 of W in the mapped model
   DenseRowsFn dense_rows_ = nullptr;
-  GroupMatrixView int_;            // codes and group scales point into the mapped model
+  GroupMatrixView int_;            // integer engine: codes and group scales point into the mapped model
   std::vector<float> row_scales_;  // int8 per-row / per-tensor weights: one f32 scale per row
   const float* bias_ = nullptr;
 };
