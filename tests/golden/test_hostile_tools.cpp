@@ -35,9 +35,11 @@ struct Output {
   std::string text;
 };
 
+// Under `timeout 120`: a case that used to hang exits 124 instead of stopping the suite.
 Output run_cli(const std::string& args) {
   const std::string out = temp_path("hostile_cli_out.txt");
-  const std::string cmd = "'" + std::string(ORDINAL_CLI_PATH) + "' " + args + " > '" + out + "' 2>&1";
+  const std::string cmd =
+      "timeout 120 '" + std::string(ORDINAL_CLI_PATH) + "' " + args + " > '" + out + "' 2>&1";
   const int rc = std::system(cmd.c_str());
   std::ifstream f(out);
   std::stringstream ss;
@@ -172,6 +174,10 @@ TEST_CASE("files that are not regular files, and files over the caps, are refuse
   o = run_cli("verify " + m + " " + m + " --text " + fifo2 + " --task-cases 0");
   CHECK(o.code == 2);
   CHECK(o.text.find("FIFO") != std::string::npos);
+  // A FIFO as the output: refused when nobody reads it (before: fopen waited for a reader).
+  o = run_cli("quantize " + m + " " + fifo2 + " --weights f16");
+  CHECK(o.code == 1);
+  CHECK(o.text.find("FIFO with no reader") != std::string::npos);
   ::unlink(fifo2.c_str());
 }
 
@@ -326,4 +332,6 @@ TEST_CASE("inspect escapes control characters from the file") {
   CHECK(r.text.find("evil\\x1B[2Jname") != std::string::npos);
   CHECK(cli::printable("a\\b\nc\td") == "a\\\\b\\x0Ac\td");
   CHECK(cli::printable("caf\xc3\xa9 \xff") == "caf\xc3\xa9 \\xFF");
+  // Generated text: control bytes escaped, UTF-8 fragments (a character split across tokens) untouched.
+  CHECK(cli::printable_generated("a\x1b[2Jb\n\t\xe2\x82") == "a\\x1B[2Jb\n\t\xe2\x82");
 }

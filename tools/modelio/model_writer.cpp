@@ -1,6 +1,10 @@
 // Serialisation of a ModelSpec. Two passes: the FlatBuffer is built with every scalar written
 // (force_defaults), so its size does not depend on the tensor offsets it records; the first pass
 // measures it, the second writes offsets into the data segment that follows it.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -264,11 +268,24 @@ Result<std::vector<uint8_t>> serialize_model(const ModelSpec& spec) {
 
 Status write_model(const ModelSpec& spec, const std::string& path) {
   ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, serialize_model(spec));
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return io_error("cannot create '" + path + "'");
-  size_t n = std::fwrite(bytes.data(), 1, bytes.size(), f);
-  bool ok = n == bytes.size();
-  ok = (std::fclose(f) == 0) && ok;
+  // O_NONBLOCK: a FIFO without a reader is refused (ENXIO) instead of blocking the tool forever; then the
+  // descriptor goes back to blocking writes.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+  if (fd < 0) {
+    const int err = errno;
+    return io_error("cannot create '" + path + "': " +
+                    (err == ENXIO ? std::string("a FIFO with no reader") : std::string(std::strerror(err))));
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  const bool ok = ::close(fd) == 0 && done == bytes.size();
   if (!ok) return io_error("cannot write '" + path + "'");
   return Status::Ok();
 }
