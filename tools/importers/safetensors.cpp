@@ -15,11 +15,7 @@
 #include "importers/read_file.hpp"
 #include "modelio/host_scheme.hpp"
 #include "numerics/half.hpp"
-
-#if __has_include("positional/alibi.hpp")
 #include "positional/alibi.hpp"
-#define ORDINAL_HAVE_ALIBI_SLOPES 1
-#endif
 
 namespace ordinal::importers {
 
@@ -423,25 +419,9 @@ Tokenizer::Spec read_tokenizer(const std::string& path, uint32_t vocab_size) {
 
 std::vector<uint32_t> alibi_slopes(uint32_t n_heads) {
   std::vector<uint32_t> slopes(n_heads);
-#ifdef ORDINAL_HAVE_ALIBI_SLOPES
+  // The runtime's own construction (BLOOM's get_slopes in exact integer Q0.32): one definition of the slopes.
   Status st = positional::alibi_slopes_q32(static_cast<int>(n_heads), slopes.data());
   if (!st.ok()) fail("alibi: " + st.message());
-#else
-  // BLOOM get_slopes: n' = largest power of two <= n; heads h < n' get 2^(-8(h+1)/n'), the rest
-  // 2^(-8(2j+1)/(2n')). Q0.32 round to nearest; exact powers of two are built by shifting.
-  uint32_t p2 = 1;
-  while (p2 * 2 <= n_heads) p2 *= 2;
-  for (uint32_t h = 0; h < n_heads; ++h) {
-    const uint64_t num = h < p2 ? 8ull * (h + 1) : 8ull * (2 * (h - p2) + 1);
-    const uint64_t den = h < p2 ? p2 : 2ull * p2;
-    if (num % den == 0) {
-      slopes[h] = static_cast<uint32_t>(1ull << (32 - num / den));  // num/den in [1, 8]
-    } else {
-      const long double v = std::exp2l(-static_cast<long double>(num) / static_cast<long double>(den));
-      slopes[h] = static_cast<uint32_t>(std::llroundl(v * 4294967296.0L));
-    }
-  }
-#endif
   return slopes;
 }
 
