@@ -1,30 +1,18 @@
 // Host-side RoPE / sinusoidal frequencies as uint64 fractions of a turn (2^64 = 2 pi), the input of
 // positional/rope_fixed and positional/sinusoidal. Computed in long double and rounded to nearest, so a
 // frequency is within 2^-65 turn of the exact value (use an x86-64 or aarch64 host: 64/113-bit long double).
-// Context-extension scalings follow HF transformers' rope_init_fns (linear, dynamic-free NTK-aware, YaRN).
+// Context-extension scalings follow HF transformers' rope_init_fns (linear: theta_i / factor; NTK-aware:
+// base' = base * factor^(d / (d - 2)); YaRN: per-dimension ramp between interpolation and extrapolation plus
+// the attention temperature).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "model_data.hpp"
 #include "ordinal/status.hpp"
 
 namespace ordinal::quant {
-
-enum class RopeScaling {
-  kNone,
-  kLinear,    // position interpolation: theta_i / factor
-  kNtkAware,  // base' = base * factor^(d / (d - 2))
-  kYarn,      // per-dimension ramp between interpolation and extrapolation + attention temperature
-};
-
-struct RopeScalingParams {
-  RopeScaling kind = RopeScaling::kNone;
-  double factor = 1.0;                // context extension factor F (> 0; >= 1 for YaRN to change anything)
-  int64_t original_max_position = 0;  // YaRN: training context length (required for kYarn)
-  double beta_fast = 32.0;            // YaRN: rotations at which dims are fully extrapolated
-  double beta_slow = 1.0;             // YaRN: rotations at which dims are fully interpolated
-};
 
 struct RopeFrequencies {
   std::vector<long double> theta_radians;  // radians per position step, one per pair (rotary_dims / 2)
@@ -33,8 +21,11 @@ struct RopeFrequencies {
                                   // i.e. q.k logits scale by attention_factor^2
 };
 
-// theta_i = base^(-2i / rotary_dims), i < rotary_dims / 2, then the scaling. rotary_dims even >= 2, base > 1.
-Result<RopeFrequencies> rope_frequencies(int rotary_dims, double base, const RopeScalingParams& scaling = {});
+// theta_i = base^(-2i / rotary_dims), i < rotary_dims / 2. rotary_dims even >= 2, base > 1.
+Result<RopeFrequencies> rope_frequencies(int rotary_dims, double base);
+// The frequencies of a RoPE scheme's settings (the one parameter type the file, runtime and tools share):
+// base^(-2i / rotary_dims), then s.scaling with its factor / original context / YaRN betas.
+Result<RopeFrequencies> rope_frequencies(const detail::PositionalSettings& s);
 
 // Vaswani sinusoidal w_i = base^(-2i / d) as turn fractions (the same formula as RoPE with rotary_dims = d).
 Result<RopeFrequencies> sinusoidal_frequencies(int d, double base = 10000.0);

@@ -2,32 +2,14 @@
 #include "memory_plan.hpp"
 #include "model_data.hpp"
 #include "ordinal/runtime.hpp"
+#include "positional/scheme.hpp"
 #include "weight_plan.hpp"
 
 namespace ordinal {
 
 const char* positional_scheme_name(PositionalScheme scheme) {
-  switch (scheme) {
-    case PositionalScheme::kNone:
-      return "none";
-    case PositionalScheme::kLearnedTable:
-      return "learned-table";
-    case PositionalScheme::kCodebookTable:
-      return "codebook-table";
-    case PositionalScheme::kBucketedTable:
-      return "bucketed-table";
-    case PositionalScheme::kLowRankTable:
-      return "lowrank-table";
-    case PositionalScheme::kSinusoidal:
-      return "sinusoidal";
-    case PositionalScheme::kRope:
-      return "rope";
-    case PositionalScheme::kAlibi:
-      return "alibi";
-    case PositionalScheme::kRelativeBias:
-      return "relative-bias";
-  }
-  return "unknown";
+  const positional::SchemeModule* module = positional::find_scheme(scheme);
+  return module != nullptr ? module->name : "unknown";
 }
 
 namespace detail {

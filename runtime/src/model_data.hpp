@@ -19,17 +19,48 @@ class WeightPlan;
 enum class OutOfRangePolicy : uint8_t { kError = 0, kClamp = 1, kInterpolate = 2 };
 enum class TrigPrecision : uint8_t { kF32 = 0, kQ15 = 1, kQ31 = 2 };
 enum class RopeLayoutKind : uint8_t { kInterleaved = 0, kSplitHalf = 1 };
-enum class RopeScalingKind : uint8_t { kNone = 0, kLinear = 1, kNTK = 2, kYaRN = 3 };
+enum class RopeScalingKind : uint8_t { kNone = 0, kLinear = 1, kNTK = 2, kYaRN = 3, kLlama3 = 4 };
 enum class BucketRuleKind : uint8_t { kUniformStride = 0, kT5Log = 1 };
 enum class AlibiFormKind : uint8_t { kCausal = 0, kSymmetric = 1 };
 
 const char* out_of_range_policy_name(OutOfRangePolicy p);
 const char* trig_precision_name(TrigPrecision p);
 
-struct PositionalParams {
+// The settings of a positional scheme: everything but its stored arrays. One type, shared by the loader
+// (which fills it from the file), the runtime's scheme modules, the host tools (modelio::HostPositional
+// derives from it) and the tests, so a new setting is declared once.
+struct PositionalSettings {
   PositionalScheme scheme = PositionalScheme::kNone;
   OutOfRangePolicy policy = OutOfRangePolicy::kError;
   float interpolation_factor = 1.0f;
+
+  // Bucketed tables.
+  BucketRuleKind bucket_rule = BucketRuleKind::kUniformStride;
+  uint32_t stride = 1;
+  uint32_t num_buckets = 0;   // bucketed (T5 rule) and relative bias
+  uint32_t max_distance = 0;  // bucketed (T5 rule) and relative bias
+
+  // Sinusoidal and RoPE.
+  double base = 10000.0;
+  TrigPrecision precision = TrigPrecision::kF32;
+  uint32_t rotary_dims = 0;  // RoPE: leading dims of each head that rotate (partial rotary < head_dim)
+  RopeLayoutKind rope_layout = RopeLayoutKind::kInterleaved;
+  RopeScalingKind scaling = RopeScalingKind::kNone;
+  float scaling_factor = 1.0f;
+  uint32_t original_context = 0;
+  float beta_fast = 32.0f, beta_slow = 1.0f;              // YaRN ramp (rotations)
+  float low_freq_factor = 1.0f, high_freq_factor = 4.0f;  // Llama3 band edges (original_context / factor)
+  float attention_factor = 1.0f;
+
+  // ALiBi.
+  AlibiFormKind alibi_form = AlibiFormKind::kCausal;
+
+  // Relative bias.
+  bool bidirectional = false;
+};
+
+// A loaded model's positional component: the settings plus typed views of its arrays in the mapped file.
+struct PositionalParams : PositionalSettings {
   uint32_t stored_positions = 0;  // positions the stored table/mapping covers
 
   // Table schemes.
@@ -39,30 +70,12 @@ struct PositionalParams {
   format::TensorView low_a;     // [P, r]
   format::TensorView low_b;     // [r, dim]
 
-  // Bucketed.
-  BucketRuleKind bucket_rule = BucketRuleKind::kUniformStride;
-  uint32_t stride = 1;
-  uint32_t num_buckets = 0;
-  uint32_t max_distance = 0;
-
   // Sinusoidal and RoPE.
-  double base = 10000.0;
-  TrigPrecision precision = TrigPrecision::kF32;
   const uint64_t* frequencies = nullptr;  // fixed point, fraction of a turn per position
   uint32_t frequency_count = 0;
-  uint32_t rotary_dims = 0;
-  RopeLayoutKind rope_layout = RopeLayoutKind::kInterleaved;
-  RopeScalingKind scaling = RopeScalingKind::kNone;
-  float scaling_factor = 1.0f;
-  uint32_t original_context = 0;
-  float attention_factor = 1.0f;
 
   // ALiBi.
-  AlibiFormKind alibi_form = AlibiFormKind::kCausal;
   const uint32_t* slopes_q32 = nullptr;
-
-  // Relative bias.
-  bool bidirectional = false;
 
   // Bytes of the positional component in the file (tables, indices, scales).
   uint64_t bytes = 0;

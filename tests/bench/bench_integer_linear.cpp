@@ -129,7 +129,7 @@ void BM_Linear(benchmark::State& state, Fmt fmt) {
   const std::vector<float> x = random_weights(batch * cols, 7);
   std::vector<float> y(batch * rows);
   kernels::LinearInput in;
-  in.reserve(batch, cols);
+  if (!in.reserve(batch, cols).ok()) state.SkipWithError("reserve failed");
   size_t i = 0;
   for (auto _ : state) {
     const kernels::Linear& l = r->layers[i++ % r->layers.size()];

@@ -571,10 +571,12 @@ TEST_CASE("gguf rope scaling: linear and yarn map onto the Rope block with host-
     CHECK(p.base == 500000.0);
     CHECK(p.scaling == ordinal::detail::RopeScalingKind::kLinear);
     CHECK(p.scaling_factor == 4.0f);
-    ordinal::quant::RopeScalingParams params;
-    params.kind = ordinal::quant::RopeScaling::kLinear;
-    params.factor = 4.0;
-    auto want = ordinal::quant::rope_frequencies(8, 500000.0, params);
+    ordinal::detail::PositionalSettings settings;  // the one RoPE parameter type
+    settings.rotary_dims = 8;
+    settings.base = 500000.0;
+    settings.scaling = ordinal::detail::RopeScalingKind::kLinear;
+    settings.scaling_factor = 4.0f;
+    auto want = ordinal::quant::rope_frequencies(settings);
     REQUIRE(want.ok());
     CHECK(p.frequencies == want.value().turns);
     std::string notes;

@@ -332,4 +332,6 @@ TEST_CASE("inspect escapes control characters from the file") {
   CHECK(r.text.find("evil\\x1B[2Jname") != std::string::npos);
   CHECK(cli::printable("a\\b\nc\td") == "a\\\\b\\x0Ac\td");
   CHECK(cli::printable("caf\xc3\xa9 \xff") == "caf\xc3\xa9 \\xFF");
+  // Generated text: control bytes escaped, UTF-8 fragments (a character split across tokens) untouched.
+  CHECK(cli::printable_generated("a\x1b[2Jb\n\t\xe2\x82") == "a\\x1B[2Jb\n\t\xe2\x82");
 }

@@ -24,6 +24,7 @@
 #include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
 #include "ordinal/runtime.hpp"
+#include "quant/rope_frequencies.hpp"
 #include "support/synthetic_model.hpp"
 
 namespace {
@@ -761,6 +762,45 @@ TEST_CASE("safetensors: tiny Llama (GQA, untied head, split-half RoPE) imports a
   auto session = ordinal::Session::create(model.value());
   REQUIRE(session.ok());
   CHECK(session.value()->decode(1).ok());
+
+  SUBCASE("partial_rotary_factor and rope_scaling llama3 (Llama 3.1) are imported with exact frequencies") {
+    json scaled = config;
+    scaled["partial_rotary_factor"] = 0.5;
+    scaled["rope_scaling"] = {{"rope_type", "llama3"},
+                              {"factor", 8.0},
+                              {"low_freq_factor", 1.0},
+                              {"high_freq_factor", 4.0},
+                              {"original_max_position_embeddings", 8}};
+    auto r3 = import_safetensors(write_dir("llama_llama3", scaled, safetensors_bytes(t)));
+    REQUIRE_MESSAGE(r3.ok(), r3.status().to_string());
+    const ordinal::modelio::HostPositional& p = r3.value().positional;
+    CHECK(p.rotary_dims == hd / 2);
+    CHECK(p.scaling == ordinal::detail::RopeScalingKind::kLlama3);
+    CHECK(p.scaling_factor == 8.0f);
+    CHECK(p.low_freq_factor == 1.0f);
+    CHECK(p.high_freq_factor == 4.0f);
+    CHECK(p.original_context == 8);
+    auto f = ordinal::quant::rope_frequencies(p);
+    REQUIRE(f.ok());
+    CHECK(p.frequencies == f->turns);  // stored: the runtime never re-derives a scaling
+    const std::string path = ordinal::testing::temp_path("st_llama_llama3.ordinal");
+    REQUIRE(ordinal::modelio::write_model(r3.value(), path).ok());
+    auto m3 = ordinal::Model::load(path);
+    REQUIRE_MESSAGE(m3.ok(), m3.status().to_string());
+    auto s3 = ordinal::Session::create(m3.value());
+    REQUIRE(s3.ok());
+    CHECK(s3.value()->decode(1).ok());
+
+    json odd = config;
+    odd["partial_rotary_factor"] = 0.25;  // 1 rotary dim of 4
+    expect_error(write_dir("llama_partial_odd", odd, safetensors_bytes(t)), {"partial_rotary_factor"});
+    json dynamic = config;
+    dynamic["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
+    expect_error(write_dir("llama_dynamic", dynamic, safetensors_bytes(t)), {"rope_scaling", "dynamic"});
+    json bad = scaled;
+    bad["rope_scaling"]["high_freq_factor"] = 0.5;
+    expect_error(write_dir("llama_llama3_bad", bad, safetensors_bytes(t)), {"llama3"});
+  }
 
   SUBCASE("a tied config with an lm_head tensor is refused (unexpected tensor)") {
     json tied = config;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "modelio/model_spec.hpp"
+#include "positional/alibi.hpp"
 
 namespace ordinal::testing {
 
@@ -61,6 +62,81 @@ inline std::vector<float> random_values(TestRng& rng, size_t n, float scale) {
   std::vector<float> v(n);
   for (float& x : v) x = rng.symmetric(scale);
   return v;
+}
+
+// A valid positional component of every scheme, one row per scheme (drawn after the weights, so adding a
+// scheme never changes the models of the others). Computed schemes use the host's own constructions
+// (alibi_slopes_q32); storage formats beyond f32 come from `ordinal quantize`
+// (cli::quantize::apply_positional).
+struct SyntheticPositional {
+  PositionalScheme scheme;
+  void (*build)(const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p);
+};
+
+inline const SyntheticPositional kSyntheticPositionals[] = {
+    {PositionalScheme::kNone,
+     [](const SyntheticOptions&, const ModelConfig&, TestRng&, modelio::HostPositional*) {}},
+    {PositionalScheme::kLearnedTable,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       p->table = modelio::HostTensor::f32("wpe", {o.context, c.dim},
+                                           random_values(rng, size_t{o.context} * c.dim, o.weight_scale));
+     }},
+    {PositionalScheme::kCodebookTable,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       const uint32_t k = 8;
+       p->codebook = modelio::HostTensor::f32("positional.codebook", {k, c.dim},
+                                              random_values(rng, size_t{k} * c.dim, o.weight_scale));
+       p->indices.name = "positional.indices";
+       p->indices.dtype = format::DType::kU8;
+       p->indices.shape = {o.context};
+       for (uint32_t i = 0; i < o.context; ++i)
+         p->indices.data.push_back(static_cast<uint8_t>(rng.next() % k));
+     }},
+    {PositionalScheme::kBucketedTable,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       p->bucket_rule = detail::BucketRuleKind::kUniformStride;
+       p->stride = 2;
+       p->positions = o.context;
+       const uint32_t rows = (o.context + 1) / 2;
+       p->table = modelio::HostTensor::f32("positional.table", {rows, c.dim},
+                                           random_values(rng, size_t{rows} * c.dim, o.weight_scale));
+     }},
+    {PositionalScheme::kLowRankTable,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       const uint32_t r = 4;
+       p->low_a = modelio::HostTensor::f32("positional.a", {o.context, r},
+                                           random_values(rng, size_t{o.context} * r, o.weight_scale));
+       p->low_b =
+           modelio::HostTensor::f32("positional.b", {r, c.dim}, random_values(rng, size_t{r} * c.dim, 1.0f));
+     }},
+    {PositionalScheme::kSinusoidal, [](const SyntheticOptions&, const ModelConfig&, TestRng&,
+                                       modelio::HostPositional* p) { p->base = 10000.0; }},
+    {PositionalScheme::kRope,
+     [](const SyntheticOptions&, const ModelConfig& c, TestRng&, modelio::HostPositional* p) {
+       p->base = 10000.0;
+       p->rotary_dims = c.head_dim;
+     }},
+    {PositionalScheme::kAlibi,
+     [](const SyntheticOptions&, const ModelConfig& c, TestRng&, modelio::HostPositional* p) {
+       p->slopes_q32.assign(c.n_heads, 0);
+       if (!positional::alibi_slopes_q32(static_cast<int>(c.n_heads), p->slopes_q32.data()).ok())
+         p->slopes_q32.clear();
+     }},
+    {PositionalScheme::kRelativeBias,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       p->num_buckets = 16;
+       p->max_distance = 64;
+       p->bidirectional = false;
+       p->table = modelio::HostTensor::f32("positional.relative_bias", {16, c.n_heads},
+                                           random_values(rng, size_t{16} * c.n_heads, 1.0f));
+     }},
+};
+
+inline const SyntheticPositional* find_synthetic_positional(PositionalScheme scheme) {
+  for (const SyntheticPositional& b : kSyntheticPositionals) {
+    if (b.scheme == scheme) return &b;
+  }
+  return nullptr;
 }
 
 inline modelio::ModelSpec make_synthetic_model(const SyntheticOptions& o) {
@@ -124,17 +200,8 @@ inline modelio::ModelSpec make_synthetic_model(const SyntheticOptions& o) {
   if (gpt2) s.final_norm_bias = vec("norm_bias", D, 0.0f, 0.1f);
   modelio::HostPositional& p = s.positional;
   p.scheme = o.scheme;
-  switch (o.scheme) {
-    case PositionalScheme::kLearnedTable:
-      p.table = mat("wpe", o.context, D);
-      break;
-    case PositionalScheme::kRope:
-      p.base = 10000.0;
-      p.rotary_dims = c.head_dim;
-      break;
-    default:
-      break;
-  }
+  const SyntheticPositional* builder = find_synthetic_positional(o.scheme);
+  if (builder != nullptr) builder->build(o, c, rng, &p);
   return s;
 }
 

@@ -119,12 +119,7 @@ modelio::ModelSpec one_layer(PositionalScheme scheme, uint64_t seed) {
   o.scheme = scheme;
   o.seed = seed;
   o.weight_scale = 0.3f;
-  modelio::ModelSpec s = testing::make_synthetic_model(o);
-  if (scheme == PositionalScheme::kAlibi) {
-    for (uint32_t h = 0; h < o.heads; ++h)
-      s.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (4 << h)));
-  }
-  return s;
+  return testing::make_synthetic_model(o);  // ALiBi: the builder's slopes (alibi_slopes_q32)
 }
 
 }  // namespace

@@ -184,7 +184,7 @@ TEST_CASE("Linear f32/f16: weights read in place, pool and calling thread agree 
     CHECK(lin.value().owned_bytes() == 0);
     CHECK(lin.value().weight_bytes() == wv.bytes + out * 4);
     LinearInput input;
-    input.reserve(batch, in);
+    REQUIRE(input.reserve(batch, in).ok());
     std::vector<float> serial(size_t{batch} * out), pooled(size_t{batch} * out), one(out);
     REQUIRE(lin.value().run(input.bind(x.data(), batch, in), serial.data(), nullptr).ok());
     REQUIRE(lin.value().run(input.bind(x.data(), batch, in), pooled.data(), pool).ok());

@@ -364,7 +364,7 @@ TEST_CASE("quantized layers against a double product: error within the quantizer
       REQUIRE(lin.ok());
       CHECK(lin.value().is_integer());
       LinearInput in;
-      in.reserve(batch, cols);
+      REQUIRE(in.reserve(batch, cols).ok());
       std::vector<float> y(batch * rows);
       REQUIRE(lin.value().run(in.bind(x.data(), batch, cols), y.data(), nullptr).ok());
       for (size_t b = 0; b < batch; ++b) {
@@ -416,7 +416,7 @@ TEST_CASE("Linear: integer layers give the same bits on 1 and 2 threads, per-row
   CHECK(lin.value().weight_bytes() == rows * cols / 2 + m.scales.size() * 2);
   const std::vector<float> x = random_values(rng, batch * cols, 1.0f);
   LinearInput in;
-  in.reserve(batch, cols);
+  REQUIRE(in.reserve(batch, cols).ok());
   std::vector<float> y1(batch * rows), y2(batch * rows);
   REQUIRE(lin.value().run(in.bind(x.data(), batch, cols), y1.data(), nullptr).ok());
   uint32_t actual = 0;

@@ -187,11 +187,7 @@ TEST_CASE(
     o.kv_heads = c.arch == Architecture::kGPT2 ? 4 : 2;
     o.context = 96;
     o.weight_scale = 0.15f;
-    modelio::ModelSpec spec = testing::make_synthetic_model(o);
-    if (c.scheme == PositionalScheme::kAlibi) {
-      for (uint32_t h = 0; h < o.heads; ++h)
-        spec.positional.slopes_q32.push_back(static_cast<uint32_t>(0x1p32 / (2 << h)));
-    }
+    modelio::ModelSpec spec = testing::make_synthetic_model(o);  // ALiBi: the builder's slopes
     auto m = load(spec, "kv_int8.ordinal");
     auto f = session(m, KvCacheType::kF32);
     auto q = session(m, KvCacheType::kInt8);

@@ -16,6 +16,19 @@ constexpr long double kTwoPi = 6.28318530717958647692528676655900577L;
 // Host-side frequencies are specified for a >= 64-bit long double (x86-64, aarch64); where long double is a
 // double (armhf) they are only good to ~2^11 units, which this tolerance documents rather than hides.
 constexpr uint64_t kUnits = std::numeric_limits<long double>::digits >= 64 ? 1 : 4096;
+
+// RoPE settings of rotary_dims d, base 10000, with a context-extension scaling.
+ordinal::detail::PositionalSettings scaled(int d, ordinal::detail::RopeScalingKind kind, double factor,
+                                           uint32_t original_context = 0) {
+  ordinal::detail::PositionalSettings s;
+  s.scheme = ordinal::PositionalScheme::kRope;
+  s.rotary_dims = static_cast<uint32_t>(d);
+  s.base = 10000.0;
+  s.scaling = kind;
+  s.scaling_factor = static_cast<float>(factor);
+  s.original_context = original_context;
+  return s;
+}
 }  // namespace
 
 TEST_CASE("theta_i = base^(-2i/d) rounded to the nearest 2^-64 turn") {
@@ -42,10 +55,7 @@ TEST_CASE("theta_i = base^(-2i/d) rounded to the nearest 2^-64 turn") {
 }
 
 TEST_CASE("linear interpolation divides every theta by the factor") {
-  RopeScalingParams p;
-  p.kind = RopeScaling::kLinear;
-  p.factor = 8.0;
-  auto f = rope_frequencies(64, 10000.0, p);
+  auto f = rope_frequencies(scaled(64, ordinal::detail::RopeScalingKind::kLinear, 8.0));
   auto plain = rope_frequencies(64, 10000.0);
   REQUIRE(f.ok());
   REQUIRE(plain.ok());
@@ -57,11 +67,8 @@ TEST_CASE("linear interpolation divides every theta by the factor") {
 }
 
 TEST_CASE("NTK-aware: base * F^(d/(d-2)) keeps theta_0 and divides the lowest frequency by F") {
-  RopeScalingParams p;
-  p.kind = RopeScaling::kNtkAware;
-  p.factor = 4.0;
   const int d = 128;
-  auto f = rope_frequencies(d, 10000.0, p);
+  auto f = rope_frequencies(scaled(d, ordinal::detail::RopeScalingKind::kNTK, 4.0));
   auto plain = rope_frequencies(d, 10000.0);
   REQUIRE(f.ok());
   CHECK(f->turns[0] == plain->turns[0]);
@@ -74,11 +81,7 @@ TEST_CASE("NTK-aware: base * F^(d/(d-2)) keeps theta_0 and divides the lowest fr
 TEST_CASE("YaRN matches a double re-implementation of HF _compute_yarn_parameters") {
   for (double factor : {2.0, 4.0, 16.0, 32.0}) {
     for (int d : {64, 128}) {
-      RopeScalingParams p;
-      p.kind = RopeScaling::kYarn;
-      p.factor = factor;
-      p.original_max_position = 4096;
-      auto f = rope_frequencies(d, 10000.0, p);
+      auto f = rope_frequencies(scaled(d, ordinal::detail::RopeScalingKind::kYaRN, factor, 4096));
       REQUIRE(f.ok());
       // HF, transcribed in double.
       const double base = 10000.0, two_pi = 2 * 3.14159265358979323846;
@@ -101,8 +104,5 @@ TEST_CASE("YaRN matches a double re-implementation of HF _compute_yarn_parameter
       CHECK(f->attention_factor == doctest::Approx(0.1 * std::log(factor) + 1.0).epsilon(1e-15));
     }
   }
-  RopeScalingParams missing;
-  missing.kind = RopeScaling::kYarn;
-  missing.factor = 4;
-  CHECK(!rope_frequencies(64, 10000.0, missing).ok());
+  CHECK(!rope_frequencies(scaled(64, ordinal::detail::RopeScalingKind::kYaRN, 4.0)).ok());
 }

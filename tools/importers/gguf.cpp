@@ -584,26 +584,24 @@ void llama_rope(const Metadata& md, const std::string& arch, uint32_t head_dim, 
     factor = md.number_or(arch + ".rope.scale_linear", 1.0);
   }
   if (type.empty() || type == "none" || (type == "linear" && factor == 1.0)) return;
-  quant::RopeScalingParams params;
   if (!(factor >= 1.0 && factor <= 1024.0)) {
     fail(md.what() + ": " + arch + ".rope.scaling.factor " + std::to_string(factor) + " is not in [1, 1024]");
   }
-  params.factor = factor;
+  // The scaling goes into the settings the file, the runtime and quant::rope_frequencies share.
+  p.scaling_factor = static_cast<float>(factor);
   if (type == "linear") {
-    params.kind = quant::RopeScaling::kLinear;
     p.scaling = detail::RopeScalingKind::kLinear;
   } else if (type == "yarn") {
-    params.kind = quant::RopeScaling::kYarn;
     p.scaling = detail::RopeScalingKind::kYaRN;
-    params.original_max_position =
-        static_cast<int64_t>(md.integer(arch + ".rope.scaling.original_context_length", 1, 1u << 24));
-    params.beta_fast = md.number_or(arch + ".rope.scaling.yarn_beta_fast", 32.0);
-    params.beta_slow = md.number_or(arch + ".rope.scaling.yarn_beta_slow", 1.0);
-    if (!(params.beta_fast > params.beta_slow && params.beta_slow > 0.0)) {
+    p.original_context =
+        static_cast<uint32_t>(md.integer(arch + ".rope.scaling.original_context_length", 1, 1u << 24));
+    const double beta_fast = md.number_or(arch + ".rope.scaling.yarn_beta_fast", 32.0);
+    const double beta_slow = md.number_or(arch + ".rope.scaling.yarn_beta_slow", 1.0);
+    if (!(beta_fast > beta_slow && beta_slow > 0.0)) {
       fail(md.what() + ": " + arch + ".rope.scaling.yarn_beta_fast/slow must satisfy fast > slow > 0");
     }
-    p.beta_fast = static_cast<float>(params.beta_fast);
-    p.beta_slow = static_cast<float>(params.beta_slow);
+    p.beta_fast = static_cast<float>(beta_fast);
+    p.beta_slow = static_cast<float>(beta_slow);
     // Variants whose attention temperature differs from YaRN's 0.1 ln(F) + 1 are refused by name, never
     // imported with the wrong scale.
     for (const char* key : {".rope.scaling.attn_factor", ".rope.scaling.yarn_attn_factor"}) {
@@ -620,12 +618,10 @@ void llama_rope(const Metadata& md, const std::string& arch, uint32_t head_dim, 
   } else {
     fail(md.what() + ": " + arch + ".rope.scaling.type '" + type + "' is not supported (none, linear, yarn)");
   }
-  Result<quant::RopeFrequencies> f = quant::rope_frequencies(static_cast<int>(rot), p.base, params);
+  Result<quant::RopeFrequencies> f = quant::rope_frequencies(p);
   if (!f.ok()) fail(md.what() + ": " + f.status().message());
   p.frequencies = f.value().turns;
   p.attention_factor = static_cast<float>(f.value().attention_factor);
-  p.scaling_factor = static_cast<float>(factor);
-  p.original_context = static_cast<uint32_t>(params.original_max_position);
   notes->push_back("rope scaling " + type + " x" + std::to_string(factor) + " (frequencies precomputed)");
 }
 

@@ -13,12 +13,9 @@
 
 #include "format/json_limits.hpp"
 #include "importers/read_file.hpp"
+#include "modelio/host_scheme.hpp"
 #include "numerics/half.hpp"
-
-#if __has_include("positional/alibi.hpp")
 #include "positional/alibi.hpp"
-#define ORDINAL_HAVE_ALIBI_SLOPES 1
-#endif
 
 namespace ordinal::importers {
 
@@ -422,25 +419,9 @@ Tokenizer::Spec read_tokenizer(const std::string& path, uint32_t vocab_size) {
 
 std::vector<uint32_t> alibi_slopes(uint32_t n_heads) {
   std::vector<uint32_t> slopes(n_heads);
-#ifdef ORDINAL_HAVE_ALIBI_SLOPES
+  // The runtime's own construction (BLOOM's get_slopes in exact integer Q0.32): one definition of the slopes.
   Status st = positional::alibi_slopes_q32(static_cast<int>(n_heads), slopes.data());
   if (!st.ok()) fail("alibi: " + st.message());
-#else
-  // BLOOM get_slopes: n' = largest power of two <= n; heads h < n' get 2^(-8(h+1)/n'), the rest
-  // 2^(-8(2j+1)/(2n')). Q0.32 round to nearest; exact powers of two are built by shifting.
-  uint32_t p2 = 1;
-  while (p2 * 2 <= n_heads) p2 *= 2;
-  for (uint32_t h = 0; h < n_heads; ++h) {
-    const uint64_t num = h < p2 ? 8ull * (h + 1) : 8ull * (2 * (h - p2) + 1);
-    const uint64_t den = h < p2 ? p2 : 2ull * p2;
-    if (num % den == 0) {
-      slopes[h] = static_cast<uint32_t>(1ull << (32 - num / den));  // num/den in [1, 8]
-    } else {
-      const long double v = std::exp2l(-static_cast<long double>(num) / static_cast<long double>(den));
-      slopes[h] = static_cast<uint32_t>(std::llroundl(v * 4294967296.0L));
-    }
-  }
-#endif
   return slopes;
 }
 
@@ -615,7 +596,6 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   const uint32_t hd = c.u32_or("head_dim", d / H, 2, 1 << 12);
   const std::string act = c.string_or("hidden_act", "silu");
   if (act != "silu") fail(c.path() + ": hidden_act '" + act + "' is not supported (silu)");
-  if (c.has("rope_scaling")) fail(c.path() + ": 'rope_scaling' is not supported by this importer");
   if (c.boolean_or("attention_bias", false) || c.boolean_or("mlp_bias", false)) {
     fail(c.path() + ": llama attention_bias/mlp_bias are not supported by this importer");
   }
@@ -675,9 +655,44 @@ modelio::ModelSpec import_llama(const json& j, const Config& c, TensorSource& sr
   p.base = c.number_or("rope_theta", 10000.0);
   if (!(p.base > 1.0)) fail(c.path() + ": 'rope_theta' must be > 1");
   p.rotary_dims = hd;
+  // Partial rotary (HF partial_rotary_factor, GPT-NeoX rotary_pct): only the first int(head_dim * factor)
+  // dims of each head rotate; HF computes inv_freq over that many dims, as rope_frequencies does.
+  if (c.has("partial_rotary_factor")) {
+    const double f = c.number_or("partial_rotary_factor", 1.0);
+    const double rot = std::floor(static_cast<double>(hd) * f);
+    if (!(f > 0.0 && f <= 1.0) || rot < 2 || static_cast<uint32_t>(rot) % 2 != 0) {
+      fail(c.path() + ": 'partial_rotary_factor' " + std::to_string(f) + " gives " + std::to_string(rot) +
+           " rotary dims of head_dim " + std::to_string(hd) + " (needs an even count >= 2)");
+    }
+    p.rotary_dims = static_cast<uint32_t>(rot);
+  }
   p.rope_layout =
       layout == "split_half" ? detail::RopeLayoutKind::kSplitHalf : detail::RopeLayoutKind::kInterleaved;
   p.precision = detail::TrigPrecision::kF32;
+  if (c.has("rope_scaling")) {
+    if (!j["rope_scaling"].is_object()) fail(c.path() + ": 'rope_scaling' must be an object");
+    const Config rs(j["rope_scaling"], c.path() + ": rope_scaling");
+    const std::string type = rs.has("rope_type") ? rs.string("rope_type") : rs.string_or("type", "default");
+    if (type == "llama3") {
+      // Llama 3.1: factor, low/high_freq_factor, original_max_position_embeddings (HF names).
+      p.scaling = detail::RopeScalingKind::kLlama3;
+      p.scaling_factor = static_cast<float>(rs.number_or("factor", 0.0));
+      p.low_freq_factor = static_cast<float>(rs.number_or("low_freq_factor", 1.0));
+      p.high_freq_factor = static_cast<float>(rs.number_or("high_freq_factor", 4.0));
+      p.original_context = rs.u32("original_max_position_embeddings", 1, 1u << 24);
+      if (!(p.scaling_factor >= 1.0f && p.scaling_factor <= 1024.0f) || !(p.low_freq_factor > 0.0f) ||
+          !(p.high_freq_factor > p.low_freq_factor)) {
+        fail(c.path() +
+             ": rope_scaling llama3 needs factor in [1, 1024] and 0 < low_freq_factor < "
+             "high_freq_factor");
+      }
+    } else if (type != "default") {
+      fail(c.path() + ": rope_scaling type '" + type + "' is not supported by this importer (llama3)");
+    }
+  }
+  // Scaled RoPE stores its exact frequencies (the runtime never re-derives a scaling).
+  Status freqs = modelio::compute_rope_frequencies(hd, &p);
+  if (!freqs.ok()) fail(c.path() + ": " + freqs.message());
   common_metadata(&spec, "llama", P, pos);
   return spec;
 }

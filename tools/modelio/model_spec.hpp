@@ -46,29 +46,13 @@ struct HostLayer {
       b1, b2;
 };
 
-struct HostPositional {
-  PositionalScheme scheme = PositionalScheme::kNone;
-  detail::OutOfRangePolicy policy = detail::OutOfRangePolicy::kError;
-  float interpolation_factor = 1.0f;
+// The positional component of a spec: the settings the runtime reads (detail::PositionalSettings, one
+// type for both sides) plus owned arrays.
+struct HostPositional : detail::PositionalSettings {
   HostTensor table, codebook, indices, low_a, low_b;
-  // Bucketed.
-  detail::BucketRuleKind bucket_rule = detail::BucketRuleKind::kUniformStride;
-  uint32_t stride = 1, num_buckets = 0, max_distance = 0, positions = 0;
-  // Sinusoidal / RoPE.
-  double base = 10000.0;
-  detail::TrigPrecision precision = detail::TrigPrecision::kF32;
+  uint32_t positions = 0;  // bucketed: positions the table covers
   std::vector<uint64_t> frequencies;
-  uint32_t rotary_dims = 0;
-  detail::RopeLayoutKind rope_layout = detail::RopeLayoutKind::kInterleaved;
-  detail::RopeScalingKind scaling = detail::RopeScalingKind::kNone;
-  float scaling_factor = 1.0f;
-  uint32_t original_context = 0;
-  float beta_fast = 32.0f, beta_slow = 1.0f, attention_factor = 1.0f;
-  // ALiBi.
-  detail::AlibiFormKind alibi_form = detail::AlibiFormKind::kCausal;
   std::vector<uint32_t> slopes_q32;
-  // Relative bias.
-  bool bidirectional = false;
 
   uint64_t bytes() const;
 };

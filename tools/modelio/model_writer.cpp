@@ -10,7 +10,9 @@
 #include <map>
 
 #include "format/loader.hpp"
+#include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"
+#include "modelio/tensor_writer.hpp"
 #include "numerics/half.hpp"
 #include "ordinal_generated.h"
 
@@ -131,42 +133,32 @@ uint64_t align_up(uint64_t v) {
   return (v + kAlign - 1) / kAlign * kAlign;
 }
 
-// Lays out every byte range in the data segment, in the order the builder asks for them.
-class DataLayout {
- public:
-  explicit DataLayout(uint64_t start) : cursor_(start) {}
-  uint64_t place(const std::vector<uint8_t>& bytes) {
-    uint64_t off = align_up(cursor_);
-    chunks_.push_back({off, &bytes});
-    cursor_ = off + bytes.size();
-    return off;
-  }
-  uint64_t end() const { return cursor_; }
-  const std::vector<std::pair<uint64_t, const std::vector<uint8_t>*>>& chunks() const { return chunks_; }
-
- private:
-  uint64_t cursor_;
-  std::vector<std::pair<uint64_t, const std::vector<uint8_t>*>> chunks_;
-};
-
 fb::DType to_fb(format::DType t) {
   return static_cast<fb::DType>(static_cast<uint8_t>(t));
 }
 
-flatbuffers::Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, DataLayout& layout,
-                                             const HostTensor& t) {
+}  // namespace
+
+uint64_t TensorWriter::place(const std::vector<uint8_t>& bytes) {
+  const uint64_t off = align_up(cursor_);
+  chunks_.push_back({off, &bytes});
+  cursor_ = off + bytes.size();
+  return off;
+}
+
+flatbuffers::Offset<fb::Tensor> TensorWriter::write(flatbuffers::FlatBufferBuilder& b, const HostTensor& t) {
   if (!t.present()) return 0;
   auto name = b.CreateString(t.name);
   auto shape = b.CreateVector(t.shape);
-  uint64_t off = layout.place(t.data);
+  uint64_t off = place(t.data);
   auto data = fb::CreateTensorData(b, off, t.data.size());
   flatbuffers::Offset<fb::Quantization> quant = 0;
   if (t.granularity != format::QuantGranularity::kNone) {
-    uint64_t soff = layout.place(t.scales);
+    uint64_t soff = place(t.scales);
     auto scales = fb::CreateTensorData(b, soff, t.scales.size());
     flatbuffers::Offset<fb::TensorData> zps = 0;
     if (!t.zero_points.empty()) {
-      uint64_t zoff = layout.place(t.zero_points);
+      uint64_t zoff = place(t.zero_points);
       zps = fb::CreateTensorData(b, zoff, t.zero_points.size());
     }
     quant = fb::CreateQuantization(b, static_cast<fb::QuantGranularity>(t.granularity), t.group_size,
@@ -175,100 +167,47 @@ flatbuffers::Offset<fb::Tensor> build_tensor(flatbuffers::FlatBufferBuilder& b, 
   return fb::CreateTensor(b, name, to_fb(t.dtype), shape, data, quant);
 }
 
-std::pair<fb::Positional, flatbuffers::Offset<void>> build_positional(flatbuffers::FlatBufferBuilder& b,
-                                                                      DataLayout& layout,
-                                                                      const HostPositional& p) {
-  auto policy = static_cast<fb::OutOfRangePolicy>(p.policy);
-  switch (p.scheme) {
-    case PositionalScheme::kNone:
-      return {fb::Positional::NoPosition, fb::CreateNoPosition(b).Union()};
-    case PositionalScheme::kLearnedTable: {
-      auto t = build_tensor(b, layout, p.table);
-      return {fb::Positional::LearnedTable,
-              fb::CreateLearnedTable(b, t, policy, p.interpolation_factor).Union()};
-    }
-    case PositionalScheme::kCodebookTable: {
-      auto cb = build_tensor(b, layout, p.codebook);
-      auto ix = build_tensor(b, layout, p.indices);
-      return {fb::Positional::CodebookTable,
-              fb::CreateCodebookTable(b, cb, ix, policy, p.interpolation_factor).Union()};
-    }
-    case PositionalScheme::kBucketedTable: {
-      auto t = build_tensor(b, layout, p.table);
-      return {fb::Positional::BucketedTable,
-              fb::CreateBucketedTable(b, static_cast<fb::BucketRule>(p.bucket_rule), p.stride, p.num_buckets,
-                                      p.max_distance, t, p.positions, policy)
-                  .Union()};
-    }
-    case PositionalScheme::kLowRankTable: {
-      auto a = build_tensor(b, layout, p.low_a);
-      auto bb = build_tensor(b, layout, p.low_b);
-      return {fb::Positional::LowRankTable,
-              fb::CreateLowRankTable(b, a, bb, policy, p.interpolation_factor).Union()};
-    }
-    case PositionalScheme::kSinusoidal: {
-      auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
-      return {fb::Positional::Sinusoidal,
-              fb::CreateSinusoidal(b, p.base, static_cast<fb::TrigPrecision>(p.precision), f).Union()};
-    }
-    case PositionalScheme::kRope: {
-      auto scaling = fb::CreateRopeScaling(b, static_cast<fb::RopeScalingType>(p.scaling), p.scaling_factor,
-                                           p.original_context, p.beta_fast, p.beta_slow, p.attention_factor);
-      auto f = p.frequencies.empty() ? 0 : b.CreateVector(p.frequencies);
-      return {fb::Positional::Rope,
-              fb::CreateRope(b, p.base, p.rotary_dims, static_cast<fb::RopeLayout>(p.rope_layout),
-                             static_cast<fb::TrigPrecision>(p.precision), scaling, f)
-                  .Union()};
-    }
-    case PositionalScheme::kAlibi: {
-      auto s = b.CreateVector(p.slopes_q32);
-      return {fb::Positional::Alibi, fb::CreateAlibi(b, static_cast<fb::AlibiForm>(p.alibi_form), s).Union()};
-    }
-    case PositionalScheme::kRelativeBias: {
-      auto t = build_tensor(b, layout, p.table);
-      return {fb::Positional::RelativeBias,
-              fb::CreateRelativeBias(b, p.num_buckets, p.max_distance, p.bidirectional, t).Union()};
-    }
-  }
-  return {fb::Positional::NoPosition, fb::CreateNoPosition(b).Union()};
-}
+namespace {
 
 // Builds the FlatBuffer with the data segment starting at `data_start`; returns the finished builder.
-void build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuilder& b, DataLayout& layout) {
+Status build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuilder& b,
+             TensorWriter& layout) {
   b.ForceDefaults(true);
   const ModelConfig& c = s.config;
   auto config = fb::CreateConfig(
       b, static_cast<fb::Architecture>(c.architecture), c.dim, c.hidden_dim, c.n_layers, c.n_heads,
       c.n_kv_heads, c.head_dim, c.vocab_size, c.max_positions, static_cast<fb::NormType>(c.norm), c.norm_eps,
       static_cast<fb::Activation>(c.activation), c.tied_classifier, c.attention_bias, c.mlp_bias);
-  auto emb = build_tensor(b, layout, s.token_embedding);
-  auto positional = build_positional(b, layout, s.positional);
+  auto emb = layout.write(b, s.token_embedding);
+  const HostSchemeModule* scheme = find_host_scheme(s.positional.scheme);
+  if (scheme == nullptr) return invalid_argument("model writer: positional scheme has no host module");
+  const PositionalBlock positional = scheme->write(b, layout, s.positional);
   std::vector<flatbuffers::Offset<fb::Layer>> layers;
   for (const HostLayer& l : s.layers) {
-    auto an = build_tensor(b, layout, l.attn_norm);
-    auto anb = build_tensor(b, layout, l.attn_norm_bias);
-    auto wq = build_tensor(b, layout, l.wq);
-    auto wk = build_tensor(b, layout, l.wk);
-    auto wv = build_tensor(b, layout, l.wv);
-    auto wo = build_tensor(b, layout, l.wo);
-    auto bq = build_tensor(b, layout, l.bq);
-    auto bk = build_tensor(b, layout, l.bk);
-    auto bv = build_tensor(b, layout, l.bv);
-    auto bo = build_tensor(b, layout, l.bo);
-    auto fn = build_tensor(b, layout, l.ffn_norm);
-    auto fnb = build_tensor(b, layout, l.ffn_norm_bias);
-    auto w1 = build_tensor(b, layout, l.w1);
-    auto w2 = build_tensor(b, layout, l.w2);
-    auto w3 = build_tensor(b, layout, l.w3);
-    auto b1 = build_tensor(b, layout, l.b1);
-    auto b2 = build_tensor(b, layout, l.b2);
+    auto an = layout.write(b, l.attn_norm);
+    auto anb = layout.write(b, l.attn_norm_bias);
+    auto wq = layout.write(b, l.wq);
+    auto wk = layout.write(b, l.wk);
+    auto wv = layout.write(b, l.wv);
+    auto wo = layout.write(b, l.wo);
+    auto bq = layout.write(b, l.bq);
+    auto bk = layout.write(b, l.bk);
+    auto bv = layout.write(b, l.bv);
+    auto bo = layout.write(b, l.bo);
+    auto fn = layout.write(b, l.ffn_norm);
+    auto fnb = layout.write(b, l.ffn_norm_bias);
+    auto w1 = layout.write(b, l.w1);
+    auto w2 = layout.write(b, l.w2);
+    auto w3 = layout.write(b, l.w3);
+    auto b1 = layout.write(b, l.b1);
+    auto b2 = layout.write(b, l.b2);
     layers.push_back(
         fb::CreateLayer(b, an, anb, wq, wk, wv, wo, bq, bk, bv, bo, fn, fnb, w1, w2, w3, b1, b2));
   }
   auto layers_vec = b.CreateVector(layers);
-  auto fnorm = build_tensor(b, layout, s.final_norm);
-  auto fnorm_b = build_tensor(b, layout, s.final_norm_bias);
-  auto cls = build_tensor(b, layout, s.classifier);
+  auto fnorm = layout.write(b, s.final_norm);
+  auto fnorm_b = layout.write(b, s.final_norm_bias);
+  auto cls = layout.write(b, s.classifier);
   // Tokenizer: pieces concatenated + offsets.
   std::vector<uint8_t> pieces;
   std::vector<uint32_t> offsets;
@@ -301,7 +240,7 @@ void build(const ModelSpec& s, uint64_t data_start, flatbuffers::FlatBufferBuild
   auto model = fb::CreateModel(b, format::kFormatVersion, config, positional.first, positional.second, emb,
                                layers_vec, fnorm, fnorm_b, cls, tok, meta_vec, task);
   fb::FinishSizePrefixedModelBuffer(b, model);
-  (void)data_start;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -310,8 +249,8 @@ Result<std::vector<uint8_t>> serialize_model(const ModelSpec& spec) {
   uint64_t data_start = 0;
   for (int attempt = 0; attempt < 4; ++attempt) {
     flatbuffers::FlatBufferBuilder b(1 << 16);
-    DataLayout layout(data_start);
-    build(spec, data_start, b, layout);
+    TensorWriter layout(data_start);
+    ORDINAL_RETURN_IF_ERROR(build(spec, data_start, b, layout));
     const uint64_t header = b.GetSize();
     if (align_up(header) <= data_start) {
       std::vector<uint8_t> out(layout.end(), 0);
@@ -381,31 +320,15 @@ ModelSpec spec_from_model(const detail::ModelData& m) {
   s.classifier = HostTensor::from_view(m.classifier);
   const detail::PositionalParams& p = m.positional;
   HostPositional& hp = s.positional;
-  hp.scheme = p.scheme;
-  hp.policy = p.policy;
-  hp.interpolation_factor = p.interpolation_factor;
+  static_cast<detail::PositionalSettings&>(hp) = p;
   hp.table = HostTensor::from_view(p.table);
   hp.codebook = HostTensor::from_view(p.codebook);
   hp.indices = HostTensor::from_view(p.indices);
   hp.low_a = HostTensor::from_view(p.low_a);
   hp.low_b = HostTensor::from_view(p.low_b);
-  hp.bucket_rule = p.bucket_rule;
-  hp.stride = p.stride;
-  hp.num_buckets = p.num_buckets;
-  hp.max_distance = p.max_distance;
   hp.positions = p.stored_positions;
-  hp.base = p.base;
-  hp.precision = p.precision;
   if (p.frequencies) hp.frequencies.assign(p.frequencies, p.frequencies + p.frequency_count);
-  hp.rotary_dims = p.rotary_dims;
-  hp.rope_layout = p.rope_layout;
-  hp.scaling = p.scaling;
-  hp.scaling_factor = p.scaling_factor;
-  hp.original_context = p.original_context;
-  hp.attention_factor = p.attention_factor;
-  hp.alibi_form = p.alibi_form;
   if (p.slopes_q32) hp.slopes_q32.assign(p.slopes_q32, p.slopes_q32 + m.config.n_heads);
-  hp.bidirectional = p.bidirectional;
   s.tokenizer = m.tokenizer.spec();
   s.metadata = m.metadata;
   s.task_spec = m.task_spec;

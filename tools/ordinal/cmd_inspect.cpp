@@ -5,6 +5,7 @@
 #include <string>
 
 #include "model_data.hpp"
+#include "modelio/host_scheme.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/host_limits.hpp"
@@ -39,40 +40,6 @@ std::string quant_string(const format::TensorView& v) {
   return "?";
 }
 
-std::string positional_details(const detail::ModelData& m) {
-  const detail::PositionalParams& p = m.positional;
-  char buf[512];
-  switch (p.scheme) {
-    case PositionalScheme::kLearnedTable:
-    case PositionalScheme::kCodebookTable:
-    case PositionalScheme::kLowRankTable:
-    case PositionalScheme::kBucketedTable:
-      std::snprintf(buf, sizeof buf, "%u stored positions, out-of-range %s%s", p.stored_positions,
-                    detail::out_of_range_policy_name(p.policy),
-                    p.policy == detail::OutOfRangePolicy::kInterpolate
-                        ? (" x" + std::to_string(p.interpolation_factor)).c_str()
-                        : "");
-      return buf;
-    case PositionalScheme::kRope:
-      std::snprintf(buf, sizeof buf, "base %g, rotary dims %u of %u, %s layout, %s, scaling %d x%g", p.base,
-                    p.rotary_dims, m.config.head_dim,
-                    p.rope_layout == detail::RopeLayoutKind::kInterleaved ? "interleaved" : "split-half",
-                    detail::trig_precision_name(p.precision), static_cast<int>(p.scaling), p.scaling_factor);
-      return buf;
-    case PositionalScheme::kSinusoidal:
-      std::snprintf(buf, sizeof buf, "base %g, %s", p.base, detail::trig_precision_name(p.precision));
-      return buf;
-    case PositionalScheme::kAlibi:
-      return std::string(p.alibi_form == detail::AlibiFormKind::kCausal ? "causal" : "symmetric") + ", " +
-             std::to_string(m.config.n_heads) + " slopes (Q0.32)";
-    case PositionalScheme::kRelativeBias:
-      return std::to_string(p.num_buckets) + " buckets, max distance " + std::to_string(p.max_distance) +
-             (p.bidirectional ? ", bidirectional" : ", causal");
-    case PositionalScheme::kNone:
-      return "no positional information";
-  }
-  return "";
-}
 }  // namespace
 
 int cmd_inspect(int argc, char** argv) {
@@ -118,7 +85,7 @@ int cmd_inspect(int argc, char** argv) {
               c.activation == Activation::kSwiGLU ? "swiglu" : "gelu",
               c.tied_classifier ? "tied" : "separate");
   std::printf("positional     %s: %s\n", positional_scheme_name(m.positional.scheme),
-              positional_details(m).c_str());
+              modelio::describe_positional(m.positional, m.config).c_str());
   for (const auto& kv : m.metadata)
     std::printf("meta           %s = %s\n", printable(kv.first).c_str(), printable(kv.second).c_str());
   if (!m.task_spec.empty()) std::printf("task spec      %zu bytes of JSON\n", m.task_spec.size());

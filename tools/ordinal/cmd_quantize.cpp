@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
 #include "ordinal/args.hpp"
@@ -42,9 +43,11 @@ const std::string kUsage =
         "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
         "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | "
         "sin-f32\n"
-        "                        ALiBi: int8 (slopes are already Q0.32 integers);  relative bias: int8 | "
+        "                        ALiBi: nothing (slopes are already Q0.32 integers);  relative bias: int8 | "
         "f32\n"
-        "  --rope-scaling S      linear:F | ntk:F | yarn:F,ORIG   (RoPE context extension)\n"
+        "  --rope-scaling S      " +
+        std::string(modelio::kRopeScalingGrammar) +
+        "   (RoPE context extension)\n"
         "  --context N           new max_positions (context length) of the output model\n"
         "  --allow-large-session write the model even when its default session (full context, f32 KV\n"
         "                        cache) needs more than 1 GiB; without it such a model is refused\n"
@@ -197,7 +200,6 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   int64_t n = 0;
   auto plain = [&](positional::RowFormat fmt, int group) -> Status {
     ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q, quant::quantize_table(table.data(), P, D, fmt, group));
-    report.reconstructed = quant::dequantize_table(q);
     HostTensor t = tensor_from_quantized("positional.table", q);
     p.table = std::move(t);
     return Status::Ok();
@@ -226,7 +228,6 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     o.codebook_format =
         rest == "int8" ? positional::RowFormat::kInt8RowF16Scale : positional::RowFormat::kF32;
     ORDINAL_ASSIGN_OR_RETURN(quant::Codebook cb, quant::build_codebook(table.data(), P, D, o));
-    report.reconstructed = quant::reconstruct_codebook(cb);
     const positional::CodebookTable v = cb.view();
     quant::QuantizedTable stored;
     stored.format = v.codebook.format;
@@ -259,7 +260,6 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     p = std::move(np);
   } else if (parse_suffix_int(scheme, "bucket-stride-", 1, 1 << 24, &n, &rest) && rest.empty()) {
     ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b, quant::build_bucketed_stride(table.data(), P, D, n));
-    report.reconstructed = quant::expand_bucketed(b, P);
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kBucketedTable;
     np.bucket_rule = detail::BucketRuleKind::kUniformStride;
@@ -272,7 +272,6 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   } else if (parse_suffix_int(scheme, "bucket-t5-", 2, 256, &n, &rest) && rest.empty()) {
     ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b,
                              quant::build_bucketed_log(table.data(), P, D, static_cast<int>(n), P));
-    report.reconstructed = quant::expand_bucketed(b, P);
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kBucketedTable;
     np.bucket_rule = detail::BucketRuleKind::kT5Log;
@@ -288,8 +287,6 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     ORDINAL_ASSIGN_OR_RETURN(quant::LowRankFactors f,
                              quant::lowrank_factorize(table.data(), P, D, static_cast<int>(n)));
     const bool int8 = rest == "int8";
-    report.reconstructed = quant::reconstruct_lowrank(
-        f, int8 ? positional::LowRankFormat::kInt8Row : positional::LowRankFormat::kF32);
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kLowRankTable;
     const uint32_t r = static_cast<uint32_t>(n);
@@ -318,6 +315,9 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   } else {
     return invalid_argument("unknown --pos scheme '" + scheme + "' for a learned table");
   }
+  // The error is measured on the vectors the runtime will add: the runtime's positional module and kernels
+  // on views of the new arrays (modelio::runtime_position_rows), not a host re-implementation.
+  ORDINAL_ASSIGN_OR_RETURN(report.reconstructed, modelio::runtime_position_rows(spec));
   report.bytes = static_cast<int64_t>(p.bytes());
   if (P <= kExactTablePositions) {
     report.metrics = quant::compare_tables(report.original.data(), report.reconstructed.data(), P, D,
@@ -361,37 +361,9 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
     return invalid_argument("--pos " + scheme + " needs a RoPE model; this one has '" +
                             positional_scheme_name(p.scheme) + "'");
   }
-  quant::RopeScalingParams params;
-  detail::RopeScalingKind kind = detail::RopeScalingKind::kNone;
-  if (!scaling.empty()) {
-    size_t colon = scaling.find(':');
-    std::string name = scaling.substr(0, colon);
-    std::string args = colon == std::string::npos ? "" : scaling.substr(colon + 1);
-    std::string factor_s = args.substr(0, args.find(','));
-    double factor = 0;
-    if (!parse_float(factor_s, 1.0, 1024.0, &factor)) {
-      return invalid_argument("--rope-scaling " + scaling + ": factor must be a number in [1, 1024]");
-    }
-    params.factor = factor;
-    if (name == "linear") {
-      params.kind = quant::RopeScaling::kLinear;
-      kind = detail::RopeScalingKind::kLinear;
-    } else if (name == "ntk") {
-      params.kind = quant::RopeScaling::kNtkAware;
-      kind = detail::RopeScalingKind::kNTK;
-    } else if (name == "yarn") {
-      params.kind = quant::RopeScaling::kYarn;
-      kind = detail::RopeScalingKind::kYaRN;
-      int64_t orig = 0;
-      size_t comma = args.find(',');
-      if (comma == std::string::npos || !parse_int(args.substr(comma + 1), 1, 1 << 24, &orig)) {
-        return invalid_argument("--rope-scaling yarn:F,ORIG needs the original context length");
-      }
-      params.original_max_position = orig;
-    } else {
-      return invalid_argument("--rope-scaling: unknown kind '" + name + "' (linear, ntk, yarn)");
-    }
-  }
+  // Without --rope-scaling the model keeps the scaling it has (an imported Llama-3.1 or YaRN model stays
+  // scaled when its precision changes).
+  if (!scaling.empty()) ORDINAL_RETURN_IF_ERROR(modelio::parse_rope_scaling(scaling, &p));
   if (scheme == "rope-f32") {
     p.precision = detail::TrigPrecision::kF32;
   } else if (scheme == "rope-q15") {
@@ -402,17 +374,7 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
     return invalid_argument("unknown --pos scheme '" + scheme +
                             "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
   }
-  const int rot = static_cast<int>(p.rotary_dims == 0 ? spec.config.head_dim : p.rotary_dims);
-  if (p.precision == detail::TrigPrecision::kF32 && kind == detail::RopeScalingKind::kNone) {
-    p.frequencies.clear();  // llama2.c / HF float angles
-  } else {
-    ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f, quant::rope_frequencies(rot, p.base, params));
-    p.frequencies = f.turns;
-    p.attention_factor = static_cast<float>(f.attention_factor);
-  }
-  p.scaling = kind;
-  p.scaling_factor = static_cast<float>(params.factor);
-  p.original_context = static_cast<uint32_t>(params.original_max_position);
+  ORDINAL_RETURN_IF_ERROR(modelio::compute_rope_frequencies(spec.config.head_dim, &p));
   if (context > 0) spec.config.max_positions = static_cast<uint32_t>(context);
   return Status::Ok();
 }
@@ -456,34 +418,90 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   return report;
 }
 
-Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o) {
-  const std::string& s = o.pos;
-  switch (spec.positional.scheme) {
-    case PositionalScheme::kRope: {
-      ORDINAL_RETURN_IF_ERROR(apply_rope(spec, s, o.rope_scaling, o.context));
-      return TableReport();
-    }
-    case PositionalScheme::kSinusoidal:
-      if (s != "sin-f32" && s != "sin-q15" && s != "sin-q31")
-        return invalid_argument("unknown --pos '" + s + "' for a sinusoidal model");
-      ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, s));
-      return TableReport();
-    case PositionalScheme::kAlibi:
-      if (s != "int8") return invalid_argument("unknown --pos '" + s + "' for an ALiBi model (int8)");
-      return TableReport();  // slopes are integers (Q0.32) in every ALiBi model
-    case PositionalScheme::kRelativeBias:
-      if (s != "int8" && s != "f32")
-        return invalid_argument("unknown --pos '" + s + "' for a relative-bias model (int8, f32)");
-      return apply_relative_bias(spec, s);
-    case PositionalScheme::kNone:
-      return invalid_argument("this model has no positional component to quantize");
-    default:
-      break;
+// What `quantize --pos` does per scheme: one row per scheme (the --pos settings it accepts, the order
+// --search tries them in, and the transform). apply_positional and search_candidates look rows up here
+// instead of switching over the scheme.
+struct PositionalQuantizer {
+  PositionalScheme scheme;
+  std::vector<std::string> (*candidates)();
+  Result<TableReport> (*apply)(modelio::ModelSpec& spec, const Options& o);
+};
+
+std::vector<std::string> table_candidates() {
+  std::vector<std::string> c = {"f16",      "int8-row", "int8-col",   "int4-g64",
+                                "int4-g32", "int4-g16", "int4-g32-zp"};
+  for (int k : {8, 16, 32, 64, 128, 256}) {
+    c.push_back("codebook-" + std::to_string(k) + "-int8");
+    c.push_back("codebook-" + std::to_string(k));
   }
-  if (!o.rope_scaling.empty()) return invalid_argument("--rope-scaling applies to RoPE models only");
-  auto r = quantize_positional_table(spec, s, o.seed);
+  for (int s : {16, 8, 4, 2}) c.push_back("bucket-stride-" + std::to_string(s));
+  for (int b : {16, 32, 64, 128}) c.push_back("bucket-t5-" + std::to_string(b));
+  for (int r : {4, 8, 16, 32, 64}) {
+    c.push_back("lowrank-" + std::to_string(r) + "-int8");
+    c.push_back("lowrank-" + std::to_string(r));
+  }
+  return c;
+}
+
+const PositionalQuantizer kQuantizers[] = {
+    {PositionalScheme::kLearnedTable, table_candidates,
+     [](modelio::ModelSpec& spec, const Options& o) {
+       return quantize_positional_table(spec, o.pos, o.seed);
+     }},
+    {PositionalScheme::kRope,
+     [] {
+       return std::vector<std::string>{"rope-q15", "rope-q31", "rope-f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       ORDINAL_RETURN_IF_ERROR(apply_rope(spec, o.pos, o.rope_scaling, 0));
+       return TableReport();
+     }},
+    {PositionalScheme::kSinusoidal,
+     [] {
+       return std::vector<std::string>{"sin-q15", "sin-q31", "sin-f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       if (o.pos != "sin-f32" && o.pos != "sin-q15" && o.pos != "sin-q31")
+         return invalid_argument("unknown --pos '" + o.pos +
+                                 "' for a sinusoidal model (sin-q15, sin-q31, sin-f32)");
+       ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, o.pos));
+       return TableReport();
+     }},
+    {PositionalScheme::kRelativeBias,
+     [] {
+       return std::vector<std::string>{"int8", "f32"};
+     },
+     [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
+       if (o.pos != "int8" && o.pos != "f32")
+         return invalid_argument("unknown --pos '" + o.pos + "' for a relative-bias model (int8, f32)");
+       return apply_relative_bias(spec, o.pos);
+     }},
+};
+
+const PositionalQuantizer* find_quantizer(PositionalScheme scheme) {
+  for (const PositionalQuantizer& q : kQuantizers) {
+    if (q.scheme == scheme) return &q;
+  }
+  return nullptr;
+}
+
+Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o) {
+  const PositionalQuantizer* q = find_quantizer(spec.positional.scheme);
+  if (q == nullptr) {
+    // ALiBi slopes are Q0.32 integers in every model and "none" has nothing: no setting changes them.
+    return invalid_argument(std::string("--pos: the positional component of this model (") +
+                            positional_scheme_name(spec.positional.scheme) + ") has no settings to quantize");
+  }
+  if (!o.rope_scaling.empty() && spec.positional.scheme != PositionalScheme::kRope)
+    return invalid_argument("--rope-scaling applies to RoPE models only");
+  auto r = q->apply(spec, o);
   if (r.ok() && o.context > 0) spec.config.max_positions = static_cast<uint32_t>(o.context);
   return r;
+}
+
+std::vector<std::string> search_candidates(const modelio::ModelSpec& spec) {
+  const PositionalQuantizer* q = find_quantizer(spec.positional.scheme);
+  return q != nullptr ? q->candidates() : std::vector<std::string>();
 }
 
 }  // namespace quantize

@@ -29,7 +29,10 @@ const char* kUsage =
 
 void print_piece(std::string_view piece) {
   if (!Tokenizer::is_printable_piece(piece)) return;
-  std::fwrite(piece.data(), 1, piece.size(), stdout);
+  // run.c's rule drops single unprintable bytes; a longer piece from a hostile tokenizer could still carry
+  // an escape sequence, so its control bytes are escaped too (text and UTF-8 pass unchanged).
+  const std::string safe = printable_generated(piece);
+  std::fwrite(safe.data(), 1, safe.size(), stdout);
 }
 }  // namespace
 

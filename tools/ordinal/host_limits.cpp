@@ -67,4 +67,20 @@ std::string printable(std::string_view text, bool keep_newlines) {
   return out;
 }
 
+std::string printable_generated(std::string_view piece) {
+  std::string out;
+  out.reserve(piece.size());
+  char buf[8];
+  for (char ch : piece) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') || c == 0x7F) {
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
 }  // namespace ordinal::cli

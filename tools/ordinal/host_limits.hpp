@@ -26,5 +26,8 @@ constexpr uint64_t kMaxDefaultSessionBytes = uint64_t{1} << 30;
 // (C0 but tab, DEL, UTF-8-encoded C1) and invalid UTF-8 become \xNN, backslash becomes \\, so a file
 // cannot send escape sequences to the user's terminal. keep_newlines: multi-line reports keep their lines.
 std::string printable(std::string_view text, bool keep_newlines = false);
+// Generated text (`ordinal run`): only C0 controls other than newline, tab and carriage return, and DEL,
+// become \xNN; every other byte passes unchanged (a UTF-8 character may span several tokens).
+std::string printable_generated(std::string_view piece);
 
 }  // namespace ordinal::cli

@@ -10,36 +10,6 @@
 
 namespace ordinal::cli::quantize {
 
-std::vector<std::string> search_candidates(const modelio::ModelSpec& spec) {
-  switch (spec.positional.scheme) {
-    case PositionalScheme::kLearnedTable: {
-      std::vector<std::string> c = {"f16",      "int8-row", "int8-col",   "int4-g64",
-                                    "int4-g32", "int4-g16", "int4-g32-zp"};
-      for (int k : {8, 16, 32, 64, 128, 256}) {
-        c.push_back("codebook-" + std::to_string(k) + "-int8");
-        c.push_back("codebook-" + std::to_string(k));
-      }
-      for (int s : {16, 8, 4, 2}) c.push_back("bucket-stride-" + std::to_string(s));
-      for (int b : {16, 32, 64, 128}) c.push_back("bucket-t5-" + std::to_string(b));
-      for (int r : {4, 8, 16, 32, 64}) {
-        c.push_back("lowrank-" + std::to_string(r) + "-int8");
-        c.push_back("lowrank-" + std::to_string(r));
-      }
-      return c;
-    }
-    case PositionalScheme::kRope:
-      return {"rope-q15", "rope-q31", "rope-f32"};
-    case PositionalScheme::kSinusoidal:
-      return {"sin-q15", "sin-q31", "sin-f32"};
-    case PositionalScheme::kRelativeBias:
-      return {"int8", "f32"};
-    case PositionalScheme::kAlibi:
-      return {"int8"};
-    default:
-      return {};
-  }
-}
-
 namespace {
 
 struct Built {

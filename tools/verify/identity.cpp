@@ -1,7 +1,8 @@
 // Position identity: can every stored position still be told apart, and is it still "itself"?
-// Table schemes: reconstruct each position's vector from the stored tensors (dequantized on the host,
-// independently of the runtime's kernels) and recover positions by nearest neighbour in the reference
-// table. RoPE: relative-position invariance of q·k under the candidate's rotation.
+// Table schemes: reconstruct each position's vector exactly as the runtime adds it (the positional
+// module's stored_row) and recover positions by nearest neighbour in the reference table. RoPE:
+// relative-position invariance of q·k under the candidate's rotation.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -16,43 +17,6 @@ namespace ordinal::verify {
 
 namespace {
 
-std::vector<float> dequantized(const format::TensorView& v) {
-  return modelio::HostTensor::from_view(v).to_f32();
-}
-
-uint32_t index_at(const format::TensorView& ix, uint32_t p) {
-  if (ix.dtype == format::DType::kU16) {
-    uint16_t v;
-    std::memcpy(&v, ix.data + 2 * size_t{p}, 2);
-    return v;
-  }
-  if (ix.dtype == format::DType::kI32) {
-    int32_t v;
-    std::memcpy(&v, ix.data + 4 * size_t{p}, 4);
-    return static_cast<uint32_t>(v);
-  }
-  return ix.data[p];
-}
-
-// Absolute bucket of position p (T5 rule: exact below num_buckets/2, then logarithmic up to max_distance).
-uint32_t bucket_of(const detail::PositionalParams& p, uint32_t pos, uint32_t rows) {
-  uint32_t b = 0;
-  if (p.bucket_rule == detail::BucketRuleKind::kUniformStride) {
-    b = pos / (p.stride ? p.stride : 1);
-  } else {
-    const uint32_t nb = p.num_buckets ? p.num_buckets : rows;
-    const uint32_t exact = nb / 2;
-    if (pos < exact || exact == 0 || p.max_distance <= exact) {
-      b = pos;
-    } else {
-      const double l =
-          std::log(static_cast<double>(pos) / exact) / std::log(static_cast<double>(p.max_distance) / exact);
-      b = exact + static_cast<uint32_t>(l * (nb - exact));
-    }
-  }
-  return b < rows ? b : rows - 1;
-}
-
 double dist2(const float* a, const float* b, uint32_t n) {
   double d = 0.0;
   for (uint32_t i = 0; i < n; ++i) {
@@ -65,88 +29,42 @@ double dist2(const float* a, const float* b, uint32_t n) {
 }  // namespace
 
 uint32_t stored_position_count(const Model& m) {
-  const detail::PositionalParams& p = m.data().positional;
-  switch (p.scheme) {
-    case PositionalScheme::kLearnedTable:
-      return p.table.rows();
-    case PositionalScheme::kCodebookTable:
-      return static_cast<uint32_t>(p.indices.elements());
-    case PositionalScheme::kBucketedTable:
-      return p.stored_positions ? p.stored_positions : p.table.rows();
-    case PositionalScheme::kLowRankTable:
-      return p.low_a.rows();
-    default:
-      return 0;
-  }
+  auto enc = positional::PositionalEncoder::create(m.data());
+  return enc.ok() && enc->has_stored_rows() ? enc->stored_positions() : 0;
 }
 
 PositionTable position_table(const Model& m, const std::vector<uint32_t>& which) {
-  const detail::PositionalParams& p = m.data().positional;
+  const detail::ModelData& md = m.data();
   const uint32_t dim = m.config().dim;
-  const uint32_t stored = stored_position_count(m);
   PositionTable t;
   t.dim = dim;
+  // The runtime's own reconstruction (the positional module's stored_row: the kernels a session uses), one
+  // row at a time, so a small table covering 2^24 positions costs what is asked for.
+  auto enc = positional::PositionalEncoder::create(md);
+  if (!enc.ok()) {
+    t.note = "positional module unavailable: " + enc.status().message();
+    return t;
+  }
+  if (!enc->has_stored_rows()) {
+    t.note = std::string("no stored position table (") + positional_scheme_name(md.positional.scheme) + ")";
+    return t;
+  }
   for (uint32_t pos : which) {
-    if (pos >= stored) {
+    if (pos >= enc->stored_positions()) {
       t.note = "position " + std::to_string(pos) + " is not stored";
       return t;
     }
   }
   t.positions = static_cast<uint32_t>(which.size());
   t.rows.assign(which.size() * size_t{dim}, 0.0f);
-  // Stored tensors are dequantized whole (their size is bounded by the file's); only the positions asked
-  // for are expanded from them, so a small table covering 2^24 positions costs what it stores.
-  auto copy_row = [dim](const std::vector<float>& tensor, uint32_t row, float* out) {
-    std::memcpy(out, &tensor[size_t{row} * dim], dim * sizeof(float));
-  };
-  switch (p.scheme) {
-    case PositionalScheme::kLearnedTable: {
-      const std::vector<float> tab = dequantized(p.table);
-      for (size_t i = 0; i < which.size(); ++i) copy_row(tab, which[i], &t.rows[i * dim]);
-      t.note = std::string("learned table (") + format::dtype_name(p.table.dtype) + ")";
-      break;
-    }
-    case PositionalScheme::kCodebookTable: {
-      const std::vector<float> cb = dequantized(p.codebook);
-      const uint32_t k = p.codebook.rows();
-      for (size_t i = 0; i < which.size(); ++i) {
-        uint32_t c = index_at(p.indices, which[i]);
-        if (c >= k) c = k - 1;
-        copy_row(cb, c, &t.rows[i * dim]);
-      }
-      t.shared_by_design = k < stored;
-      t.note = "codebook " + std::to_string(k) + " vectors for " + std::to_string(stored) + " positions";
-      break;
-    }
-    case PositionalScheme::kBucketedTable: {
-      const std::vector<float> tab = dequantized(p.table);
-      const uint32_t rows = p.table.rows();
-      for (size_t i = 0; i < which.size(); ++i) copy_row(tab, bucket_of(p, which[i], rows), &t.rows[i * dim]);
-      t.shared_by_design = rows < stored;
-      t.note = "bucketed " + std::to_string(rows) + " rows for " + std::to_string(stored) + " positions";
-      break;
-    }
-    case PositionalScheme::kLowRankTable: {
-      const std::vector<float> a = dequantized(p.low_a), b = dequantized(p.low_b);
-      const uint32_t r = p.low_a.cols();
-      for (size_t i = 0; i < which.size(); ++i) {
-        for (uint32_t k = 0; k < r; ++k) {
-          const double aik = a[size_t{which[i]} * r + k];
-          for (uint32_t j = 0; j < dim; ++j)
-            t.rows[i * dim + j] += static_cast<float>(aik * b[size_t{k} * dim + j]);
-        }
-      }
-      t.note = "low-rank A·B, rank " + std::to_string(r);
-      break;
-    }
-    default:
-      t.note = std::string("no stored position table (") + positional_scheme_name(p.scheme) + ")";
-      t.positions = 0;
-      t.rows.clear();
-      return t;
-  }
-  t.available = t.positions > 0 && t.rows.size() == size_t{t.positions} * dim;
-  if (!t.available) t.note += ": could not reconstruct";
+  std::vector<float> scratch(std::max<size_t>(enc->scratch_floats(), 1));
+  for (size_t i = 0; i < which.size(); ++i) enc->stored_row(which[i], &t.rows[i * dim], scratch.data());
+  t.shared_by_design = enc->distinct_rows() < enc->stored_positions();
+  t.note = std::string(positional_scheme_name(md.positional.scheme)) + " (" +
+           std::to_string(enc->distinct_rows()) + " stored vectors for " +
+           std::to_string(enc->stored_positions()) + " positions, " + std::to_string(md.positional.bytes) +
+           " bytes)";
+  t.available = t.positions > 0;
   return t;
 }
 

@@ -12,7 +12,9 @@
 #include <vector>
 
 #include "format/json_limits.hpp"
+#include "format/load_checks.hpp"
 #include "ordinal_generated.h"
+#include "positional/scheme.hpp"
 
 namespace ordinal::format {
 
@@ -25,30 +27,12 @@ static_assert(sizeof(float) == 4, "float must be IEEE binary32");
 #error "Ordinal model files are little-endian; big-endian hosts are not supported"
 #endif
 
-constexpr uint32_t kMaxDim = 1u << 16;
-constexpr uint32_t kMaxLayers = 1024;
-constexpr uint32_t kMaxVocab = 1u << 22;
-constexpr uint32_t kMaxPositions = 1u << 24;
-constexpr int64_t kComputedPositionLimit = int64_t{1} << 31;  // positions 0 .. 2^31-1
 // Text the host tools read from a model (task spec JSON, metadata) is bounded here, so no tool can be
 // made to parse or print an unbounded or unboundedly nested value.
 constexpr uint64_t kMaxTaskSpecBytes = uint64_t{1} << 20;
 constexpr uint32_t kMaxMetadataEntries = 1024;
 constexpr uint64_t kMaxMetadataKeyBytes = 256;
 constexpr uint64_t kMaxMetadataValueBytes = uint64_t{1} << 20;
-
-// A byte range of the file some tensor, scale or zero-point array claims (for the overlap check).
-struct ClaimedRange {
-  uint64_t offset, size;
-  std::string what;
-};
-
-struct Ctx {
-  const uint8_t* base;
-  uint64_t file_size;
-  uint64_t flatbuffer_end;
-  std::vector<ClaimedRange>* claimed;
-};
 
 DType to_dtype(fb::DType t) {
   return static_cast<DType>(static_cast<uint8_t>(t));
@@ -108,20 +92,6 @@ Status check_no_overlap(std::vector<ClaimedRange>* claimed) {
   }
   return Status::Ok();
 }
-
-// Which storage formats a tensor role accepts.
-enum Allow : uint32_t {
-  kAllowF32 = 1u << 0,
-  kAllowF16 = 1u << 1,
-  kAllowI8 = 1u << 2,
-  kAllowI4 = 1u << 3,
-  kAllowU8 = 1u << 4,
-  kAllowU16 = 1u << 5,
-};
-constexpr uint32_t kFloatOnly = kAllowF32;
-constexpr uint32_t kWeight = kAllowF32 | kAllowF16 | kAllowI8 | kAllowI4;
-constexpr uint32_t kTableFormats = kAllowF32 | kAllowF16 | kAllowI8 | kAllowI4;
-constexpr uint32_t kIndexFormats = kAllowU8 | kAllowU16;
 
 bool allowed(uint32_t allow, DType t) {
   switch (t) {
@@ -213,7 +183,8 @@ Status check_quant(const Ctx& ctx, const fb::Quantization* q, TensorView* v, con
   return Status::Ok();
 }
 
-// Verifies one tensor against its expected shape and allowed formats. `t` may be null when optional.
+}  // namespace
+
 Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role,
                     std::initializer_list<uint32_t> expected_shape, uint32_t allow, bool required,
                     TensorView* out) {
@@ -263,6 +234,15 @@ Status check_tensor(const Ctx& ctx, const fb::Tensor* t, const std::string& role
   }
   return check_quant(ctx, t->quant(), out, what);
 }
+
+uint64_t stored_bytes(const TensorView& v) {
+  uint64_t b = v.bytes;
+  if (v.quant.scales) b += dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count);
+  if (v.quant.zero_points) b += v.quant.scale_count;
+  return b;
+}
+
+namespace {
 
 Status check_config(const fb::Config* c, ModelConfig* cfg) {
   auto bad = [](const std::string& m) { return invalid_model("config: " + m); };
@@ -370,276 +350,15 @@ Status check_tokenizer(const fb::Tokenizer* t, uint32_t vocab, Tokenizer* out) {
   return Status::Ok();
 }
 
-detail::OutOfRangePolicy to_policy(fb::OutOfRangePolicy p) {
-  return static_cast<detail::OutOfRangePolicy>(static_cast<uint8_t>(p));
-}
-
-Status check_policy(fb::OutOfRangePolicy p, float factor, const std::string& what) {
-  if (static_cast<uint8_t>(p) > static_cast<uint8_t>(fb::OutOfRangePolicy::Interpolate)) {
-    return invalid_model(what + ": unknown out-of-range policy");
-  }
-  if (p == fb::OutOfRangePolicy::Interpolate &&
-      (!std::isfinite(factor) || factor < 1.0f || factor > 1024.0f)) {
-    return invalid_model(what + ": interpolation factor must be in [1, 1024]");
-  }
-  return Status::Ok();
-}
-
-// Highest addressable position + 1 for a stored table of `rows` rows under a policy.
-int64_t table_position_limit(uint32_t rows, detail::OutOfRangePolicy policy, float factor) {
-  switch (policy) {
-    case detail::OutOfRangePolicy::kError:
-      return rows;
-    case detail::OutOfRangePolicy::kClamp:
-      return kComputedPositionLimit;
-    case detail::OutOfRangePolicy::kInterpolate: {
-      // Position p reads fractional row p / factor; the last valid p has p / factor <= rows - 1.
-      double last = std::floor(static_cast<double>(rows - 1) * factor);
-      return static_cast<int64_t>(last) + 1;
-    }
-  }
-  return rows;
-}
-
+// The positional block belongs to its scheme's module (positional/scheme.hpp): it checks its own fields
+// against the config and says which positions the model can address.
 Status check_positional(const Ctx& ctx, const fb::Model* m, detail::ModelData* md) {
-  const ModelConfig& cfg = md->config;
-  detail::PositionalParams& p = md->positional;
-  const uint32_t dim = cfg.dim;
-  auto bytes_of = [](const TensorView& v) {
-    uint64_t b = v.bytes;
-    if (v.quant.scales) b += dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count);
-    if (v.quant.zero_points) b += v.quant.scale_count;
-    return b;
-  };
-  switch (m->positional_type()) {
-    case fb::Positional::LearnedTable: {
-      const auto* t = m->positional_as_LearnedTable();
-      p.scheme = PositionalScheme::kLearnedTable;
-      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "learned table"));
-      const auto* shape = t->table()->shape();
-      uint32_t rows = shape->size() == 2 ? shape->Get(0) : 0;
-      if (rows == 0 || rows > kMaxPositions)
-        return invalid_model("learned table: position count out of range");
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
-      p.policy = to_policy(t->out_of_range());
-      p.interpolation_factor = t->interpolation_factor();
-      p.stored_positions = rows;
-      p.bytes = bytes_of(p.table);
-      break;
-    }
-    case fb::Positional::CodebookTable: {
-      const auto* t = m->positional_as_CodebookTable();
-      p.scheme = PositionalScheme::kCodebookTable;
-      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "codebook table"));
-      const auto* cshape = t->codebook()->shape();
-      const auto* ishape = t->indices()->shape();
-      uint32_t k = cshape->size() == 2 ? cshape->Get(0) : 0;
-      uint32_t rows = ishape->size() == 1 ? ishape->Get(0) : 0;
-      if (k == 0 || k > 65536) return invalid_model("codebook table: codebook size out of range");
-      if (rows == 0 || rows > kMaxPositions)
-        return invalid_model("codebook table: position count out of range");
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->codebook(), "positional.codebook", {k, dim}, kTableFormats,
-                                           true, &p.codebook));
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->indices(), "positional.indices", {rows}, kIndexFormats, true, &p.indices));
-      for (uint32_t i = 0; i < rows; ++i) {
-        uint32_t idx = p.indices.dtype == DType::kU8
-                           ? p.indices.data[i]
-                           : static_cast<uint32_t>(p.indices.data[2 * i]) |
-                                 (static_cast<uint32_t>(p.indices.data[2 * i + 1]) << 8);
-        if (idx >= k) {
-          return invalid_model("codebook table: index of position " + std::to_string(i) + " is " +
-                               std::to_string(idx) + ", codebook has " + std::to_string(k) + " entries");
-        }
-      }
-      p.policy = to_policy(t->out_of_range());
-      p.interpolation_factor = t->interpolation_factor();
-      p.stored_positions = rows;
-      p.bytes = bytes_of(p.codebook) + bytes_of(p.indices);
-      break;
-    }
-    case fb::Positional::BucketedTable: {
-      const auto* t = m->positional_as_BucketedTable();
-      p.scheme = PositionalScheme::kBucketedTable;
-      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), 1.0f, "bucketed table"));
-      if (t->out_of_range() == fb::OutOfRangePolicy::Interpolate) {
-        return invalid_model("bucketed table: interpolation is not defined for bucketed positions");
-      }
-      if (static_cast<uint8_t>(t->rule()) > static_cast<uint8_t>(fb::BucketRule::T5Log)) {
-        return invalid_model("bucketed table: unknown bucket rule");
-      }
-      const auto* shape = t->table()->shape();
-      uint32_t rows = shape->size() == 2 ? shape->Get(0) : 0;
-      if (rows == 0 || rows > kMaxPositions) return invalid_model("bucketed table: row count out of range");
-      if (t->positions() == 0 || t->positions() > kMaxPositions) {
-        return invalid_model("bucketed table: covered positions out of range");
-      }
-      p.bucket_rule = static_cast<detail::BucketRuleKind>(t->rule());
-      p.stride = t->stride();
-      p.num_buckets = t->num_buckets();
-      p.max_distance = t->max_distance();
-      if (p.bucket_rule == detail::BucketRuleKind::kUniformStride) {
-        if (p.stride == 0) return invalid_model("bucketed table: stride must be positive");
-        if ((uint64_t{t->positions()} - 1) / p.stride >= rows) {
-          return invalid_model("bucketed table: stride " + std::to_string(p.stride) + " over " +
-                               std::to_string(t->positions()) + " positions needs more than " +
-                               std::to_string(rows) + " rows");
-        }
-      } else {
-        if (p.num_buckets < 2 || p.num_buckets > 256 || p.num_buckets != rows ||
-            p.max_distance <= p.num_buckets / 2 || p.max_distance > kMaxPositions) {
-          return invalid_model(
-              "bucketed table: T5 rule needs num_buckets == rows >= 2 and max_distance > num_buckets/2");
-        }
-      }
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->table(), "positional.table", {rows, dim}, kTableFormats, true, &p.table));
-      p.policy = to_policy(t->out_of_range());
-      p.stored_positions = t->positions();
-      p.bytes = bytes_of(p.table);
-      break;
-    }
-    case fb::Positional::LowRankTable: {
-      const auto* t = m->positional_as_LowRankTable();
-      p.scheme = PositionalScheme::kLowRankTable;
-      ORDINAL_RETURN_IF_ERROR(check_policy(t->out_of_range(), t->interpolation_factor(), "low-rank table"));
-      const auto* ashape = t->a()->shape();
-      uint32_t rows = ashape->size() == 2 ? ashape->Get(0) : 0;
-      uint32_t rank = ashape->size() == 2 ? ashape->Get(1) : 0;
-      if (rows == 0 || rows > kMaxPositions || rank == 0 || rank > dim) {
-        return invalid_model("low-rank table: A must be [positions, rank] with 0 < rank <= dim");
-      }
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->a(), "positional.a", {rows, rank}, kFloatOnly | kAllowI8, true, &p.low_a));
-      ORDINAL_RETURN_IF_ERROR(
-          check_tensor(ctx, t->b(), "positional.b", {rank, dim}, kFloatOnly | kAllowI8, true, &p.low_b));
-      for (const TensorView* v : {&p.low_a, &p.low_b}) {
-        if (v->dtype == DType::kI8 && v->quant.granularity != QuantGranularity::kPerRow) {
-          return invalid_model("low-rank table: int8 factors must use per-row scales");
-        }
-      }
-      p.policy = to_policy(t->out_of_range());
-      p.interpolation_factor = t->interpolation_factor();
-      p.stored_positions = rows;
-      p.bytes = bytes_of(p.low_a) + bytes_of(p.low_b);
-      break;
-    }
-    case fb::Positional::Sinusoidal: {
-      const auto* t = m->positional_as_Sinusoidal();
-      p.scheme = PositionalScheme::kSinusoidal;
-      if (dim % 2 != 0) return invalid_model("sinusoidal: dim must be even");
-      if (!std::isfinite(t->base()) || t->base() <= 1.0) return invalid_model("sinusoidal: base must be > 1");
-      if (static_cast<uint8_t>(t->precision()) > 2) return invalid_model("sinusoidal: unknown precision");
-      p.base = t->base();
-      p.precision = static_cast<detail::TrigPrecision>(t->precision());
-      if (p.precision != detail::TrigPrecision::kF32) {
-        if (t->frequencies() == nullptr || t->frequencies()->size() != dim / 2) {
-          return invalid_model("sinusoidal: fixed-point precision needs dim/2 = " + std::to_string(dim / 2) +
-                               " frequencies");
-        }
-        p.frequencies = t->frequencies()->data();
-        p.frequency_count = t->frequencies()->size();
-        p.bytes = uint64_t{p.frequency_count} * 8;
-      }
-      p.policy = detail::OutOfRangePolicy::kError;
-      break;
-    }
-    case fb::Positional::Rope: {
-      const auto* t = m->positional_as_Rope();
-      p.scheme = PositionalScheme::kRope;
-      uint32_t rot = t->rotary_dims() == 0 ? cfg.head_dim : t->rotary_dims();
-      if (rot % 2 != 0 || rot > cfg.head_dim) {
-        return invalid_model("rope: rotary_dims " + std::to_string(rot) + " must be even and <= head_dim " +
-                             std::to_string(cfg.head_dim));
-      }
-      if (!std::isfinite(t->base()) || t->base() <= 1.0) return invalid_model("rope: base must be > 1");
-      if (static_cast<uint8_t>(t->layout()) > 1) return invalid_model("rope: unknown layout");
-      if (static_cast<uint8_t>(t->precision()) > 2) return invalid_model("rope: unknown precision");
-      p.rotary_dims = rot;
-      p.base = t->base();
-      p.rope_layout = static_cast<detail::RopeLayoutKind>(t->layout());
-      p.precision = static_cast<detail::TrigPrecision>(t->precision());
-      if (const auto* s = t->scaling()) {
-        if (static_cast<uint8_t>(s->type()) > 3) return invalid_model("rope: unknown scaling type");
-        if (!std::isfinite(s->factor()) || s->factor() < 1.0f || !std::isfinite(s->attention_factor()) ||
-            s->attention_factor() <= 0.0f) {
-          return invalid_model("rope: scaling factor must be >= 1 and attention factor > 0");
-        }
-        p.scaling = static_cast<detail::RopeScalingKind>(s->type());
-        p.scaling_factor = s->factor();
-        p.original_context = s->original_context();
-        p.attention_factor = s->attention_factor();
-        if (p.scaling != detail::RopeScalingKind::kNone && p.precision == detail::TrigPrecision::kF32 &&
-            t->frequencies() == nullptr) {
-          return invalid_model("rope: scaled RoPE needs precomputed frequencies");
-        }
-      }
-      if (t->frequencies() != nullptr) {
-        if (t->frequencies()->size() != rot / 2) {
-          return invalid_model("rope: " + std::to_string(t->frequencies()->size()) +
-                               " frequencies, expected rotary_dims/2 = " + std::to_string(rot / 2));
-        }
-        p.frequencies = t->frequencies()->data();
-        p.frequency_count = t->frequencies()->size();
-        p.bytes = uint64_t{p.frequency_count} * 8;
-      } else if (p.precision != detail::TrigPrecision::kF32) {
-        return invalid_model("rope: fixed-point precision needs rotary_dims/2 frequencies");
-      }
-      p.policy = detail::OutOfRangePolicy::kError;
-      break;
-    }
-    case fb::Positional::Alibi: {
-      const auto* t = m->positional_as_Alibi();
-      p.scheme = PositionalScheme::kAlibi;
-      if (static_cast<uint8_t>(t->form()) > 1) return invalid_model("alibi: unknown form");
-      if (t->slopes_q32() == nullptr || t->slopes_q32()->size() != cfg.n_heads) {
-        return invalid_model("alibi: needs one slope per head (" + std::to_string(cfg.n_heads) + ")");
-      }
-      p.alibi_form = static_cast<detail::AlibiFormKind>(t->form());
-      p.slopes_q32 = t->slopes_q32()->data();
-      p.bytes = uint64_t{cfg.n_heads} * 4;
-      break;
-    }
-    case fb::Positional::RelativeBias: {
-      const auto* t = m->positional_as_RelativeBias();
-      p.scheme = PositionalScheme::kRelativeBias;
-      uint32_t nb = t->num_buckets();
-      uint32_t exact_buckets = t->bidirectional() ? nb / 2 : nb;
-      if (nb < 2 || nb > 256 || (t->bidirectional() && (nb < 4 || nb % 2 != 0)) ||
-          t->max_distance() <= exact_buckets / 2 || t->max_distance() > kMaxPositions) {
-        return invalid_model(
-            "relative bias: num_buckets must be in [2, 256] (even and >= 4 when bidirectional) and "
-            "max_distance in (exact buckets, 2^24]");
-      }
-      ORDINAL_RETURN_IF_ERROR(check_tensor(ctx, t->table(), "positional.relative_bias", {nb, cfg.n_heads},
-                                           kFloatOnly | kAllowI8, true, &p.table));
-      if (p.table.dtype == DType::kI8 && p.table.quant.granularity != QuantGranularity::kPerTensor &&
-          p.table.quant.granularity != QuantGranularity::kPerColumn) {
-        return invalid_model("relative bias: int8 table needs a per-tensor or per-head (column) scale");
-      }
-      p.num_buckets = nb;
-      p.max_distance = t->max_distance();
-      p.bidirectional = t->bidirectional();
-      p.bytes = bytes_of(p.table);
-      break;
-    }
-    case fb::Positional::NoPosition:
-      p.scheme = PositionalScheme::kNone;
-      break;
-    default:
-      return invalid_model("positional: unknown or missing scheme");
-  }
-  switch (p.scheme) {
-    case PositionalScheme::kLearnedTable:
-    case PositionalScheme::kCodebookTable:
-    case PositionalScheme::kLowRankTable:
-    case PositionalScheme::kBucketedTable:
-      md->position_limit = table_position_limit(p.stored_positions, p.policy, p.interpolation_factor);
-      break;
-    default:
-      md->position_limit = kComputedPositionLimit;
-  }
+  const positional::SchemeModule* module = positional::find_scheme_for_block(m->positional_type());
+  if (module == nullptr) return invalid_model("positional: unknown or missing scheme");
+  md->positional = detail::PositionalParams();
+  md->positional.scheme = module->scheme;
+  ORDINAL_RETURN_IF_ERROR(module->load(ctx, *m, md->config, &md->positional));
+  md->position_limit = module->position_limit(md->positional);
   return Status::Ok();
 }
 

@@ -72,6 +72,12 @@ Status rope_rotate_f32(float* heads, int n_heads, const RopeShape& shape, int64_
                        RopePrecision precision) {
   ORDINAL_RETURN_IF_ERROR(validate_rope_shape(shape));
   if (heads == nullptr || n_heads <= 0) return invalid_argument("rope: no head vectors to rotate");
+  rope_rotate_f32_unchecked(heads, n_heads, shape, pos, precision);
+  return Status::Ok();
+}
+
+void rope_rotate_f32_unchecked(float* heads, int n_heads, const RopeShape& shape, int64_t pos,
+                               RopePrecision precision) {
   const int pairs = shape.rotary_dims / 2;
   float c[kPairChunk], s[kPairChunk];
   for (int first = 0; first < pairs; first += kPairChunk) {
@@ -104,7 +110,6 @@ Status rope_rotate_f32(float* heads, int n_heads, const RopeShape& shape, int64_
     const kernels::KernelTable& kt = kernels::active_kernels();
     rotate_chunk(heads, n_heads, shape, first, count, c, s, kt.rotate_f32_split, kt.rotate_f32_interleaved);
   }
-  return Status::Ok();
 }
 
 Status rope_rotate_int16(int16_t* heads, int n_heads, const RopeShape& shape, int64_t pos,
@@ -148,6 +153,11 @@ Status rope_rotate_int16(int16_t* heads, int n_heads, const RopeShape& shape, in
 Status rope_rotate_int8(int8_t* heads, int n_heads, const RopeShape& shape, int64_t pos) {
   ORDINAL_RETURN_IF_ERROR(validate_rope_shape(shape));
   if (heads == nullptr || n_heads <= 0) return invalid_argument("rope: no head vectors to rotate");
+  rope_rotate_int8_unchecked(heads, n_heads, shape, pos);
+  return Status::Ok();
+}
+
+void rope_rotate_int8_unchecked(int8_t* heads, int n_heads, const RopeShape& shape, int64_t pos) {
   const int pairs = shape.rotary_dims / 2;
   const kernels::KernelTable& kt = kernels::active_kernels();
   int16_t c[kPairChunk], s[kPairChunk];
@@ -156,7 +166,6 @@ Status rope_rotate_int8(int8_t* heads, int n_heads, const RopeShape& shape, int6
     rope_sincos_q15(shape.freqs + first, count, pos, c, s);
     rotate_chunk(heads, n_heads, shape, first, count, c, s, kt.rotate_i8_split, kt.rotate_i8_interleaved);
   }
-  return Status::Ok();
 }
 
 void rope_rotate_f32_reference(float* heads, int n_heads, int head_dim, int rotary_dims, RopeLayout layout,

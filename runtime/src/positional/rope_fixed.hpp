@@ -54,6 +54,10 @@ void rope_sincos_q31(const uint64_t* freqs, int pairs, int64_t pos, int32_t* cos
 // 2^-15 (kQ15), 2^-24 (kQ31, + 2^-25 float rounding of the Q31 value) or ~6e-8 (kF32).
 Status rope_rotate_f32(float* heads, int n_heads, const RopeShape& shape, int64_t pos,
                        RopePrecision precision);
+// The same rotation without the argument checks, for hot loops whose shape was validated once at create
+// (validate_rope_shape) and whose heads/n_heads come from a planned buffer.
+void rope_rotate_f32_unchecked(float* heads, int n_heads, const RopeShape& shape, int64_t pos,
+                               RopePrecision precision);
 
 // (b) int16 data in any Q format (e.g. Q12); the format is unchanged by a rotation. Integer-only:
 // 64-bit products with Q15 (or Q31) sin/cos, rounded half-to-even, saturated to int16.
@@ -69,6 +73,8 @@ Status rope_rotate_int16(int16_t* heads, int n_heads, const RopeShape& shape, in
 // Error per component unless saturated: <= 0.5 + (|a| + |b|) * 2^-15 LSB (<= 0.508 LSB). A pair whose
 // norm exceeds 127.5 can saturate at some angles: quantize with scale >= max pair norm / 127 to avoid it.
 Status rope_rotate_int8(int8_t* heads, int n_heads, const RopeShape& shape, int64_t pos);
+// Unchecked, as rope_rotate_f32_unchecked.
+void rope_rotate_int8_unchecked(int8_t* heads, int n_heads, const RopeShape& shape, int64_t pos);
 
 // Reference of how most runtimes compute RoPE (llama2.c, HF in float32): float angle = pos * freq,
 // cosf/sinf(angle). `freqs_radians` holds rotary_dims/2 radians per position step. Its angle error grows with

@@ -55,15 +55,15 @@ std::vector<int> RopeShift::pair_second() const {
 void RopeShift::rotate_f32(int64_t delta, float* heads, size_t n_heads) const {
   for (size_t done = 0; done < n_heads; done += kHeadsPerCall) {
     const size_t n = n_heads - done < kHeadsPerCall ? n_heads - done : kHeadsPerCall;
-    (void)rope_rotate_f32(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta,
-                          RopePrecision::kQ31);
+    rope_rotate_f32_unchecked(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta,
+                              RopePrecision::kQ31);
   }
 }
 
 void RopeShift::rotate_int8(int64_t delta, int8_t* heads, size_t n_heads) const {
   for (size_t done = 0; done < n_heads; done += kHeadsPerCall) {
     const size_t n = n_heads - done < kHeadsPerCall ? n_heads - done : kHeadsPerCall;
-    (void)rope_rotate_int8(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta);
+    rope_rotate_int8_unchecked(heads + done * shape_.head_dim, static_cast<int>(n), shape_, delta);
   }
 }
 

@@ -36,6 +36,11 @@ double exact_angle_radians(uint64_t phase) {
 Status add_sinusoidal_f32(float* x, int d, int64_t pos, double base, SinusoidalLayout layout) {
   ORDINAL_RETURN_IF_ERROR(validate(x, d, false, nullptr));
   if (!(base > 1.0)) return invalid_argument("sinusoidal: base must be > 1");
+  add_sinusoidal_f32_unchecked(x, d, pos, base, layout);
+  return Status::Ok();
+}
+
+void add_sinusoidal_f32_unchecked(float* x, int d, int64_t pos, double base, SinusoidalLayout layout) {
   const double log_base = std::log(base);
   for (int i = 0; i < d / 2; ++i) {
     const double omega = std::exp(-2.0 * i / d * log_base);
@@ -44,12 +49,17 @@ Status add_sinusoidal_f32(float* x, int d, int64_t pos, double base, SinusoidalL
     x[sin_index(i, layout)] += s;
     x[cos_index(i, d, layout)] += c;
   }
-  return Status::Ok();
 }
 
 Status add_sinusoidal_fixed(float* x, int d, int64_t pos, const uint64_t* freqs, RopePrecision precision,
                             SinusoidalLayout layout) {
   ORDINAL_RETURN_IF_ERROR(validate(x, d, true, freqs));
+  add_sinusoidal_fixed_unchecked(x, d, pos, freqs, precision, layout);
+  return Status::Ok();
+}
+
+void add_sinusoidal_fixed_unchecked(float* x, int d, int64_t pos, const uint64_t* freqs,
+                                    RopePrecision precision, SinusoidalLayout layout) {
   for (int i = 0; i < d / 2; ++i) {
     const uint64_t phase = phase_for(pos, freqs[i]);
     float s, c;
@@ -71,7 +81,6 @@ Status add_sinusoidal_fixed(float* x, int d, int64_t pos, const uint64_t* freqs,
     x[sin_index(i, layout)] += s;
     x[cos_index(i, d, layout)] += c;
   }
-  return Status::Ok();
 }
 
 Status sinusoidal_row_q15(int16_t* out, int d, int64_t pos, const uint64_t* freqs, SinusoidalLayout layout) {

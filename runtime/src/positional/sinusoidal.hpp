@@ -24,6 +24,11 @@ Status add_sinusoidal_f32(float* x, int d, int64_t pos, double base,
 // conversion); kF32: libm on the exactly reduced angle. Then x += value.
 Status add_sinusoidal_fixed(float* x, int d, int64_t pos, const uint64_t* freqs, RopePrecision precision,
                             SinusoidalLayout layout = SinusoidalLayout::kInterleaved);
+// Unchecked forms for the decode loop: the caller validated d (even, > 0), base (> 1) and freqs (d/2
+// entries) once, when the positional module was prepared.
+void add_sinusoidal_f32_unchecked(float* x, int d, int64_t pos, double base, SinusoidalLayout layout);
+void add_sinusoidal_fixed_unchecked(float* x, int d, int64_t pos, const uint64_t* freqs,
+                                    RopePrecision precision, SinusoidalLayout layout);
 
 // Integer row for integer pipelines: out[d] in Q15, each within 1 LSB of exact.
 Status sinusoidal_row_q15(int16_t* out, int d, int64_t pos, const uint64_t* freqs,
