@@ -126,6 +126,9 @@ TEST_CASE("dense kernels: f16 rows give the bits of f32 rows holding the widened
   SplitMix64 rng(13);
   for (const DenseGemmKernels* k : paths()) {
     CAPTURE(std::string(k->name));
+    // ARMv7's NEON table has no f16 kernel: its f16 rows take the scalar kernel, whose summation order is not
+    // the NEON f32 kernel's, so there an f16 model and its widened f32 twin may differ in the last bits.
+    if (k != &dense_gemm_scalar() && k->f16_rows == dense_gemm_scalar().f16_rows) continue;
     for (const Case& c : cases()) {
       std::vector<uint16_t> h(c.rows * c.cols);
       std::vector<float> widened(h.size());
