@@ -146,7 +146,7 @@ size_t Pool::work_on(uint32_t generation) {
     if (static_cast<uint32_t>(s >> 32) != generation) return ran;
     const size_t index = static_cast<uint32_t>(s);
     // Read after `s`: this job's value, or a later job's, in which case the CAS below fails.
-    if (index >= chunks_.load(std::memory_order_relaxed)) return ran;
+    if (index >= chunks_.load(std::memory_order_acquire)) return ran;
     if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel, std::memory_order_acquire))
       continue;
     const size_t tile = tile_.load(std::memory_order_relaxed);
@@ -199,13 +199,22 @@ void Pool::run(Task1dTile task, void* context, size_t range, size_t tile) {
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const uint32_t generation = static_cast<uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
+  // Close the previous job before its fields change: a worker still in work_on() for it may hold that job's
+  // exhausted state (index == its chunk count) and, reading the new chunks_ below, would otherwise claim an
+  // index of the new job under the old generation (ThreadSanitizer found it: a chunk run twice and done_
+  // counted early). The closed state's index (all ones) is past any job's chunks, and its generation is not
+  // the one the job opens with, so workers woken by it wait for the next change.
+  const uint32_t closed = static_cast<uint32_t>(state_.load(std::memory_order_relaxed) >> 32) + 1;
+  state_.store((uint64_t{closed} << 32) | 0xFFFFFFFFu, std::memory_order_seq_cst);
+  const uint32_t generation = closed + 1;
   task_.store(task, std::memory_order_relaxed);
   context_.store(context, std::memory_order_relaxed);
   range_.store(range, std::memory_order_relaxed);
   tile_.store(tile, std::memory_order_relaxed);
-  chunks_.store(chunks, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
+  // Release: a worker that reads this chunk count (acquire) also sees the closing store above, so its claim
+  // of an old state fails.
+  chunks_.store(chunks, std::memory_order_release);
   state_.store(uint64_t{generation} << 32, std::memory_order_seq_cst);  // publishes the fields above
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mutex_);
