@@ -23,6 +23,7 @@ struct ord_session {
   std::unique_ptr<ordinal::Session> session;
   alignas(void*) unsigned char abort_thunk[2 * sizeof(void*)];     // the C abort callback + its user data
   alignas(void*) unsigned char progress_thunk[2 * sizeof(void*)];  // the C progress callback + its user data
+  alignas(void*) unsigned char observer_thunk[2 * sizeof(void*)];  // the C attention observer + its user data
 };
 struct ord_sampler {
   ordinal::Sampler sampler;
@@ -206,7 +207,7 @@ ord_status ord_session_create(const ord_model* model, const ord_session_options*
   if (!st.ok()) return fail(st);
   auto r = ordinal::Session::create(model->model, so);
   if (!r.ok()) return fail(r.status());
-  *out = new (std::nothrow) ord_session{std::move(r).value(), {}, {}};
+  *out = new (std::nothrow) ord_session{std::move(r).value(), {}, {}, {}};
   return *out ? ORD_OK : no_memory(__func__, "the session handle");
 }
 
@@ -627,3 +628,70 @@ ord_status ord_session_load_state_file(ord_session* session, const char* path) {
 }
 
 }  // extern "C"
+
+// ---- telemetry and attention observer (issue 15) ----
+
+ord_status ord_session_get_stats(const ord_session* session, ord_session_stats* out) {
+  if (!session) return null_arg(__func__, "session");
+  if (!out) return null_arg(__func__, "out");
+  const ordinal::SessionStats s = session->session->stats();
+  out->prefill_calls = s.prefill_calls;
+  out->tokens_prefilled = s.tokens_prefilled;
+  out->tokens_decoded = s.tokens_decoded;
+  out->prefill_ns = s.prefill_ns;
+  out->decode_ns = s.decode_ns;
+  out->time_to_first_token_ns = s.time_to_first_token_ns;
+  out->decode_p50_ns = s.decode_p50_ns;
+  out->decode_p95_ns = s.decode_p95_ns;
+  out->decode_p99_ns = s.decode_p99_ns;
+  out->decode_min_ns = s.decode_min_ns;
+  out->decode_max_ns = s.decode_max_ns;
+  out->decode_mean_ns = s.decode_mean_ns;
+  out->memory_bytes = s.memory_bytes;
+  out->kv_bytes_in_use = s.kv_bytes_in_use;
+  out->kv_bytes_peak = s.kv_bytes_peak;
+  out->highest_position = s.highest_position;
+  out->out_of_table_tokens = s.out_of_table_tokens;
+  out->positions_refused = s.positions_refused;
+  out->numeric_errors = s.numeric_errors;
+  out->failed_calls = s.failed_calls;
+  return ORD_OK;
+}
+
+ord_status ord_session_reset_stats(ord_session* session) {
+  if (!session) return null_arg(__func__, "session");
+  session->session->reset_stats();
+  return ORD_OK;
+}
+
+namespace {
+struct ObserverThunk {
+  ord_attention_observer fn;
+  void* user;
+};
+void call_observer(const ordinal::AttentionRow& row, void* p) {
+  const ObserverThunk* t = static_cast<const ObserverThunk*>(p);
+  const ord_attention_row c{row.layer, row.head,          row.query_position, row.first_key_position,
+                            row.keys,  row.probabilities, row.padding};
+  t->fn(&c, t->user);
+}
+}  // namespace
+
+ord_status ord_session_set_attention_observer(ord_session* session, ord_attention_observer observer,
+                                              void* user_data) {
+  if (!session) return null_arg(__func__, "session");
+  ordinal::Status st;
+  if (!observer) {
+    st = session->session->set_attention_observer(nullptr, nullptr);
+  } else {
+    static_assert(sizeof(ObserverThunk) <= sizeof(session->observer_thunk), "observer thunk storage");
+    // Set first, then publish the thunk: a failed set leaves the previous observer and its thunk intact.
+    unsigned char previous[sizeof session->observer_thunk];
+    std::memcpy(previous, session->observer_thunk, sizeof previous);
+    ObserverThunk t{observer, user_data};
+    std::memcpy(session->observer_thunk, &t, sizeof t);
+    st = session->session->set_attention_observer(call_observer, session->observer_thunk);
+    if (!st.ok()) std::memcpy(session->observer_thunk, previous, sizeof previous);
+  }
+  return st.ok() ? ORD_OK : fail(st);
+}

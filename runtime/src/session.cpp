@@ -17,6 +17,8 @@
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
 #include "session_state.hpp"
+#include "telemetry/attention_probe.hpp"
+#include "telemetry/session_telemetry.hpp"
 #include "threads.hpp"
 #include "weight_plan.hpp"
 
@@ -42,8 +44,8 @@ class SessionImpl {
   static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model,
                                                      const SessionOptions& opt);
 
-  Status prefill(const int32_t* tokens, size_t count);
-  Status decode(int32_t token) { return prefill(&token, 1); }
+  Status prefill(const int32_t* tokens, size_t count) { return measured(tokens, count, false); }
+  Status decode(int32_t token) { return measured(&token, 1, true); }
   Status reset(int64_t offset);
   Status shift(size_t drop, size_t keep);
 
@@ -81,8 +83,18 @@ class SessionImpl {
 
   void attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const;
 
+  SessionStats stats() const { return telemetry_.snapshot(cached_); }
+  void reset_stats() { telemetry_.clear(); }
+  const LatencyHistogram& decode_latency() const { return telemetry_.decode_latency(); }
+  Status set_attention_observer(AttentionObserver fn, void* user) {
+    return probe_.set(fn, user, ctx_, cfg_.head_dim);
+  }
+
  private:
   SessionImpl() = default;
+  // prefill_tokens timed and counted (telemetry_).
+  Status measured(const int32_t* tokens, size_t count, bool decoding);
+  Status prefill_tokens(const int32_t* tokens, size_t count);
   Status validate_tokens(const int32_t* tokens, size_t count) const;
   Status forward_chunk(const int32_t* tokens, size_t n, bool want_logits);
   void embed(int32_t token, float* out) const;
@@ -115,6 +127,8 @@ class SessionImpl {
   void* abort_user_ = nullptr;
   Session::ProgressCallback progress_fn_ = nullptr;  // told after each prefill chunk
   void* progress_user_ = nullptr;
+  SessionTelemetry telemetry_;  // counters of Session::stats()
+  AttentionProbe probe_;        // the opt-in attention observer
 };
 
 Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
@@ -174,6 +188,8 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
     ORDINAL_RETURN_IF_ERROR(s->v_stage_.allocate(n64 * s->kv_dim_, "int8 KV staging (values)"));
   }
   ORDINAL_RETURN_IF_ERROR(s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
+  s->telemetry_.configure(s->pos_.has_stored_rows() ? s->pos_.stored_positions() : 0, s->kv_.slot_bytes(),
+                          s->memory_bytes());
   return s;
 }
 
@@ -184,6 +200,7 @@ Status SessionImpl::reset(int64_t offset) {
   cached_ = 0;
   unusable_ = false;
   unusable_reason_.clear();
+  telemetry_.on_reset();
   return Status::Ok();
 }
 
@@ -250,7 +267,16 @@ Status SessionImpl::validate_tokens(const int32_t* tokens, size_t count) const {
   return pos_.check_position(last);
 }
 
-Status SessionImpl::prefill(const int32_t* tokens, size_t count) {
+Status SessionImpl::measured(const int32_t* tokens, size_t count, bool decoding) {
+  const int64_t first_position = position();
+  const uint64_t t0 = SessionTelemetry::now_ns();
+  telemetry_.begin(t0);
+  const Status st = prefill_tokens(tokens, count);
+  telemetry_.end(decoding, t0, st, first_position, count, cached_);
+  return st;
+}
+
+Status SessionImpl::prefill_tokens(const int32_t* tokens, size_t count) {
   ORDINAL_RETURN_IF_ERROR(validate_tokens(tokens, count));
   const size_t cached_before = cached_;
   for (size_t done = 0; done < count;) {
@@ -390,6 +416,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     threads::Pool* attention_pool = attention_macs >= kernels::kParallelMinMacs ? pool : nullptr;
     AttentionJob job{this, l, first, n, attention_pool ? std::min<size_t>(threads_, c.n_kv_heads) : 1};
     threads::parallelize_1d(attention_pool, attention_task, &job, job.tasks);
+    if (probe_.armed()) probe_.observe(c, kv_, pos_, l, q_.data(), first, n, offset_);
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 
@@ -503,6 +530,18 @@ Status Session::save_state(void* buffer, size_t size) const {
 }
 Status Session::load_state(const void* data, size_t size) {
   return detail::load_session_state(impl_->state(), data, size);
+}
+SessionStats Session::stats() const {
+  return impl_->stats();
+}
+void Session::reset_stats() {
+  impl_->reset_stats();
+}
+const LatencyHistogram& Session::decode_latency() const {
+  return impl_->decode_latency();
+}
+Status Session::set_attention_observer(AttentionObserver fn, void* user) {
+  return impl_->set_attention_observer(fn, user);
 }
 
 }  // namespace ordinal

@@ -11,6 +11,7 @@
 #include "ordinal/host_limits.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
+#include "ordinal/stats_text.hpp"
 
 namespace ordinal::cli {
 
@@ -25,7 +26,9 @@ const char* kUsage =
     "      --threads N     worker threads in [1, 256], clamped to the cores (default: one per core)\n"
     "      --kv f32|int8   KV cache type (default f32)\n"
     "      --shift N       when the cache is full, drop N tokens after BOS and go on (context shift);\n"
-    "                      then -n may exceed the context\n";
+    "                      then -n may exceed the context\n"
+    "      --stats         print the session's telemetry on stderr at the end (tokens, time to first\n"
+    "                      token, decode latency p50/p95/p99, memory, positions, errors)\n";
 
 void print_piece(std::string_view piece) {
   if (!Tokenizer::is_printable_piece(piece)) return;
@@ -41,6 +44,7 @@ int cmd_run(int argc, char** argv) {
   std::string model_path, prompt;
   int64_t steps = 256, seed = 42, threads = 0, shift = 0;
   KvCacheType kv = KvCacheType::kF32;
+  bool print_stats = false;
   double temperature = 1.0, top_p = 0.9;
   while (!args.empty()) {
     std::string a = args.take(), v;
@@ -77,6 +81,8 @@ int cmd_run(int argc, char** argv) {
       if (!args.value(a, &v) || !parse_int(v, 1, INT32_MAX, &shift)) {
         return usage_error("run", "--shift needs an integer >= 1", kUsage);
       }
+    } else if (a == "--stats") {
+      print_stats = true;
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("run", "unknown option " + a, kUsage);
     } else if (model_path.empty()) {
@@ -151,6 +157,7 @@ int cmd_run(int argc, char** argv) {
   }
   std::printf("\n");
   std::fflush(stdout);
+  if (print_stats) std::fputs(format_session_stats(s.stats()).c_str(), stderr);
   if (!st.ok()) {
     std::fprintf(stderr, "ordinal run: %s\n", printable(st.to_string()).c_str());
     return kExitFailed;

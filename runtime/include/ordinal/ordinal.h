@@ -219,6 +219,48 @@ ORD_API ord_status ord_session_load_state(ord_session* session, const void* data
 ORD_API ord_status ord_session_save_state_file(const ord_session* session, const char* path);
 ORD_API ord_status ord_session_load_state_file(ord_session* session, const char* path);
 
+/* ---- telemetry (issue 15) ----
+ * Counters since ord_session_create or ord_session_reset_stats, updated once at the end of every
+ * prefill/decode call (two clock reads per call, no allocation). Read them on the thread that drives the
+ * session. The fields are those of ordinal::SessionStats (ordinal/telemetry.hpp), which documents each. */
+typedef struct ord_session_stats {
+  uint64_t prefill_calls;
+  uint64_t tokens_prefilled;
+  uint64_t tokens_decoded;
+  uint64_t prefill_ns;
+  uint64_t decode_ns;
+  int64_t time_to_first_token_ns; /* -1 until the first successful call after create/reset */
+  uint64_t decode_p50_ns, decode_p95_ns, decode_p99_ns; /* per-token decode latency, within 1/32 */
+  uint64_t decode_min_ns, decode_max_ns, decode_mean_ns;
+  uint64_t memory_bytes;    /* allocated at create (constant) */
+  uint64_t kv_bytes_in_use; /* KV cache bytes holding the sequence's tokens now */
+  uint64_t kv_bytes_peak;
+  int64_t highest_position;     /* -1 before any token */
+  uint64_t out_of_table_tokens; /* tokens past a positional table's rows (clamp/interpolate policy) */
+  uint64_t positions_refused;   /* calls refused: position beyond what the model addresses */
+  uint64_t numeric_errors;      /* calls that failed with ORD_NUMERIC_ERROR */
+  uint64_t failed_calls;        /* calls that failed otherwise */
+} ord_session_stats;
+ORD_API ord_status ord_session_get_stats(const ord_session* session, ord_session_stats* out);
+ORD_API ord_status ord_session_reset_stats(ord_session* session);
+
+/* ---- attention observer (attention profiler; opt-in) ----
+ * Called on the calling thread once per (token, layer, head) after that layer's attention, with the
+ * probabilities the forward pass used over the keys at positions first_key_position .. + keys - 1. The row
+ * is valid during the call only. NULL removes it. Without an observer the decode path is unchanged. */
+typedef struct ord_attention_row {
+  uint32_t layer;
+  uint32_t head;
+  int64_t query_position;
+  int64_t first_key_position;
+  size_t keys;
+  const float* probabilities;
+  const uint8_t* padding; /* NULL: no padding keys; else keys flags, nonzero = padding */
+} ord_attention_row;
+typedef void (*ord_attention_observer)(const ord_attention_row* row, void* user_data);
+ORD_API ord_status ord_session_set_attention_observer(ord_session* session, ord_attention_observer observer,
+                                                      void* user_data);
+
 #ifdef __cplusplus
 }
 #endif

@@ -10,6 +10,7 @@
 
 #include "ordinal/export.h"
 #include "ordinal/status.hpp"
+#include "ordinal/telemetry.hpp"
 #include "ordinal/tokenizer.hpp"
 
 namespace ordinal {
@@ -170,6 +171,17 @@ class ORD_API Session {
   size_t max_state_size() const;                       // state_size() with a full cache
   Status save_state(void* buffer, size_t size) const;  // kCapacityExceeded when size < state_size()
   Status load_state(const void* data, size_t size);
+
+  // ---- telemetry (issue 15; ordinal/telemetry.hpp) ----
+  // Counters since create() or reset_stats(): tokens, time to first token, decode latency percentiles,
+  // memory, positions, errors. Cheap (a copy plus three walks of the fixed latency histogram).
+  SessionStats stats() const;
+  void reset_stats();
+  const LatencyHistogram& decode_latency() const;
+  // Attention profiler hook: fn gets every (token, layer, head) attention row of later prefill/decode calls
+  // (the probabilities recomputed beside the kernels, so only an observed session pays). nullptr removes
+  // it. The scratch it needs is allocated here (kOutOfMemory when that fails; nothing changes then).
+  Status set_attention_observer(AttentionObserver fn, void* user);
 
  private:
   explicit Session(std::unique_ptr<detail::SessionImpl> impl);
