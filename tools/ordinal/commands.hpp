@@ -9,5 +9,6 @@ int cmd_inspect(int argc, char** argv);
 int cmd_quantize(int argc, char** argv);
 int cmd_verify(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_profile(int argc, char** argv);
 
 }  // namespace ordinal::cli

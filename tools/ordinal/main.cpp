@@ -14,7 +14,8 @@ const char* kUsage =
     "  verify     compare a candidate with a reference position by position (missed gate: exit 1)\n"
     "  quantize   shrink positional tables / make RoPE exact (fixed point), f16 weights; prints "
     "before/after\n"
-    "  bench      decode tokens/s, time to first token, bytes per token, memory (JSON with --json)\n";
+    "  bench      decode tokens/s, time to first token, bytes per token, memory (JSON with --json)\n"
+    "  profile    attention profiler: HTML heatmaps per head, attention by distance, entropy\n";
 }
 
 int main(int argc, char** argv) {
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
       {"import", ordinal::cli::cmd_import},   {"run", ordinal::cli::cmd_run},
       {"inspect", ordinal::cli::cmd_inspect}, {"verify", ordinal::cli::cmd_verify},
       {"bench", ordinal::cli::cmd_bench},     {"quantize", ordinal::cli::cmd_quantize},
+      {"profile", ordinal::cli::cmd_profile},
   };
   for (const Entry& e : verbs) {
     if (!std::strcmp(verb, e.name)) return e.fn(argc - 1, argv + 1);
