@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -285,3 +287,57 @@ TEST_CASE("C API: ord_session_get_stats mirrors the C++ counters") {
   ord_session_free(session);
   ord_model_free(model);
 }
+
+#ifdef ORDINAL_HAVE_TOOL_LIB
+namespace {
+std::string slurp(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string s;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("ordinal run --stats: stdout unchanged, the counters on stderr agree with the run") {
+  SyntheticOptions o;
+  const std::string model = temp_path("tel_cli.ordinal");
+  REQUIRE(modelio::write_model(make_synthetic_model(o), model).ok());
+  const std::string cli = ORDINAL_CLI_PATH, plain = temp_path("tel_cli_plain.out"),
+                    with = temp_path("tel_cli_stats.out"), err = temp_path("tel_cli_stats.err");
+  const std::string base = "'" + cli + "' run '" + model + "' -t 0 -n 40 -p 'the dog' --threads 1";
+  REQUIRE(std::system((base + " > '" + plain + "' 2>/dev/null").c_str()) == 0);
+  REQUIRE(std::system((base + " --stats > '" + with + "' 2> '" + err + "'").c_str()) == 0);
+  CHECK(slurp(plain) == slurp(with));
+  const std::string e = slurp(err);
+  CAPTURE(e);
+  unsigned long long prefilled = 0, calls = 0, decoded = 0, refused = 0, past = 0, numeric = 0, failed = 0;
+  long long highest = -2;
+  double p50 = -1, p95 = -1, p99 = -1;
+  auto field = [&](const char* name) {
+    const size_t at = e.find(name);
+    REQUIRE_MESSAGE(at != std::string::npos, name);
+    return e.c_str() + at + std::strlen(name);
+  };
+  REQUIRE(std::sscanf(field("tokens prefilled"), "%llu in %llu", &prefilled, &calls) == 2);
+  REQUIRE(std::sscanf(field("tokens decoded"), "%llu", &decoded) == 1);
+  REQUIRE(std::sscanf(field("decode latency"), " p50 %lf ms, p95 %lf ms, p99 %lf ms", &p50, &p95, &p99) == 3);
+  REQUIRE(std::sscanf(field("positions"), " highest %lld; past the positional table %llu; refused %llu",
+                      &highest, &past, &refused) == 3);
+  REQUIRE(std::sscanf(field("errors"), " numeric %llu, other failed calls %llu", &numeric, &failed) == 2);
+  CHECK(e.find("time to first token") != std::string::npos);
+  CHECK(calls == 1);
+  CHECK(prefilled >= 2);  // BOS + the prompt's tokens
+  CHECK(decoded >= 1);
+  CHECK(highest == static_cast<long long>(prefilled + decoded) - 1);
+  CHECK(p50 > 0);
+  CHECK(p50 <= p95);
+  CHECK(p95 <= p99);
+  CHECK(past == 0);
+  CHECK(refused == 0);
+  CHECK(numeric == 0);
+  CHECK(failed == 0);
+}
+#endif
