@@ -197,6 +197,7 @@ Result<Report> run_battery(const Options& o) {
   rep.overall = bucket_stats(samples, 0, std::max<int64_t>(length, 1));
   for (int64_t lo = 0; lo < length; lo += 64)
     rep.bins.push_back(bucket_stats(samples, lo, std::min(lo + 64, length)));
+  rep.pictures = position_pictures(ref, cand, samples, length);
   rep.ref_cost = cost_of(o.ref_path, ref);
   rep.cand_cost = cost_of(o.cand_path, cand);
   rep.ref_cost.decode_us_per_token = runner.ref_timing().per_token_us();

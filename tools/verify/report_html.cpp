@@ -100,7 +100,8 @@ std::string report_html(const Report& r) {
       "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}"
       "td.l,th.l{text-align:left}.fail{color:#b00;font-weight:bold}.pass{color:#070}"
-      "svg .t{font-size:14px;font-weight:bold}svg .a{font-size:11px;fill:#555}\n"
+      "svg .t{font-size:14px;font-weight:bold}svg "
+      ".a{font-size:11px;fill:#555}.row{display:flex;flex-wrap:wrap;gap:12px}\n"
       "</style></head><body>\n";
   size_t failed = 0;
   for (const GateResult& g : r.gates) failed += g.passed ? 0 : 1;
@@ -145,6 +146,7 @@ std::string report_html(const Report& r) {
   for (const BucketStats& b : r.buckets) row(b.label(), b);
   row("all", r.overall);
   s += "</table>\n";
+  s += position_pictures_html(r.pictures, r.context);
 
   s += "<h2>Order probes</h2>\n";
   if (r.order.ran) {

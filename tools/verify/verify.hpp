@@ -18,6 +18,7 @@
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 #include "ordinal/status.hpp"
+#include "verify/position_pictures.hpp"
 
 namespace ordinal::verify {
 
@@ -284,6 +285,7 @@ struct Report {
   std::vector<BucketStats> buckets;
   BucketStats overall;
   std::vector<BucketStats> bins;  // per 64 positions, for plots
+  PositionPictures pictures;      // per-position curves and position-similarity maps (HTML report)
   OrderResult order;
   SwapResult swap;
   IdentityResult identity;
