@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ordinal/attention_profile.hpp"
@@ -322,6 +323,56 @@ TEST_CASE(
       CHECK(prof.value()->map(l, h, 3, 2) == doctest::Approx(0.25).epsilon(1e-5));
       CHECK(prof.value()->map(l, h, 3, 4) == 0.0);
     }
+  }
+}
+
+TEST_CASE("sessions on several threads, each with its own observer, profile and counters (TSan)") {
+  SyntheticOptions o;
+  auto m = load_spec(make_synthetic_model(o), "prof_threads.ordinal");
+  const ModelConfig& c = m->config();
+  std::vector<float> alone;
+  {
+    auto s = session_for(m);
+    REQUIRE(s->prefill(kPrompt.data(), kPrompt.size()).ok());
+    alone = logits_of(*s);
+  }
+  constexpr int kThreads = 4;
+  std::vector<std::unique_ptr<AttentionProfile>> profiles(kThreads);
+  std::vector<SessionStats> stats(kThreads);
+  std::vector<std::vector<float>> logits(kThreads);
+  std::vector<int> ok(kThreads, 0);
+  for (int i = 0; i < kThreads; ++i) {
+    auto p = AttentionProfile::create(c.n_layers, c.n_heads, 16, 8);
+    REQUIRE(p.ok());
+    profiles[i] = std::move(p).value();
+  }
+  std::vector<std::thread> workers;
+  for (int i = 0; i < kThreads; ++i) {
+    workers.emplace_back([&, i] {
+      SessionOptions so;
+      so.threads = 1 + i % 2;  // half of them with a worker pool inside
+      auto s = Session::create(m, so);
+      if (!s.ok()) return;
+      Session& session = *s.value();
+      if (!session.set_attention_observer(AttentionProfile::observe, profiles[i].get()).ok()) return;
+      if (!session.prefill(kPrompt.data(), kPrompt.size()).ok()) return;
+      logits[i].assign(session.logits(), session.logits() + session.vocab_size());
+      for (int32_t t : {97, 98, 99}) {
+        if (!session.decode(t).ok()) return;
+      }
+      stats[i] = session.stats();
+      ok[i] = 1;
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  for (int i = 0; i < kThreads; ++i) {
+    CAPTURE(i);
+    REQUIRE(ok[i] == 1);
+    CHECK(logits[i] == alone);
+    CHECK(stats[i].tokens_prefilled == kPrompt.size());
+    CHECK(stats[i].tokens_decoded == 3);
+    CHECK(profiles[i]->queries(c.n_layers - 1, c.n_heads - 1) == kPrompt.size() + 3);
+    CHECK(profiles[i]->mean_entropy_bits(0, 0) == profiles[0]->mean_entropy_bits(0, 0));
   }
 }
 
