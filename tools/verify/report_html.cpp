@@ -1,5 +1,6 @@
 // Self-contained HTML report: inline CSS and inline SVG plots of KL and top-1 agreement against
-// position (64-position bins). No scripts, no external resources.
+// position (64-position bins), then the position pictures (position_pictures.cpp: per-position curves and
+// position-similarity maps). No scripts, no external resources.
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
