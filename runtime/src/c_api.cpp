@@ -664,6 +664,17 @@ ord_status ord_session_reset_stats(ord_session* session) {
   return ORD_OK;
 }
 
+ord_status ord_session_decode_latency_percentile(const ord_session* session, double p, uint64_t* ns) {
+  if (!session) return null_arg(__func__, "session");
+  if (!ns) return null_arg(__func__, "ns");
+  if (!(p >= 0.0 && p <= 100.0)) {
+    g_last_error = std::string(__func__) + ": percentile " + std::to_string(p) + " is outside [0, 100]";
+    return ORD_INVALID_ARGUMENT;
+  }
+  *ns = session->session->decode_latency().percentile(p);
+  return ORD_OK;
+}
+
 namespace {
 struct ObserverThunk {
   ord_attention_observer fn;

@@ -15,6 +15,13 @@ static int failures = 0;
     }                                                                          \
   } while (0)
 
+/* Counts attention rows whose probabilities sum to 1. */
+static void count_row(const ord_attention_row* row, void* user) {
+  float sum = 0.0f;
+  for (size_t t = 0; t < row->keys; ++t) sum += row->probabilities[t];
+  if (sum > 0.999f && sum < 1.001f) ++*(size_t*)user;
+}
+
 int main(int argc, char** argv) {
   ord_model* model = NULL;
   ord_session* session = NULL;
@@ -99,6 +106,22 @@ int main(int argc, char** argv) {
       CHECK(ord_session_reset(session, -5) == ORD_INVALID_ARGUMENT);
       CHECK(ord_session_reset(session, 0) == ORD_OK);
       CHECK(ord_session_position(session) == 0);
+      /* Telemetry from C: the calls above (1 prefill, 10 decodes, 3 refused decodes), then an observer. */
+      ord_session_stats stats;
+      CHECK(ord_session_get_stats(session, &stats) == ORD_OK);
+      CHECK(stats.prefill_calls == 1 && stats.tokens_prefilled == n);
+      CHECK(stats.tokens_decoded == 9);
+      CHECK(stats.failed_calls == 2);
+      CHECK(stats.time_to_first_token_ns == -1); /* re-armed by the reset */
+      CHECK(stats.decode_p50_ns > 0 && stats.decode_p50_ns <= stats.decode_p99_ns);
+      CHECK(stats.highest_position == (int64_t)(n + 7));
+      CHECK(stats.kv_bytes_in_use == 0 && stats.kv_bytes_peak > 0);
+      size_t observed_rows = 0;
+      CHECK(ord_session_set_attention_observer(session, count_row, &observed_rows) == ORD_OK);
+      CHECK(ord_session_prefill(session, tokens, 2) == ORD_OK);
+      CHECK(observed_rows > 0 && observed_rows % 2 == 0);
+      CHECK(ord_session_get_stats(session, &stats) == ORD_OK);
+      CHECK(stats.time_to_first_token_ns > 0);
       ord_sampler_free(sampler);
       ord_session_free(session);
 

@@ -276,6 +276,14 @@ TEST_CASE("C API: ord_session_get_stats mirrors the C++ counters") {
   CHECK(st.kv_bytes_in_use == 9 * (ord_session_kv_cache_bytes(session) / ord_session_capacity(session)));
   CHECK(st.kv_bytes_peak == st.kv_bytes_in_use);
 
+  uint64_t p50 = 0, p100 = 0;
+  REQUIRE(ord_session_decode_latency_percentile(session, 50.0, &p50) == ORD_OK);
+  CHECK(p50 == st.decode_p50_ns);
+  REQUIRE(ord_session_decode_latency_percentile(session, 100.0, &p100) == ORD_OK);
+  CHECK(p100 == st.decode_max_ns);
+  CHECK(ord_session_decode_latency_percentile(session, 101.0, &p50) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_session_decode_latency_percentile(session, std::nan(""), &p50) == ORD_INVALID_ARGUMENT);
+  CHECK(ord_session_decode_latency_percentile(session, 50.0, nullptr) == ORD_INVALID_ARGUMENT);
   REQUIRE(ord_session_reset_stats(session) == ORD_OK);
   REQUIRE(ord_session_get_stats(session, &st) == ORD_OK);
   CHECK(st.tokens_decoded == 0);

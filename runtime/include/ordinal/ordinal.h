@@ -243,6 +243,9 @@ typedef struct ord_session_stats {
 } ord_session_stats;
 ORD_API ord_status ord_session_get_stats(const ord_session* session, ord_session_stats* out);
 ORD_API ord_status ord_session_reset_stats(ord_session* session);
+/* Any percentile p in [0, 100] of the per-token decode latency histogram (nearest rank, within 1/32);
+ * 0 before the first decode. ORD_INVALID_ARGUMENT for p outside [0, 100] or NaN. */
+ORD_API ord_status ord_session_decode_latency_percentile(const ord_session* session, double p, uint64_t* ns);
 
 /* ---- attention observer (attention profiler; opt-in) ----
  * Called on the calling thread once per (token, layer, head) after that layer's attention, with the
