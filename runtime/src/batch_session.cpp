@@ -40,7 +40,8 @@ struct SequenceState {
 struct BatchAttentionJob {
   const BatchSessionImpl* session;
   uint32_t layer;
-  size_t tokens;
+  size_t first;   // the group's first token
+  size_t tokens;  // in the group
   size_t tasks;
 };
 
@@ -88,6 +89,7 @@ class BatchSessionImpl {
   void set_fault(BatchFault f) { fault_ = f; }
 
   void attention_tokens(uint32_t layer, size_t begin, size_t end, size_t task) const;
+  Status forward_group(size_t group);
 
  private:
   BatchSessionImpl() = default;
@@ -95,6 +97,8 @@ class BatchSessionImpl {
   Status check_open(int32_t s, const char* what) const;
   Status validate(const Batch& b);
   Status compute(size_t n);
+  void plan_groups(size_t n);
+  Status forward_tokens(size_t task, size_t b, size_t e, size_t ob, size_t oe, threads::Pool* pool);
   void norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const;
   void audit_token(uint32_t layer, const float* q, size_t key_base, size_t keys, const float* att,
                    double* sums) const;
@@ -116,10 +120,23 @@ class BatchSessionImpl {
   KvCache kv_;
   LargeBuffer<uint8_t> slot_padding_;  // per slot: 1 when it holds a padding token (BatchFault only)
   LargeBuffer<float> x_, xb_, xb2_, q_, hb_, hb2_, k_stage_, v_stage_, logits_, seq_logits_, pos_scratch_;
-  mutable LargeBuffer<float> att_;           // per task: [n_heads, 2 * ctx] scores, then bias
-  mutable LargeBuffer<float> att_partials_;  // per task: attention_partials_floats(n_heads, head_dim)
-  mutable LargeBuffer<double> audit_;        // per task: padding mass, query-heads audited
-  kernels::LinearInput in_;
+  mutable LargeBuffer<float> att_;               // per task: [n_heads, 2 * ctx] scores, then bias
+  mutable LargeBuffer<float> att_partials_;      // per task: attention_partials_floats(n_heads, head_dim)
+  mutable LargeBuffer<double> audit_;            // per task: padding mass, query-heads audited
+  std::unique_ptr<kernels::LinearInput[]> ins_;  // one per thread: a group quantizes its own inputs
+  std::unique_ptr<Status[]> group_status_;       // one per thread
+  size_t pos_scratch_floats_ = 1;                // per thread
+  LargeBuffer<float> ao_, out_x_;                // attention outputs [n, q_dim]; final-normed outputs
+  // Groups of the call (plan_groups): tokens [group_begin_[g], group_begin_[g + 1]) and output rows
+  // [out_begin_[g], out_begin_[g + 1]) run on one thread each; groups_ == 1: all tokens, rows over the pool.
+  size_t groups_ = 1;
+  LargeBuffer<uint64_t> group_begin_, out_begin_, fill_;
+  LargeBuffer<int32_t> group_of_seq_;
+  // Spare token bookkeeping plan_groups sorts into.
+  LargeBuffer<int32_t> alt_id_, alt_seq_, alt_out_, alt_index_;
+  LargeBuffer<uint64_t> alt_slot_;
+  LargeBuffer<int64_t> alt_pos_;
+  LargeBuffer<uint8_t> alt_pad_;
 
   LargeBuffer<SequenceState> seq_;
   // Validation scratch per sequence: cached count and offset as the batch would leave them.
@@ -187,7 +204,7 @@ Result<std::unique_ptr<BatchSessionImpl>> BatchSessionImpl::create(std::shared_p
   }
   ORDINAL_RETURN_IF_ERROR(s->slot_padding_.allocate(slots, "padding tags"));
   ORDINAL_RETURN_IF_ERROR(s->x_.allocate(n * c.dim, "activations x"));
-  ORDINAL_RETURN_IF_ERROR(s->xb_.allocate(n * std::max<size_t>(c.dim, s->q_dim_), "activations xb"));
+  ORDINAL_RETURN_IF_ERROR(s->xb_.allocate(n * c.dim, "activations xb"));
   ORDINAL_RETURN_IF_ERROR(s->xb2_.allocate(n * c.dim, "activations xb2"));
   ORDINAL_RETURN_IF_ERROR(s->q_.allocate(n * s->q_dim_, "queries"));
   ORDINAL_RETURN_IF_ERROR(s->hb_.allocate(n * c.hidden_dim, "feed-forward activations"));
@@ -196,15 +213,26 @@ Result<std::unique_ptr<BatchSessionImpl>> BatchSessionImpl::create(std::shared_p
   ORDINAL_RETURN_IF_ERROR(s->v_stage_.allocate(n * s->kv_dim_, "staged values"));
   ORDINAL_RETURN_IF_ERROR(s->logits_.allocate(uint64_t{s->max_outputs_} * c.vocab_size, "logits"));
   ORDINAL_RETURN_IF_ERROR(s->seq_logits_.allocate(seqs * c.vocab_size, "sequence logits"));
-  ORDINAL_RETURN_IF_ERROR(
-      s->pos_scratch_.allocate(std::max<size_t>(s->pos_.scratch_floats(), 1), "positional scratch"));
   const uint64_t tasks = s->tasks_;
+  s->pos_scratch_floats_ = std::max<size_t>(s->pos_.scratch_floats(), 1);
+  ORDINAL_RETURN_IF_ERROR(s->pos_scratch_.allocate(tasks * s->pos_scratch_floats_, "positional scratch"));
+  ORDINAL_RETURN_IF_ERROR(s->ao_.allocate(n * s->q_dim_, "attention outputs"));
+  ORDINAL_RETURN_IF_ERROR(s->out_x_.allocate(uint64_t{s->max_outputs_} * c.dim, "output activations"));
+  ORDINAL_RETURN_IF_ERROR(s->group_begin_.allocate(tasks + 1, "batch groups"));
+  ORDINAL_RETURN_IF_ERROR(s->out_begin_.allocate(tasks + 1, "batch groups"));
+  ORDINAL_RETURN_IF_ERROR(s->fill_.allocate(tasks, "batch groups"));
+  ORDINAL_RETURN_IF_ERROR(s->group_of_seq_.allocate(seqs, "batch groups"));
+  s->ins_.reset(new (std::nothrow) kernels::LinearInput[tasks]);
+  s->group_status_.reset(new (std::nothrow) Status[tasks]);
+  if (!s->ins_ || !s->group_status_) return out_of_memory("batch session: per-thread linear inputs");
+  for (uint64_t t = 0; t < tasks; ++t) {
+    ORDINAL_RETURN_IF_ERROR(
+        s->ins_[t].reserve(static_cast<size_t>(n), std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
+  }
   ORDINAL_RETURN_IF_ERROR(s->att_.allocate(tasks * c.n_heads * s->ctx_ * 2, "attention scores"));
   ORDINAL_RETURN_IF_ERROR(s->att_partials_.allocate(
       tasks * kernels::attention_partials_floats(c.n_heads, c.head_dim), "attention partial sums"));
   ORDINAL_RETURN_IF_ERROR(s->audit_.allocate(tasks * 2, "padding audit sums"));
-  ORDINAL_RETURN_IF_ERROR(
-      s->in_.reserve(static_cast<size_t>(n), std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
   ORDINAL_RETURN_IF_ERROR(s->seq_.allocate(seqs, "sequence states"));
   ORDINAL_RETURN_IF_ERROR(s->pend_cached_.allocate(seqs, "batch validation"));
   ORDINAL_RETURN_IF_ERROR(s->pend_offset_.allocate(seqs, "batch validation"));
@@ -221,20 +249,33 @@ Result<std::unique_ptr<BatchSessionImpl>> BatchSessionImpl::create(std::shared_p
   ORDINAL_RETURN_IF_ERROR(s->pad_seq_.allocate(n, "padded batch"));
   ORDINAL_RETURN_IF_ERROR(s->pad_owner_.allocate(n, "padded batch"));
   ORDINAL_RETURN_IF_ERROR(s->pad_want_.allocate(n, "padded batch"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_id_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_seq_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_out_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_index_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_slot_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_pos_.allocate(n, "batch tokens"));
+  ORDINAL_RETURN_IF_ERROR(s->alt_pad_.allocate(n, "batch tokens"));
   return s;
 }
 
 size_t BatchSessionImpl::memory_bytes() const {
-  const size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + hb_.size() + hb2_.size() +
-                        k_stage_.size() + v_stage_.size() + logits_.size() + seq_logits_.size() +
-                        pos_scratch_.size() + att_.size() + att_partials_.size();
-  const size_t book = audit_.size() * sizeof(double) + seq_.size() * sizeof(SequenceState) +
-                      pend_cached_.size() * 8 + pend_offset_.size() * 8 + last_token_.size() * 4 +
-                      (tok_id_.size() + tok_seq_.size() + tok_out_.size() + tok_index_.size() +
-                       out_index_.size() + out_token_.size() + pad_seq_.size() + pad_owner_.size()) *
-                          4 +
-                      (tok_slot_.size() + tok_pos_.size()) * 8 + tok_pad_.size() + pad_want_.size();
-  return floats * sizeof(float) + kv_.bytes() + slot_padding_.size() + in_.bytes() + book;
+  const size_t floats = x_.size() + xb_.size() + xb2_.size() + q_.size() + ao_.size() + hb_.size() +
+                        hb2_.size() + k_stage_.size() + v_stage_.size() + logits_.size() +
+                        seq_logits_.size() + out_x_.size() + pos_scratch_.size() + att_.size() +
+                        att_partials_.size();
+  const size_t int32s = last_token_.size() + group_of_seq_.size() + tok_id_.size() + tok_seq_.size() +
+                        tok_out_.size() + tok_index_.size() + out_index_.size() + out_token_.size() +
+                        pad_seq_.size() + pad_owner_.size() + alt_id_.size() + alt_seq_.size() +
+                        alt_out_.size() + alt_index_.size();
+  const size_t int64s = pend_cached_.size() + pend_offset_.size() + tok_slot_.size() + tok_pos_.size() +
+                        alt_slot_.size() + alt_pos_.size() + group_begin_.size() + out_begin_.size() +
+                        fill_.size();
+  const size_t bytes = tok_pad_.size() + pad_want_.size() + alt_pad_.size() + slot_padding_.size();
+  size_t inputs = 0;
+  for (size_t t = 0; t < tasks_; ++t) inputs += ins_[t].bytes();
+  return floats * sizeof(float) + kv_.bytes() + inputs + int32s * 4 + int64s * 8 + bytes +
+         audit_.size() * sizeof(double) + seq_.size() * sizeof(SequenceState) + tasks_ * sizeof(Status);
 }
 
 Status BatchSessionImpl::check_open(int32_t s, const char* what) const {
@@ -479,7 +520,7 @@ void BatchSessionImpl::attention_tokens(uint32_t layer, size_t begin, size_t end
     if (fault_ == BatchFault::kCrossSequence) key_base = ((s + 1) % seqs_) * ctx_;
     a.keys = keys;
     a.q = q_.data() + j * q_dim_;
-    a.out = const_cast<float*>(xb_.data()) + j * q_dim_;
+    a.out = const_cast<float*>(ao_.data()) + j * q_dim_;
     a.bias = nullptr;
     if (pos_.biases_attention()) {
       for (uint32_t h = 0; h < cfg_.n_heads; ++h) {
@@ -510,78 +551,197 @@ void BatchSessionImpl::attention_tokens(uint32_t layer, size_t begin, size_t end
 namespace {
 void batch_attention_task(void* context, size_t task) {
   const BatchAttentionJob* job = static_cast<const BatchAttentionJob*>(context);
-  const size_t begin = task * job->tokens / job->tasks, end = (task + 1) * job->tokens / job->tasks;
+  const size_t begin = job->first + task * job->tokens / job->tasks;
+  const size_t end = job->first + (task + 1) * job->tokens / job->tasks;
   job->session->attention_tokens(job->layer, begin, end, task);
+}
+
+struct GroupJob {
+  BatchSessionImpl* session;
+  Status* status;  // one per group
+};
+
+void batch_group_task(void* context, size_t group) {
+  const GroupJob* job = static_cast<const GroupJob*>(context);
+  job->status[group] = job->session->forward_group(group);
 }
 }  // namespace
 
-Status BatchSessionImpl::compute(size_t n) {
-  const ModelConfig& c = cfg_;
-  const size_t dim = c.dim;
-  threads::Pool* pool = pool_.get();
+// Orders the call's tokens by group so that each group's tokens (and output rows) are contiguous.
+// Sequences are dealt to groups greedily by token count; a call whose sequences cannot be spread over the
+// threads with the largest group under 1.5x the mean runs as one group whose layers split their rows over
+// the pool instead. Either way a token's arithmetic is the same (same bits).
+void BatchSessionImpl::plan_groups(size_t n) {
+  size_t distinct = 0;
+  for (uint32_t s = 0; s < seqs_; ++s) {
+    const uint64_t count = pend_cached_[s] - seq_[s].cached;
+    group_of_seq_[s] = -1;
+    if (count > 0) ++distinct;
+  }
+  size_t groups = std::min<size_t>(tasks_, distinct);
+  if (pool_ == nullptr || groups < 2) groups = 1;
+  for (size_t g = 0; g <= tasks_; ++g) group_begin_[g] = 0;
+  if (groups > 1) {
+    for (uint32_t s = 0; s < seqs_; ++s) {
+      const uint64_t count = pend_cached_[s] - seq_[s].cached;
+      if (count == 0) continue;
+      size_t best = 0;
+      for (size_t g = 1; g < groups; ++g)
+        if (group_begin_[g + 1] < group_begin_[best + 1]) best = g;
+      group_of_seq_[s] = static_cast<int32_t>(best);
+      group_begin_[best + 1] += count;
+    }
+    size_t largest = 0;
+    for (size_t g = 0; g < groups; ++g) largest = std::max<size_t>(largest, group_begin_[g + 1]);
+    if (2 * largest * groups > 3 * n) groups = 1;  // too uneven: one group, rows split over the pool
+  }
+  groups_ = groups;
+  if (groups == 1) {
+    group_begin_[0] = 0;
+    group_begin_[1] = n;
+    out_begin_[0] = 0;
+    out_begin_[1] = n_outputs_;
+    return;
+  }
+  for (size_t g = 0; g < groups; ++g) group_begin_[g + 1] += group_begin_[g];
+  // Stable counting sort of the token bookkeeping into the spare arrays, then swap them in.
+  for (size_t g = 0; g < groups; ++g) fill_[g] = group_begin_[g];
   for (size_t j = 0; j < n; ++j) {
-    float* x = x_.data() + j * dim;
-    kernels::dequantize_row(md_->token_embedding, static_cast<uint32_t>(tok_id_[j]), x);
-    if (pos_.adds_to_embedding()) pos_.add_to_embedding(tok_pos_[j], x, pos_scratch_.data());
+    const size_t g = static_cast<size_t>(group_of_seq_[static_cast<size_t>(tok_seq_[j])]);
+    const size_t to = static_cast<size_t>(fill_[g]++);
+    alt_id_[to] = tok_id_[j];
+    alt_seq_[to] = tok_seq_[j];
+    alt_out_[to] = tok_out_[j];
+    alt_index_[to] = tok_index_[j];
+    alt_slot_[to] = tok_slot_[j];
+    alt_pos_[to] = tok_pos_[j];
+    alt_pad_[to] = tok_pad_[j];
+  }
+  std::swap(tok_id_, alt_id_);
+  std::swap(tok_seq_, alt_seq_);
+  std::swap(tok_out_, alt_out_);
+  std::swap(tok_index_, alt_index_);
+  std::swap(tok_slot_, alt_slot_);
+  std::swap(tok_pos_, alt_pos_);
+  std::swap(tok_pad_, alt_pad_);
+  // Output rows renumbered in the new token order: each group's rows are contiguous.
+  size_t r = 0;
+  for (size_t g = 0; g < groups; ++g) {
+    out_begin_[g] = r;
+    for (size_t j = static_cast<size_t>(group_begin_[g]); j < static_cast<size_t>(group_begin_[g + 1]); ++j) {
+      if (tok_out_[j] < 0) continue;
+      tok_out_[j] = static_cast<int32_t>(r);
+      out_token_[r] = static_cast<int32_t>(j);
+      out_index_[static_cast<size_t>(tok_index_[j])] = static_cast<int32_t>(r);
+      ++r;
+    }
+  }
+  out_begin_[groups] = r;
+}
+
+Status BatchSessionImpl::forward_group(size_t group) {
+  return forward_tokens(group, static_cast<size_t>(group_begin_[group]),
+                        static_cast<size_t>(group_begin_[group + 1]), static_cast<size_t>(out_begin_[group]),
+                        static_cast<size_t>(out_begin_[group + 1]), groups_ == 1 ? pool_.get() : nullptr);
+}
+
+// Every layer for tokens [b, e) (rows b.. of the activation buffers) and the logits of output rows
+// [ob, oe). `pool` splits each layer's rows (one group) or is null (this group runs on one thread).
+Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t ob, size_t oe,
+                                        threads::Pool* pool) {
+  const ModelConfig& c = cfg_;
+  const size_t dim = c.dim, n = e - b, hidden = c.hidden_dim;
+  kernels::LinearInput& in = ins_[task];
+  float* x = x_.data() + b * dim;
+  float* xb = xb_.data() + b * dim;
+  float* xb2 = xb2_.data() + b * dim;
+  float* ao = ao_.data() + b * q_dim_;
+  float* q = q_.data() + b * q_dim_;
+  float* ks = k_stage_.data() + b * kv_dim_;
+  float* vs = v_stage_.data() + b * kv_dim_;
+  float* hb = hb_.data() + b * hidden;
+  float* hb2 = hb2_.data() + b * hidden;
+  float* pos_scratch = pos_scratch_.data() + task * pos_scratch_floats_;
+  for (size_t j = b; j < e; ++j) {
+    float* xj = x_.data() + j * dim;
+    kernels::dequantize_row(md_->token_embedding, static_cast<uint32_t>(tok_id_[j]), xj);
+    if (pos_.adds_to_embedding()) pos_.add_to_embedding(tok_pos_[j], xj, pos_scratch);
     slot_padding_[static_cast<size_t>(tok_slot_[j])] = tok_pad_[j];
   }
   size_t attention_macs = 0;
-  for (size_t j = 0; j < n; ++j) {
+  for (size_t j = b; j < e; ++j)
     attention_macs += (static_cast<size_t>(tok_slot_[j]) % ctx_ + 1) * q_dim_ * 2;
-  }
-  for (size_t t = 0; t < audit_.size(); ++t) audit_[t] = 0.0;
+  threads::Pool* attention_pool = attention_macs >= kernels::kParallelMinMacs ? pool : nullptr;
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = md_->layers[l];
     const LayerLinears& o = plan_->layer(l);
-    for (size_t j = 0; j < n; ++j)
-      norm(w.attn_norm, w.attn_norm_bias, x_.data() + j * dim, xb_.data() + j * dim);
-    kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
-    ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, k_stage_.data(), pool));
-    ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, v_stage_.data(), pool));
-    for (size_t j = 0; j < n; ++j) {
-      float* k = k_stage_.data() + j * kv_dim_;
+    for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x + i * dim, xb + i * dim);
+    kernels::LinearInput& attn_in = in.bind(xb, n, dim);
+    ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q, pool));
+    ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, ks, pool));
+    ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, vs, pool));
+    for (size_t i = 0; i < n; ++i) {
+      float* k = ks + i * kv_dim_;
+      const size_t j = b + i;
       if (pos_.rotates()) {
-        pos_.rotate(tok_pos_[j], q_.data() + j * q_dim_, c.n_heads);
+        pos_.rotate(tok_pos_[j], q + i * q_dim_, c.n_heads);
         pos_.rotate(tok_pos_[j], k, c.n_kv_heads);
       }
       const size_t slot = static_cast<size_t>(tok_slot_[j]);
       if (kv_.is_int8()) {
-        kv_.store_int8(l, slot, 1, k, v_stage_.data() + j * kv_dim_);
+        kv_.store_int8(l, slot, 1, k, vs + i * kv_dim_);
       } else {
         std::memcpy(kv_.key_f32(l, slot), k, kv_dim_ * sizeof(float));
-        std::memcpy(kv_.value_f32(l, slot), v_stage_.data() + j * kv_dim_, kv_dim_ * sizeof(float));
+        std::memcpy(kv_.value_f32(l, slot), vs + i * kv_dim_, kv_dim_ * sizeof(float));
       }
     }
-    threads::Pool* attention_pool = attention_macs >= kernels::kParallelMinMacs ? pool : nullptr;
-    BatchAttentionJob job{this, l, n, attention_pool ? std::min<size_t>(tasks_, n) : 1};
-    threads::parallelize_1d(attention_pool, batch_attention_task, &job, job.tasks);
-    ORDINAL_RETURN_IF_ERROR(o.wo.run(in_.bind(xb_.data(), n, q_dim_), xb2_.data(), pool));
-    kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
-
-    for (size_t j = 0; j < n; ++j)
-      norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + j * dim, xb_.data() + j * dim);
-    kernels::LinearInput& ffn_in = in_.bind(xb_.data(), n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb_.data(), pool));
-    if (c.activation == Activation::kSwiGLU) {
-      ORDINAL_RETURN_IF_ERROR(o.w3.run(ffn_in, hb2_.data(), pool));
-      kernels::swiglu(hb_.data(), hb2_.data(), n * c.hidden_dim);
+    if (attention_pool != nullptr) {
+      BatchAttentionJob job{this, l, b, n, std::min<size_t>(tasks_, n)};
+      threads::parallelize_1d(attention_pool, batch_attention_task, &job, job.tasks);
     } else {
-      kernels::gelu_tanh(hb_.data(), n * c.hidden_dim);
+      attention_tokens(l, b, e, task);
     }
-    ORDINAL_RETURN_IF_ERROR(o.w2.run(in_.bind(hb_.data(), n, c.hidden_dim), xb2_.data(), pool));
-    kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
+    ORDINAL_RETURN_IF_ERROR(o.wo.run(in.bind(ao, n, q_dim_), xb2, pool));
+    kernels::add_inplace(x, xb2, n * dim);
+
+    for (size_t i = 0; i < n; ++i) norm(w.ffn_norm, w.ffn_norm_bias, x + i * dim, xb + i * dim);
+    kernels::LinearInput& ffn_in = in.bind(xb, n, dim);
+    ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb, pool));
+    if (c.activation == Activation::kSwiGLU) {
+      ORDINAL_RETURN_IF_ERROR(o.w3.run(ffn_in, hb2, pool));
+      kernels::swiglu(hb, hb2, n * hidden);
+    } else {
+      kernels::gelu_tanh(hb, n * hidden);
+    }
+    ORDINAL_RETURN_IF_ERROR(o.w2.run(in.bind(hb, n, hidden), xb2, pool));
+    kernels::add_inplace(x, xb2, n * dim);
+  }
+  if (oe == ob) return Status::Ok();
+  for (size_t r = ob; r < oe; ++r) {
+    const size_t j = static_cast<size_t>(out_token_[r]);
+    norm(md_->final_norm, md_->final_norm_bias, x_.data() + j * dim, out_x_.data() + r * dim);
+  }
+  return plan_->classifier().run(in.bind(out_x_.data() + ob * dim, oe - ob, dim),
+                                 logits_.data() + ob * c.vocab_size, pool);
+}
+
+Status BatchSessionImpl::compute(size_t n) {
+  for (size_t t = 0; t < audit_.size(); ++t) audit_[t] = 0.0;
+  plan_groups(n);
+  Status st;
+  if (groups_ == 1) {
+    st = forward_group(0);
+  } else {
+    for (size_t g = 0; g < groups_; ++g) group_status_[g] = Status::Ok();
+    GroupJob job{this, group_status_.get()};
+    threads::parallelize_1d(pool_.get(), batch_group_task, &job, groups_);
+    for (size_t g = 0; g < groups_ && st.ok(); ++g) st = group_status_[g];
   }
   for (size_t t = 0; t + 1 < audit_.size(); t += 2) {
     padding_mass_ += audit_[t];
     audited_ += audit_[t + 1];
   }
-  if (n_outputs_ == 0) return Status::Ok();
-  for (size_t r = 0; r < n_outputs_; ++r) {
-    const size_t j = static_cast<size_t>(out_token_[r]);
-    norm(md_->final_norm, md_->final_norm_bias, x_.data() + j * dim, xb_.data() + r * dim);
-  }
-  return plan_->classifier().run(in_.bind(xb_.data(), n_outputs_, dim), logits_.data(), pool);
+  return st;
 }
 
 Status BatchSessionImpl::forward(const Batch& b) {

@@ -101,19 +101,22 @@ Result<SessionMemoryPlan> plan_batch_memory(const ModelData& md, const BatchOpti
   // Each attention task owns its score/bias rows and partial sums.
   p.attention = tasks * (uint64_t{c.n_heads} * ctx * 2 * sizeof(float) +
                          kernels::attention_partials_floats(c.n_heads, c.head_dim) * sizeof(float));
-  // x, xb (max(dim, q_dim)), xb2, q, hb, hb2, staged keys and values per token.
-  uint64_t act_floats = n * (dim + std::max(dim, q_dim) + dim + q_dim + 2 * hidden + 2 * kv_dim);
-  act_floats += (outputs + seqs) * c.vocab_size;                                             // logits
-  act_floats += dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1;  // positional
+  // x, xb, xb2, q, attention outputs, hb, hb2, staged keys and values per token.
+  uint64_t act_floats = n * (3 * dim + 2 * q_dim + 2 * hidden + 2 * kv_dim);
+  act_floats += (outputs + seqs) * c.vocab_size + outputs * dim;  // logits, final-normed outputs
+  const uint64_t pos_floats =
+      std::max<uint64_t>(1, dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1);
+  act_floats += tasks * pos_floats;  // positional scratch per thread
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
   const uint64_t blocks = (max_cols + kernels::kBlock - 1) / kernels::kBlock;
+  // One LinearInput per thread (a group of sequences quantizes its own activations).
   const uint64_t linear_input =
-      n * blocks *
+      tasks * n * blocks *
       (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
-  // Per token: eight int32 (id, sequence, output row, batch index, output maps, padded-batch translation),
-  // slot and position, two flags; per sequence: its state and the validation scratch; per task: the
-  // audit's two sums.
-  const uint64_t bookkeeping = n * (8 * 4 + 2 * 8 + 2) + seqs * 64 + tasks * 2 * sizeof(double);
+  // Per token: twelve int32 and four 64-bit fields of bookkeeping (half of them the spare set the tokens
+  // are sorted into by group) and three flags; per sequence: its state, validation scratch and group; per
+  // thread: the audit's sums, group bounds and status.
+  const uint64_t bookkeeping = n * (12 * 4 + 4 * 8 + 3) + seqs * 64 + tasks * (2 * 8 + 3 * 8 + 64);
   p.activations = act_floats * sizeof(float) + linear_input + bookkeeping;
   p.weights = 0;
   p.total = p.kv_cache + p.attention + p.activations + p.weights;
