@@ -203,3 +203,50 @@ TEST_CASE("two batch sessions on two threads: every sequence equals its solo run
   }
   CHECK(ran > 0);
 }
+
+TEST_CASE("padded batches on two threads: padding never attended (ratio exactly 0), rows equal solo runs") {
+  const std::vector<std::string> paths = model_paths();
+  int ran = 0;
+  for (const std::string& path : paths) {
+    CAPTURE(path);
+    auto m = Model::load(path);
+    if (!m.ok()) continue;
+    const ModelConfig& c = m.value()->config();
+    const size_t width = std::min<size_t>(c.max_positions, 24);
+    if (width < 6) continue;
+    const size_t rows = 3;
+    std::vector<std::vector<int32_t>> prompts;
+    std::vector<int32_t> grid(rows * width);
+    std::vector<uint8_t> real(rows * width, 0);
+    for (size_t r = 0; r < rows; ++r) {
+      const size_t len = width - 2 * r;  // left-padded by 0, 2, 4
+      prompts.push_back(prompt_of(r, len, c.vocab_size));
+      for (size_t k = 0; k < width; ++k)
+        grid[r * width + k] = static_cast<int32_t>((k * 5 + 3) % c.vocab_size);
+      for (size_t k = 0; k < len; ++k) {
+        grid[r * width + (width - len) + k] = prompts[r][k];
+        real[r * width + (width - len) + k] = 1;
+      }
+    }
+    std::vector<Trace> want;
+    for (const auto& p : prompts) want.push_back(alone(m.value(), p, 0));
+    if (!want[0].error.empty()) continue;
+    BatchOptions bo;
+    bo.threads = 2;
+    bo.max_sequences = rows;
+    bo.context_length = static_cast<uint32_t>(width);
+    bo.max_batch_tokens = static_cast<uint32_t>(rows * width);
+    bo.audit_padding_attention = true;
+    auto b = BatchSession::create(m.value(), bo);
+    REQUIRE(b.ok());
+    std::vector<int32_t> ids;
+    for (size_t r = 0; r < rows; ++r) ids.push_back(b.value()->open_sequence(0).value());
+    REQUIRE(b.value()->forward_padded(grid.data(), real.data(), rows, width, ids.data()).ok());
+    for (size_t r = 0; r < rows; ++r) {
+      CHECK(hash_bits(b.value()->sequence_logits(ids[r]), c.vocab_size) == want[r].logit_hashes[0]);
+    }
+    CHECK(b.value()->padding_attention_ratio() == 0.0);
+    ++ran;
+  }
+  CHECK(ran > 0);
+}
