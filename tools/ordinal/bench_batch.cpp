@@ -33,6 +33,12 @@ double median(std::vector<double> v) {
   return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
+// The best of the repeats: on a shared machine other processes only ever slow a run down, so the fastest
+// repeat is the closest to what the code does on an idle one.
+double best(const std::vector<double>& v) {
+  return v.empty() ? 0.0 : *std::max_element(v.begin(), v.end());
+}
+
 struct Measure {
   double decode_tps = 0, decode_cpu_tps = 0;  // aggregate over the sequences
   double token_latency_ms = 0;                // mean wall time between a sequence's decoded tokens
@@ -156,8 +162,9 @@ Result<Measure> run_batched(const BenchVariant& v, uint32_t threads, const Batch
 int bench_batch(const std::string& name, const std::vector<BenchVariant>& variants,
                 const std::vector<int64_t>& threads, const BatchBenchSettings& s, void* json_runs) {
   nlohmann::json& runs = *static_cast<nlohmann::json*>(json_runs);
-  std::printf("%-24s %-7s %-4s %4s %4s %-10s %12s %12s %13s %14s %11s\n", "model", "weights", "kv", "thr",
-              "seqs", "mode", "decode tok/s", "tok/cpu-s", "ms/token/seq", "completion ms", "prefill ms");
+  std::printf("%-24s %-7s %-4s %4s %4s %-10s %12s %12s %12s %13s %14s %11s\n", "model", "weights", "kv",
+              "thr", "seqs", "mode", "decode tok/s", "best tok/s", "tok/cpu-s", "ms/token/seq",
+              "completion ms", "prefill ms");
   for (const BenchVariant& v : variants) {
     const ModelConfig& c = v.model->config();
     const int64_t ctx = c.max_positions;
@@ -193,10 +200,10 @@ int bench_batch(const std::string& name, const std::vector<BenchVariant>& varian
       auto row = [&](const char* mode, const std::vector<double>& tps, const std::vector<double>& cpu,
                      const std::vector<double>& lat, const std::vector<double>& done,
                      const std::vector<double>& pre) {
-        std::printf("%-24s %-7s %-4s %4lld %4lld %-10s %12.1f %12.1f %13.4f %14.2f %11.2f\n", name.c_str(),
-                    v.weights.c_str(), kv_cache_type_name(v.kv), static_cast<long long>(nt),
-                    static_cast<long long>(s.sequences), mode, median(tps), median(cpu), median(lat),
-                    median(done), median(pre));
+        std::printf("%-24s %-7s %-4s %4lld %4lld %-10s %12.1f %12.1f %12.1f %13.4f %14.2f %11.2f\n",
+                    name.c_str(), v.weights.c_str(), kv_cache_type_name(v.kv), static_cast<long long>(nt),
+                    static_cast<long long>(s.sequences), mode, median(tps), best(tps), median(cpu),
+                    median(lat), median(done), median(pre));
         runs.push_back({{"model", name},
                         {"weights", v.weights},
                         {"kv_cache", kv_cache_type_name(v.kv)},
@@ -206,6 +213,7 @@ int bench_batch(const std::string& name, const std::vector<BenchVariant>& varian
                         {"prompt_tokens", prompt_n},
                         {"decode_tokens", decode_n},
                         {"aggregate_decode_tokens_per_s", median(tps)},
+                        {"aggregate_decode_tokens_per_s_best", best(tps)},
                         {"aggregate_decode_tokens_per_cpu_s", median(cpu)},
                         {"per_sequence_ms_per_token", median(lat)},
                         {"per_sequence_completion_ms", median(done)},
@@ -215,8 +223,12 @@ int bench_batch(const std::string& name, const std::vector<BenchVariant>& varian
       row("batched", bat_tps, bat_cpu, bat_lat, bat_done, bat_pre);
       const double x = median(seq_tps) > 0 ? median(bat_tps) / median(seq_tps) : 0.0;
       const double xc = median(seq_cpu) > 0 ? median(bat_cpu) / median(seq_cpu) : 0.0;
-      std::printf("  batched vs sequential, %lld seqs, %lld thr: aggregate decode x%.2f (x%.2f per CPU-s)\n",
-                  static_cast<long long>(s.sequences), static_cast<long long>(nt), x, xc);
+      const double xb = best(seq_tps) > 0 ? best(bat_tps) / best(seq_tps) : 0.0;
+      std::printf(
+          "  batched vs sequential, %lld seqs, %lld thr: aggregate decode x%.2f median, x%.2f best of %lld "
+          "(x%.2f per CPU-s)\n",
+          static_cast<long long>(s.sequences), static_cast<long long>(nt), x, xb,
+          static_cast<long long>(s.repeat), xc);
     }
   }
   return kExitOk;
