@@ -82,10 +82,12 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 stage "TSan build (runtime + test_concurrency)"
 cmake -S . -B "$b-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DORDINAL_TSAN=ON -DORDINAL_BUILD_TOOLS=OFF > /dev/null
-cmake --build "$b-tsan" -j "$jobs" --target test_concurrency test_thread_pool
-stage "test_concurrency, test_thread_pool (TSan)"
+cmake --build "$b-tsan" -j "$jobs" --target test_concurrency test_thread_pool test_batch_threads
+stage "test_concurrency, test_thread_pool, test_batch_threads (TSan)"
 ORDINAL_TEST_MODELS="$root/$b/tsan-models" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   "$b-tsan/tests/test_concurrency"
+ORDINAL_TEST_MODELS="$root/$b/tsan-models" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  "$b-tsan/tests/test_batch_threads"
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$b-tsan/tests/test_thread_pool"
 
 fuzz_seconds=${ORDINAL_FUZZ_SECONDS:-90}

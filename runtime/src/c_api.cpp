@@ -11,14 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "c_api_handles.hpp"
 #include "ordinal/detokenizer.hpp"
 #include "ordinal/ordinal.h"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 
-struct ord_model {
-  std::shared_ptr<const ordinal::Model> model;
-};
 struct ord_session {
   std::unique_ptr<ordinal::Session> session;
   alignas(void*) unsigned char abort_thunk[2 * sizeof(void*)];     // the C abort callback + its user data
@@ -78,6 +76,19 @@ ord_status too_small(const char* fn, size_t need, size_t have) {
 }
 
 }  // namespace
+
+// For the C API's other files (c_api_batch.cpp): the same error reporting.
+namespace ordinal::detail {
+ord_status c_api_fail(const Status& st) {
+  return fail(st);
+}
+ord_status c_api_null_arg(const char* fn, const char* what) {
+  return null_arg(fn, what);
+}
+ord_status c_api_no_memory(const char* fn, const char* what) {
+  return no_memory(fn, what);
+}
+}  // namespace ordinal::detail
 
 extern "C" {
 

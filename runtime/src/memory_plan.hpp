@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "ordinal/batch.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/status.hpp"
 
@@ -29,7 +30,15 @@ struct SessionMemoryPlan {
 // The plan for `options` on this model; kInvalidArgument for options Session::create refuses anyway.
 Result<SessionMemoryPlan> plan_session_memory(const ModelData& model, const SessionOptions& options);
 
+// The plan of a BatchSession (batch_session.cpp allocates exactly these buffers): the KV cache of every
+// sequence (max_sequences x context_length slots), per-slot origin tags, attention scratch per thread,
+// activations and per-token bookkeeping for max_batch_tokens, logits for max_outputs rows and one row per
+// sequence. `chunk` is max_batch_tokens. kInvalidArgument for options BatchSession::create refuses.
+Result<SessionMemoryPlan> plan_batch_memory(const ModelData& model, const BatchOptions& options,
+                                            uint32_t threads);
+
 // kOutOfMemory when the plan exceeds options.memory_budget (when set) or what size_t can address.
 Status check_memory_budget(const SessionMemoryPlan& plan, const SessionOptions& options);
+Status check_memory_budget(const SessionMemoryPlan& plan, uint64_t memory_budget);
 
 }  // namespace ordinal::detail

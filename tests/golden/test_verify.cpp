@@ -213,6 +213,14 @@ TEST_CASE("verify: a model against itself is exact (top1 1, KL 0, ppl delta 0) a
   CHECK(j["word_order"]["gap_ratio"].get<double>() == 1.0);
   CHECK(j["swap_probes"]["agreement"].get<double>() == 1.0);
   CHECK(j["position_identity"]["kind"] == "table");
+  // The batched pass: the candidate batched gives its solo bits (here the reference's own), padding unseen.
+  CHECK(j["batched"]["ran"] == true);
+  CHECK(j["batched"]["positions"].get<int64_t>() > 0);
+  CHECK(j["batched"]["bit_mismatches_vs_alone"].get<int64_t>() == 0);
+  CHECK(j["batched"]["padded_mismatches_vs_alone"].get<int64_t>() == 0);
+  CHECK(j["batched"]["padding_attention_ratio"].get<double>() == 0.0);
+  CHECK(j["batched"]["top1_vs_reference"].get<double>() == 1.0);
+  CHECK(j["batched"]["kl_mean_vs_reference"].get<double>() == 0.0);
   CHECK(j["position_identity"]["recovery"].get<double>() == 1.0);
   CHECK(j["cost"]["ratio"]["file_bytes"].get<double>() == 1.0);
   CHECK(j["passed"] == true);

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "ordinal/batch.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 #include "ordinal/weight_quantize.hpp"
@@ -182,6 +183,75 @@ TEST_CASE("int8 weights and an int8 KV cache: 100 decode steps and a context shi
       CHECK(ok);
       CHECK_MESSAGE(g_allocations.load() == 0, "arch " << static_cast<int>(arch) << " threads " << threads);
       CHECK(s.value()->position() == 84);
+    }
+  }
+}
+
+TEST_CASE("a batch of sequences: decode steps, padded calls, shift, close/open/reset allocate nothing") {
+  for (KvCacheType kv : {KvCacheType::kF32, KvCacheType::kInt8}) {
+    for (uint32_t threads : {1u, 2u}) {
+      testing::SyntheticOptions o;
+      o.scheme = PositionalScheme::kRope;
+      o.dim = 128;
+      o.hidden = 256;
+      o.heads = 4;
+      o.kv_heads = 2;
+      o.context = 128;
+      std::string path = testing::temp_path("noalloc_batch.ordinal");
+      REQUIRE(modelio::write_model(testing::make_synthetic_model(o), path).ok());
+      auto m = Model::load(path);
+      REQUIRE(m.ok());
+      BatchOptions bo;
+      bo.threads = threads;
+      bo.kv_cache = kv;
+      bo.max_sequences = 4;
+      bo.max_batch_tokens = 16;
+      bo.audit_padding_attention = true;
+      auto b = BatchSession::create(m.value(), bo);
+      REQUIRE(b.ok());
+      BatchSession& s = *b.value();
+      int32_t ids[4];
+      for (int32_t& id : ids) {
+        auto r = s.open_sequence(0);
+        REQUIRE(r.ok());
+        id = r.value();
+      }
+      // A padded prefill of 4 rows x 4 tokens, left-padded.
+      const int32_t tokens[16] = {0, 1, 84, 104, 1, 72, 105, 33, 0, 0, 1, 79, 0, 1, 2, 3};
+      const uint8_t real[16] = {0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 1};
+      REQUIRE(s.forward_padded(tokens, real, 4, 4, ids).ok());
+      auto sampler = Sampler::create(m.value()->config().vocab_size, 0.8f, 0.9f, 42);
+      REQUIRE(sampler.ok());
+      std::vector<float> logits(m.value()->config().vocab_size);
+      int32_t next[4], seqs[4];
+      bool ok = true;
+      g_allocations = 0;
+      g_counting = true;
+      for (int step = 0; step < 60 && ok; ++step) {
+        for (int i = 0; i < 4; ++i) {
+          const float* l = s.sequence_logits(ids[i]);
+          std::copy(l, l + logits.size(), logits.begin());
+          next[i] = sampler.value().sample(logits.data());
+          seqs[i] = ids[i];
+        }
+        Batch bt;
+        bt.tokens = next;
+        bt.sequences = seqs;
+        bt.count = step % 3 == 2 ? 2 : 4;  // some steps decode only two sequences
+        ok = s.forward(bt).ok();
+        if (step == 30) ok = ok && s.shift_sequence(ids[0], 10, 1).ok();
+        if (step == 40) {
+          ok = ok && s.close_sequence(ids[3]).ok();
+          auto r = s.open_sequence(5);
+          ok = ok && r.ok() && r.value() == ids[3];
+          ok = ok && s.reset_sequence(ids[2], 0).ok();
+          ok = ok && s.forward_padded(tokens, real, 4, 4, ids).ok();
+        }
+      }
+      g_counting = false;
+      CHECK(ok);
+      CHECK(s.padding_attention_ratio() == 0.0);
+      CHECK_MESSAGE(g_allocations.load() == 0, "kv " << kv_cache_type_name(kv) << " threads " << threads);
     }
   }
 }

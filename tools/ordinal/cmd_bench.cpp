@@ -1,5 +1,5 @@
 // ordinal bench MODEL... [--threads LIST] [--weights LIST] [--kv LIST] [--steps N] [--prompt-tokens N]
-//                       [--repeat R] [--json FILE]
+//                       [--repeat R] [--json FILE] [--batch N]
 // Measures, per model, weight format, KV cache type and thread count, in one run: load time, time to first
 // token (prefill of a fixed prompt), decode tokens/s, weight bytes the kernels read per decoded token,
 // session and KV cache bytes, and the process's peak RSS. Weight formats are converted in memory from the
@@ -18,6 +18,7 @@
 
 #include "model_data.hpp"
 #include "ordinal/args.hpp"
+#include "ordinal/bench_batch.hpp"
 #include "ordinal/bench_variants.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/host_limits.hpp"
@@ -38,7 +39,9 @@ const char* kUsage =
     "  --steps N             decode steps per measurement (default 128)\n"
     "  --prompt-tokens N     prompt length for time-to-first-token (default 32)\n"
     "  --repeat R            measurements per configuration; the median is reported (default 3)\n"
-    "  --json FILE           write every figure as JSON (compare runs with tools/bench-compare)\n";
+    "  --json FILE           write every figure as JSON (compare runs with tools/bench-compare)\n"
+    "  --batch N             N sequences decoded together in one batch vs one after another: aggregate\n"
+    "                        decode tokens/s and per-sequence latency (N in [1, 4096])\n";
 
 using clock = std::chrono::steady_clock;
 double seconds_since(clock::time_point t) {
@@ -79,11 +82,22 @@ bool parse_list(const std::string& s, std::vector<int64_t>* out) {
 }
 }  // namespace
 
+static int write_json(const std::string& path, const nlohmann::json& out) {
+  if (path.empty()) return kExitOk;
+  std::ofstream f(path);
+  f << out.dump(2) << "\n";
+  if (!f) {
+    std::fprintf(stderr, "ordinal bench: cannot write %s\n", path.c_str());
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
 int cmd_bench(int argc, char** argv) {
   Args args(argc, argv, 1);
   std::vector<std::string> models;
   std::vector<int64_t> threads;
-  int64_t steps = 128, prompt_tokens = 32, repeat = 3;
+  int64_t steps = 128, prompt_tokens = 32, repeat = 3, batch = 0;
   std::string json_path;
   std::vector<std::string> weights;
   std::vector<KvCacheType> kvs = {KvCacheType::kF32};
@@ -119,6 +133,9 @@ int cmd_bench(int argc, char** argv) {
     } else if (a == "--repeat") {
       if (!args.value(a, &v) || !parse_int(v, 1, 100, &repeat))
         return usage_error("bench", "--repeat needs an integer in [1, 100]", kUsage);
+    } else if (a == "--batch") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 4096, &batch))
+        return usage_error("bench", "--batch needs an integer in [1, 4096]", kUsage);
     } else if (a == "--json") {
       if (!args.value(a, &json_path)) return usage_error("bench", args.error, kUsage);
     } else if (!a.empty() && a[0] == '-') {
@@ -135,6 +152,26 @@ int cmd_bench(int argc, char** argv) {
   nlohmann::json out;
   out["schema"] = "ordinal-bench-1";
   out["runs"] = nlohmann::json::array();
+  if (batch > 0) {
+    BatchBenchSettings bs;
+    bs.sequences = batch;
+    bs.steps = steps;
+    bs.prompt_tokens = prompt_tokens;
+    bs.repeat = repeat;
+    if (default_threads && host_cores() > 1) threads.push_back(clamp_threads(host_cores(), "bench"));
+    for (const std::string& path : models) {
+      auto made = make_bench_variants(path, weights, kvs);
+      if (!made.ok()) {
+        std::fprintf(stderr, "ordinal bench: %s: %s\n", path.c_str(),
+                     printable(made.status().to_string()).c_str());
+        return made.status().code() == ErrorCode::kInternal ? kExitFailed : kExitUsage;
+      }
+      const int rc =
+          bench_batch(path.substr(path.find_last_of('/') + 1), made.value(), threads, bs, &out["runs"]);
+      if (rc != kExitOk) return rc;
+    }
+    return write_json(json_path, out);
+  }
   std::printf("%-24s %-7s %-4s %4s %9s %9s %12s %13s %12s %10s %10s %12s %9s\n", "model", "weights", "kv",
               "thr", "load ms", "ttft ms", "decode tok/s", "weights B/tok", "session B", "kv B", "rss KiB",
               "tok/cpu-s", "create ms");
@@ -255,15 +292,7 @@ int cmd_bench(int argc, char** argv) {
       }
     }
   }
-  if (!json_path.empty()) {
-    std::ofstream f(json_path);
-    f << out.dump(2) << "\n";
-    if (!f) {
-      std::fprintf(stderr, "ordinal bench: cannot write %s\n", json_path.c_str());
-      return kExitFailed;
-    }
-  }
-  return kExitOk;
+  return write_json(json_path, out);
 }
 
 }  // namespace ordinal::cli

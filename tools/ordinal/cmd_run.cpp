@@ -1,4 +1,4 @@
-// ordinal run MODEL [-p PROMPT] [-n STEPS] [-t TEMP] [--top-p P] [--seed S] [--threads N]
+// ordinal run MODEL [-p PROMPT | --batch FILE] [-n STEPS] [-t TEMP] [--top-p P] [--seed S] [--threads N]
 // Prints exactly what llama2.c run.c prints on stdout (BOS first, leading-space rule, stop on BOS),
 // then "achieved tok/s" on stderr as run.c does, so the two can be compared byte for byte.
 #include <chrono>
@@ -9,6 +9,7 @@
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/host_limits.hpp"
+#include "ordinal/run_batch.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
 #include "ordinal/stats_text.hpp"
@@ -28,7 +29,9 @@ const char* kUsage =
     "      --shift N       when the cache is full, drop N tokens after BOS and go on (context shift);\n"
     "                      then -n may exceed the context\n"
     "      --stats         print the session's telemetry on stderr at the end (tokens, time to first\n"
-    "                      token, decode latency p50/p95/p99, memory, positions, errors)\n";
+    "                      token, decode latency p50/p95/p99, memory, positions, errors)\n"
+    "      --batch FILE    one prompt per line, all run together in one batch; prints each prompt's\n"
+    "                      output in input order (each as -p PROMPT prints it), one empty line between\n";
 
 void print_piece(std::string_view piece) {
   if (!Tokenizer::is_printable_piece(piece)) return;
@@ -41,7 +44,8 @@ void print_piece(std::string_view piece) {
 
 int cmd_run(int argc, char** argv) {
   Args args(argc, argv, 1);
-  std::string model_path, prompt;
+  std::string model_path, prompt, batch_file;
+  bool have_prompt = false;
   int64_t steps = 256, seed = 42, threads = 0, shift = 0;
   KvCacheType kv = KvCacheType::kF32;
   bool print_stats = false;
@@ -53,6 +57,9 @@ int cmd_run(int argc, char** argv) {
       return kExitOk;
     } else if (a == "-p" || a == "--prompt") {
       if (!args.value(a, &prompt)) return usage_error("run", args.error, kUsage);
+      have_prompt = true;
+    } else if (a == "--batch") {
+      if (!args.value(a, &batch_file)) return usage_error("run", args.error, kUsage);
     } else if (a == "-n" || a == "--steps") {
       if (!args.value(a, &v) || !parse_int(v, 0, INT32_MAX, &steps)) {
         return usage_error("run", a + " needs an integer >= 0", kUsage);
@@ -92,11 +99,32 @@ int cmd_run(int argc, char** argv) {
     }
   }
   if (model_path.empty()) return usage_error("run", "missing MODEL", kUsage);
+  if (have_prompt && !batch_file.empty())
+    return usage_error("run", "-p and --batch exclude each other", kUsage);
+  // Telemetry counters belong to a single-sequence Session; a batch session has none yet.
+  if (print_stats && !batch_file.empty())
+    return usage_error("run", "--stats is not available with --batch", kUsage);
+  std::vector<std::string> batch_prompts;
+  if (!batch_file.empty() && !read_prompt_lines(batch_file, &batch_prompts)) {
+    std::fprintf(stderr, "ordinal run: cannot read --batch file %s\n", printable(batch_file).c_str());
+    return kExitUsage;
+  }
 
   auto model = Model::load(model_path);
   if (!model.ok()) {
     std::fprintf(stderr, "ordinal run: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
+  }
+  if (!batch_file.empty()) {
+    RunFlags flags;
+    flags.steps = steps;
+    flags.seed = seed;
+    flags.shift = shift;
+    flags.threads = clamp_threads(threads, "run");
+    flags.kv = kv;
+    flags.temperature = temperature;
+    flags.top_p = top_p;
+    return run_batch(model.value(), batch_prompts, flags);
   }
   const ModelConfig& cfg = model.value()->config();
   if (steps == 0 || (steps > cfg.max_positions && shift == 0)) steps = cfg.max_positions;  // as run.c

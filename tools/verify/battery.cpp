@@ -297,6 +297,10 @@ Result<Report> run_battery(const Options& o) {
   progress(o, "position identity");
   rep.identity = position_identity(ref, cand, o.seed);
 
+  // 4b. Batched: the candidate with several sequences in one batch, and a padded batch.
+  progress(o, "batched");
+  rep.batched = batched_pass(pair, sequences, 256, o.threads, o.cand_kv_cache);
+
   // 5. Tasks.
   const std::string ref_spec = ref.task_spec(), cand_spec = cand.task_spec();
   if (ref_spec.empty() || cand_spec.empty()) {

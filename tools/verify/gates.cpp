@@ -56,6 +56,12 @@ void evaluate_gates(Report* r) {
     }
     if (!any) add(r, "task-accuracy", "(no tasks: " + r->tasks_note + ")", NAN, *o.min_task_accuracy, true);
   }
+  // Batching must change nothing: always checked when the batched pass ran.
+  if (r->batched.ran) {
+    add(r, "batched-bit-mismatches", "",
+        static_cast<double>(r->batched.bit_mismatches + r->batched.padded_mismatches), 0.0, false);
+    add(r, "padding-attention-ratio", "", r->batched.padding_ratio, 0.0, false);
+  }
   if (r->identity.kind == "table" && !r->identity.shared_by_design && o.min_position_recovery > 0) {
     add(r, "position-recovery", "", r->identity.recovery, o.min_position_recovery, true);
   }

@@ -122,6 +122,18 @@ std::string report_json(const Report& r) {
   }
   j["position_identity"] = ident;
 
+  const BatchedResult& bt = r.batched;
+  j["batched"] = {{"ran", bt.ran},
+                  {"note", bt.note},
+                  {"sequences", bt.sequences},
+                  {"positions", bt.positions},
+                  {"top1_vs_reference", num(bt.top1)},
+                  {"kl_mean_vs_reference", num(bt.kl_mean)},
+                  {"bit_mismatches_vs_alone", bt.bit_mismatches},
+                  {"padded_rows", bt.padded_rows},
+                  {"padded_mismatches_vs_alone", bt.padded_mismatches},
+                  {"padding_attention_ratio", num(bt.padding_ratio)}};
+
   json tasks = json::array();
   for (const TaskResult& t : r.tasks) {
     tasks.push_back({{"task", t.name},

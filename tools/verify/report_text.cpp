@@ -100,6 +100,22 @@ std::string report_text(const Report& r) {
     appendf(&s, "  n/a: %s\n", id.note.c_str());
   }
 
+  const BatchedResult& bt = r.batched;
+  s += "\nbatched (candidate in one batch vs alone)\n";
+  if (bt.ran) {
+    appendf(&s,
+            "  %" PRId64 " sequences, %" PRId64 " positions: top1 vs reference alone %.4f, mean KL %.3e\n",
+            bt.sequences, bt.positions, bt.top1, bt.kl_mean);
+    appendf(&s, "  bit-identical to the candidate alone: %" PRId64 " of %" PRId64 " positions differ\n",
+            bt.bit_mismatches, bt.positions);
+    appendf(&s,
+            "  padded batch (%" PRId64 " rows, left-padded): %" PRId64
+            " rows differ from alone; padding attention ratio %.6g\n",
+            bt.padded_rows, bt.padded_mismatches, bt.padding_ratio);
+  } else {
+    appendf(&s, "  %s\n", bt.note.c_str());
+  }
+
   s += "\ntask accuracy (greedy exact match after <sep>)\n";
   if (r.tasks.empty()) {
     appendf(&s, "  %s\n", r.tasks_note.c_str());

@@ -268,6 +268,23 @@ struct ModelCost {
   uint32_t context = 0;
 };
 
+// The batched pass (batched.cpp): the candidate runs up to 4 of the agreement sequences together in one
+// BatchSession (interleaved chunks, logits at every position) and once as a padded fixed-shape batch with
+// the padding audit on; compared with the reference run alone (agreement) and with the candidate run alone
+// (which must give the same bits), and the attention mass on padding (which must be exactly 0).
+struct BatchedResult {
+  bool ran = false;
+  std::string note;
+  int64_t sequences = 0, positions = 0;
+  double top1 = 0.0, kl_mean = 0.0;  // candidate batched vs reference alone
+  int64_t bit_mismatches = 0;        // positions where candidate batched != candidate alone (bits)
+  int64_t padded_rows = 0, padded_mismatches = 0;
+  double padding_ratio = 0.0;  // attention mass on padding tokens / total, padded batch
+};
+// sequences: token sequences (BOS first); at most 4 are used, each cut to `max_length`.
+BatchedResult batched_pass(const ModelPair& pair, const std::vector<std::vector<int32_t>>& sequences,
+                           size_t max_length, uint32_t threads, KvCacheType cand_kv);
+
 struct GateResult {
   std::string metric, bucket;
   double value = 0.0, threshold = 0.0;
@@ -289,6 +306,7 @@ struct Report {
   OrderResult order;
   SwapResult swap;
   IdentityResult identity;
+  BatchedResult batched;
   std::vector<TaskResult> tasks;
   std::string tasks_note;
   ModelCost ref_cost, cand_cost;

@@ -264,6 +264,66 @@ typedef void (*ord_attention_observer)(const ord_attention_row* row, void* user_
 ORD_API ord_status ord_session_set_attention_observer(ord_session* session, ord_attention_observer observer,
                                                       void* user_data);
 
+/* ---- several sequences in one forward pass (ordinal/batch.hpp states the contract) ----
+ * An ord_batch_session holds up to max_sequences sequences, each with its own KV cache region, positions
+ * and logits; one ord_batch_forward takes tokens of any of them (each with its sequence id and, optionally,
+ * its position). Each sequence's logits are bit-identical to an ord_session running it alone. */
+typedef struct ord_batch_session ord_batch_session;
+
+#define ORD_PADDING_SEQUENCE (-1) /* a padding token: never computed, never attended */
+
+typedef struct ord_batch_options {
+  uint32_t threads;                /* 0: one per core */
+  uint32_t max_sequences;          /* sequence ids 0 .. max_sequences-1 (default 4) */
+  uint32_t context_length;         /* KV slots per sequence; 0: the model's max_positions */
+  uint32_t max_batch_tokens;       /* tokens per ord_batch_forward, padding included (default 64) */
+  uint32_t max_outputs;            /* tokens per call that may request logits; 0: max_sequences */
+  uint32_t kv_cache;               /* ord_kv_cache_type */
+  uint64_t memory_budget;          /* bytes; 0: no budget */
+  int32_t check_numerics;          /* nonzero (default): NaN/Inf in requested logits is ORD_NUMERIC_ERROR */
+  int32_t audit_padding_attention; /* nonzero: measure the attention mass on padding (tests, verify) */
+} ord_batch_options;
+
+/* Parallel arrays of `count` entries. positions: NULL, or each token's position (the sequence's next one,
+ * or anywhere for the first token of an empty sequence). want_logits: NULL (the last token of each
+ * sequence in the call), or nonzero where logits are wanted. */
+typedef struct ord_batch {
+  const int32_t* tokens;
+  const int32_t* sequences; /* sequence id or ORD_PADDING_SEQUENCE */
+  const int64_t* positions;
+  const uint8_t* want_logits;
+  size_t count;
+} ord_batch;
+
+ORD_API ord_batch_options ord_batch_default_options(void);
+ORD_API ord_status ord_batch_session_bytes(const ord_model* model, const ord_batch_options* options,
+                                           uint64_t* bytes);
+ORD_API ord_status ord_batch_session_create(const ord_model* model, const ord_batch_options* options,
+                                            ord_batch_session** out);
+ORD_API void ord_batch_session_free(ord_batch_session* session);
+ORD_API ord_status ord_batch_open_sequence(ord_batch_session* session, int64_t position_offset,
+                                           int32_t* sequence);
+ORD_API ord_status ord_batch_close_sequence(ord_batch_session* session, int32_t sequence);
+ORD_API ord_status ord_batch_reset_sequence(ord_batch_session* session, int32_t sequence,
+                                            int64_t position_offset);
+ORD_API ord_status ord_batch_shift_sequence(ord_batch_session* session, int32_t sequence, size_t drop,
+                                            size_t keep);
+ORD_API ord_status ord_batch_forward(ord_batch_session* session, const ord_batch* batch);
+/* rows x cols tokens, row-major; real[i] zero marks padding anywhere in a row; row r is row_sequences[r]. */
+ORD_API ord_status ord_batch_forward_padded(ord_batch_session* session, const int32_t* tokens,
+                                            const uint8_t* real, size_t rows, size_t cols,
+                                            const int32_t* row_sequences);
+/* Logits after batch token `index` of the last call (NULL if it did not request them), or the latest of a
+ * sequence (NULL if none). vocab_size floats, valid until the next call on the session. */
+ORD_API const float* ord_batch_logits(const ord_batch_session* session, size_t index);
+ORD_API const float* ord_batch_sequence_logits(const ord_batch_session* session, int32_t sequence);
+ORD_API int64_t ord_batch_position(const ord_batch_session* session, int32_t sequence); /* -1: not open */
+ORD_API size_t ord_batch_cached_tokens(const ord_batch_session* session, int32_t sequence);
+ORD_API uint32_t ord_batch_vocab_size(const ord_batch_session* session);
+ORD_API size_t ord_batch_memory_bytes(const ord_batch_session* session);
+/* With audit_padding_attention: attention mass on padding over the total; exactly 0 when masked. */
+ORD_API double ord_batch_padding_attention_ratio(const ord_batch_session* session);
+
 #ifdef __cplusplus
 }
 #endif

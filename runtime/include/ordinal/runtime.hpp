@@ -53,6 +53,7 @@ namespace detail {
 struct ModelData;
 }
 struct SessionOptions;
+struct BatchOptions;
 
 class ORD_API Model {
  public:
@@ -83,6 +84,9 @@ class ORD_API Model {
   // copies), planned without allocating; the figure Session::create checks against memory_budget.
   // kInvalidArgument for options Session::create would refuse.
   Result<uint64_t> session_bytes(const SessionOptions& options) const;
+  // The same for a BatchSession (ordinal/batch.hpp): every sequence's KV cache, per-thread attention
+  // scratch, activations for max_batch_tokens and the logits rows.
+  Result<uint64_t> session_bytes(const BatchOptions& options) const;
 
   const detail::ModelData& data() const { return *data_; }
 
