@@ -13,6 +13,7 @@
 #include "large_buffer.hpp"
 #include "memory_plan.hpp"
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
@@ -22,6 +23,8 @@
 
 namespace ordinal {
 namespace detail {
+
+class SessionImpl;
 
 namespace {
 
@@ -39,8 +42,8 @@ struct AttentionJob {
 
 class SessionImpl {
  public:
-  static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model,
-                                                     const SessionOptions& opt);
+  // Plans and allocates everything the session needs into `s` (Session::create allocates the object).
+  static Status init(SessionImpl* s, std::shared_ptr<const Model> model, const SessionOptions& opt);
 
   Status prefill(const int32_t* tokens, size_t count);
   Status decode(int32_t token) { return prefill(&token, 1); }
@@ -81,8 +84,10 @@ class SessionImpl {
 
   void attention_heads(const AttentionJob& job, uint32_t kv_begin, uint32_t kv_end) const;
 
- private:
+ protected:
   SessionImpl() = default;
+
+ private:
   Status validate_tokens(const int32_t* tokens, size_t count) const;
   Status forward_chunk(const int32_t* tokens, size_t n, bool want_logits);
   void embed(int32_t token, float* out) const;
@@ -117,12 +122,10 @@ class SessionImpl {
   void* progress_user_ = nullptr;
 };
 
-Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
-                                                         const SessionOptions& opt) {
+Status SessionImpl::init(SessionImpl* s, std::shared_ptr<const Model> model, const SessionOptions& opt) {
   if (!model) return invalid_argument("Session::create: null model");
-  std::unique_ptr<SessionImpl> s(new SessionImpl());
   s->model_ = model;
-  s->md_ = &model->data();
+  s->md_ = &model_data(*model);
   s->cfg_ = model->config();
   s->opt_ = opt;
   const ModelConfig& c = s->cfg_;
@@ -174,7 +177,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
     ORDINAL_RETURN_IF_ERROR(s->v_stage_.allocate(n64 * s->kv_dim_, "int8 KV staging (values)"));
   }
   ORDINAL_RETURN_IF_ERROR(s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
-  return s;
+  return Status::Ok();
 }
 
 Status SessionImpl::reset(int64_t offset) {
@@ -422,12 +425,16 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
 
 // ---- public Session -------------------------------------------------------------------------------
 
-Session::Session(std::unique_ptr<detail::SessionImpl> impl) : impl_(std::move(impl)) {}
+// The public Session's opaque implementation is the decoder session above.
+class Session::Impl final : public detail::SessionImpl {};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
                                                  const SessionOptions& options) {
-  ORDINAL_ASSIGN_OR_RETURN(auto impl, detail::SessionImpl::create(std::move(model), options));
+  std::unique_ptr<Impl> impl(new Impl());
+  ORDINAL_RETURN_IF_ERROR(detail::SessionImpl::init(impl.get(), std::move(model), options));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

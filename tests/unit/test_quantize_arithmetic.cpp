@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
@@ -35,7 +36,7 @@ TEST_CASE("quantize's table error is the runtime's: rows bit-exact with add_to_e
     REQUIRE(modelio::write_model(spec, path).ok());
     auto m = Model::load(path);
     REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-    auto enc = positional::PositionalEncoder::create(m.value()->data());
+    auto enc = positional::PositionalEncoder::create(ordinal::detail::model_data(*m.value()));
     REQUIRE(enc.ok());
     const uint32_t dim = o.dim;
     const int64_t positions = report->positions;

@@ -629,7 +629,7 @@ int cmd_quantize(int argc, char** argv) {
     std::fprintf(stderr, "ordinal quantize: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
-  modelio::ModelSpec spec = modelio::spec_from_model(model.value()->data());
+  modelio::ModelSpec spec = modelio::spec_from_model(*model.value());
   if (search) {
     const std::vector<std::string> schemes =
         search_schemes.empty() ? quantize::search_candidates(spec) : split_commas(search_schemes);

@@ -48,9 +48,6 @@ struct ModelConfig {
   bool mlp_bias = false;
 };
 
-namespace detail {
-struct ModelData;
-}
 struct SessionOptions;
 
 class ORD_API Model {
@@ -83,11 +80,14 @@ class ORD_API Model {
   // kInvalidArgument for options Session::create would refuse.
   Result<uint64_t> session_bytes(const SessionOptions& options) const;
 
-  const detail::ModelData& data() const { return *data_; }
-
  private:
-  explicit Model(std::unique_ptr<detail::ModelData> data);
-  std::unique_ptr<detail::ModelData> data_;
+  // The verified contents: opaque here. The runtime reaches them through ModelInternals
+  // (runtime/src/model_internals.hpp); host tools through their introspection library
+  // (runtime/introspect/model_introspection.hpp), never through this header.
+  struct Impl;
+  friend class ModelInternals;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // How a session stores its KV cache. kInt8: one int8 per element plus one f16 scale per (layer, position,
@@ -107,10 +107,6 @@ struct SessionOptions {
   // fails, Session::create returns kOutOfMemory naming the buffer and its size; it never aborts.
   uint64_t memory_budget = 0;
 };
-
-namespace detail {
-class SessionImpl;
-}
 
 class ORD_API Session {
  public:
@@ -172,8 +168,9 @@ class ORD_API Session {
   Status load_state(const void* data, size_t size);
 
  private:
-  explicit Session(std::unique_ptr<detail::SessionImpl> impl);
-  std::unique_ptr<detail::SessionImpl> impl_;
+  class Impl;  // the decoder session (runtime/src/session.cpp), opaque here
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ordinal
