@@ -108,36 +108,36 @@ HostTensor tensor_from_quantized(const std::string& name, const quant::Quantized
   t.shape = {static_cast<uint32_t>(q.rows), static_cast<uint32_t>(q.cols)};
   t.data = q.data;
   switch (q.format) {
-    case positional::RowFormat::kF32:
+    case quant::RowFormat::kF32:
       t.dtype = format::DType::kF32;
       break;
-    case positional::RowFormat::kF16:
+    case quant::RowFormat::kF16:
       t.dtype = format::DType::kF16;
       break;
-    case positional::RowFormat::kInt8RowF32Scale:
-    case positional::RowFormat::kInt8RowF16Scale:
+    case quant::RowFormat::kInt8RowF32Scale:
+    case quant::RowFormat::kInt8RowF16Scale:
       t.dtype = format::DType::kI8;
       t.granularity = format::QuantGranularity::kPerRow;
       t.scale_dtype =
-          q.format == positional::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
+          q.format == quant::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
       t.scales = q.scales;
       break;
-    case positional::RowFormat::kInt8Col:
+    case quant::RowFormat::kInt8Col:
       t.dtype = format::DType::kI8;
       t.granularity = format::QuantGranularity::kPerColumn;
       t.scale_dtype = format::DType::kF32;
       t.scales = q.scales;
       break;
-    case positional::RowFormat::kInt4Group:
-    case positional::RowFormat::kInt4GroupZpU8:
-    case positional::RowFormat::kInt4GroupZpU4:
+    case quant::RowFormat::kInt4Group:
+    case quant::RowFormat::kInt4GroupZpU8:
+    case quant::RowFormat::kInt4GroupZpU4:
       t.dtype = format::DType::kI4;
       t.granularity = format::QuantGranularity::kPerGroup;
       t.group_size = static_cast<uint32_t>(q.group);
       t.scale_dtype = format::DType::kF16;
       t.scales = q.scales;
-      if (q.format == positional::RowFormat::kInt4GroupZpU8) t.zero_points = q.zero_points;
-      if (q.format == positional::RowFormat::kInt4GroupZpU4) {
+      if (q.format == quant::RowFormat::kInt4GroupZpU8) t.zero_points = q.zero_points;
+      if (q.format == quant::RowFormat::kInt4GroupZpU4) {
         // The file stores one zero point per byte; widen the packed nibbles.
         const size_t n = static_cast<size_t>(q.rows) * (q.cols / q.group);
         t.zero_points.resize(n);
@@ -198,43 +198,41 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   report.cols = D;
   std::string rest;
   int64_t n = 0;
-  auto plain = [&](positional::RowFormat fmt, int group) -> Status {
+  auto plain = [&](quant::RowFormat fmt, int group) -> Status {
     ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q, quant::quantize_table(table.data(), P, D, fmt, group));
     HostTensor t = tensor_from_quantized("positional.table", q);
     p.table = std::move(t);
     return Status::Ok();
   };
   if (scheme == "f32") {
-    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kF32, 0));
+    ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kF32, 0));
   } else if (scheme == "f16") {
-    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kF16, 0));
+    ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kF16, 0));
   } else if (scheme == "int8-row") {
-    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8RowF16Scale, 0));
+    ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8RowF16Scale, 0));
   } else if (scheme == "int8-row-f32") {
-    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8RowF32Scale, 0));
+    ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8RowF32Scale, 0));
   } else if (scheme == "int8-col") {
-    ORDINAL_RETURN_IF_ERROR(plain(positional::RowFormat::kInt8Col, 0));
+    ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8Col, 0));
   } else if (parse_suffix_int(scheme, "int4-g", 2, 4096, &n, &rest) && (rest.empty() || rest == "zp")) {
     if (D % n != 0)
       return invalid_argument("--pos " + scheme + ": group " + std::to_string(n) + " does not divide dim " +
                               std::to_string(D));
-    ORDINAL_RETURN_IF_ERROR(
-        plain(rest == "zp" ? positional::RowFormat::kInt4GroupZpU8 : positional::RowFormat::kInt4Group,
-              static_cast<int>(n)));
+    ORDINAL_RETURN_IF_ERROR(plain(
+        rest == "zp" ? quant::RowFormat::kInt4GroupZpU8 : quant::RowFormat::kInt4Group, static_cast<int>(n)));
   } else if (parse_suffix_int(scheme, "codebook-", 1, 65536, &n, &rest) && (rest.empty() || rest == "int8")) {
     quant::CodebookOptions o;
     o.k = static_cast<int>(n);
     o.seed = seed;
-    o.codebook_format =
-        rest == "int8" ? positional::RowFormat::kInt8RowF16Scale : positional::RowFormat::kF32;
+    o.codebook_format = rest == "int8" ? quant::RowFormat::kInt8RowF16Scale : quant::RowFormat::kF32;
     ORDINAL_ASSIGN_OR_RETURN(quant::Codebook cb, quant::build_codebook(table.data(), P, D, o));
-    const positional::CodebookTable v = cb.view();
+    const quant::CodebookTable v = cb.view();
     quant::QuantizedTable stored;
     stored.format = v.codebook.format;
     stored.rows = v.codebook.rows;
     stored.cols = v.codebook.cols;
     const uint64_t row_bytes =
-        v.codebook.format == positional::RowFormat::kF32 ? 4ull * D : static_cast<uint64_t>(D);
+        v.codebook.format == quant::RowFormat::kF32 ? 4ull * D : static_cast<uint64_t>(D);
     stored.data.assign(static_cast<const uint8_t*>(v.codebook.data),
                        static_cast<const uint8_t*>(v.codebook.data) + row_bytes * v.codebook.rows);
     if (v.codebook.scales) {
@@ -405,10 +403,10 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   report.original = table;
   report.positions = rows;
   report.cols = cols;
-  ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q,
-                           quant::quantize_table(table.data(), rows, cols,
-                                                 scheme == "int8" ? positional::RowFormat::kInt8Col
-                                                                  : positional::RowFormat::kF32));
+  ORDINAL_ASSIGN_OR_RETURN(
+      quant::QuantizedTable q,
+      quant::quantize_table(table.data(), rows, cols,
+                            scheme == "int8" ? quant::RowFormat::kInt8Col : quant::RowFormat::kF32));
   report.reconstructed = quant::dequantize_table(q);
   p.table = tensor_from_quantized("positional.relative_bias", q);
   report.bytes = static_cast<int64_t>(p.bytes());
