@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "format/schema_enums.hpp"  // the enum pairs host schemes cast
 #include "model_data.hpp"
 #include "modelio/model_spec.hpp"
 #include "modelio/tensor_writer.hpp"

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "format/loader.hpp"
+#include "format/schema_enums.hpp"
 #include "introspect/model_introspection.hpp"
 #include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"

@@ -13,6 +13,7 @@
 
 #include "format/json_limits.hpp"
 #include "format/load_checks.hpp"
+#include "format/schema_enums.hpp"
 #include "ordinal_generated.h"
 #include "positional/scheme.hpp"
 
