@@ -35,6 +35,10 @@ format::TensorView view_of(const HostTensor& t);
 // for schemes without a stored table.
 Result<std::vector<float>> runtime_position_rows(const ModelSpec& spec);
 
+// A relative-bias spec's table [num_buckets x n_heads] as the runtime's module reads it (the bias a session
+// adds for a query/key pair in each bucket): bit for bit what attention sees. Error for other schemes.
+Result<std::vector<float>> runtime_relative_bias_table(const ModelSpec& spec);
+
 // The host module of a scheme; null for a value outside the enum (test_positional_registry walks them all).
 const HostSchemeModule* find_host_scheme(PositionalScheme scheme);
 

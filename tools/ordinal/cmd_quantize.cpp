@@ -407,8 +407,9 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
       quant::QuantizedTable q,
       quant::quantize_table(table.data(), rows, cols,
                             scheme == "int8" ? quant::RowFormat::kInt8Col : quant::RowFormat::kF32));
-  report.reconstructed = quant::dequantize_table(q);
   p.table = tensor_from_quantized("positional.relative_bias", q);
+  // The table as the runtime's module reads it (one arithmetic with what attention adds).
+  ORDINAL_ASSIGN_OR_RETURN(report.reconstructed, modelio::runtime_relative_bias_table(spec));
   report.bytes = static_cast<int64_t>(p.bytes());
   report.metrics =
       quant::compare_tables(table.data(), report.reconstructed.data(), rows, cols, report.bytes, true);
