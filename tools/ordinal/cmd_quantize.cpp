@@ -18,6 +18,7 @@
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/host_limits.hpp"
+#include "ordinal/pos_grammar.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
@@ -38,13 +39,9 @@ const std::string kUsage =
     std::string(
         "usage: ordinal quantize IN OUT --pos SCHEME [options]\n"
         "       ordinal quantize IN OUT --search GATES [verify options] [options]\n"
-        "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | "
-        "int4-g{16,32,64}[-zp]\n"
-        "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
-        "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | "
-        "sin-f32\n"
-        "                        ALiBi: nothing (slopes are already Q0.32 integers);  relative bias: int8 | "
-        "f32\n"
+        "  --pos SCHEME          " +
+        quantize::pos_usage("                        ") +
+        "\n"
         "  --rope-scaling S      " +
         std::string(modelio::kRopeScalingGrammar) +
         "   (RoPE context extension)\n"
@@ -66,19 +63,6 @@ const std::string kUsage =
     kVerifyInputUsage + kVerifyGateUsage;
 
 using modelio::HostTensor;
-
-bool starts_with(const std::string& s, const char* p) {
-  return s.rfind(p, 0) == 0;
-}
-
-bool parse_suffix_int(const std::string& s, const char* prefix, int64_t lo, int64_t hi, int64_t* out,
-                      std::string* rest) {
-  if (!starts_with(s, prefix)) return false;
-  std::string tail = s.substr(std::strlen(prefix));
-  size_t dash = tail.find('-');
-  *rest = dash == std::string::npos ? "" : tail.substr(dash + 1);
-  return parse_int(tail.substr(0, dash), lo, hi, out);
-}
 
 }  // namespace
 
@@ -196,35 +180,37 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
   report.original = table;
   report.positions = P;
   report.cols = D;
-  std::string rest;
-  int64_t n = 0;
+  ORDINAL_ASSIGN_OR_RETURN(const PosSetting setting, parse_pos(PositionalScheme::kLearnedTable, scheme));
+  const int64_t n = setting.n;
   auto plain = [&](quant::RowFormat fmt, int group) -> Status {
     ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q, quant::quantize_table(table.data(), P, D, fmt, group));
     HostTensor t = tensor_from_quantized("positional.table", q);
     p.table = std::move(t);
     return Status::Ok();
   };
-  if (scheme == "f32") {
+  const PosKind kind = setting.kind;
+  if (kind == PosKind::kTableF32) {
     ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kF32, 0));
-  } else if (scheme == "f16") {
+  } else if (kind == PosKind::kTableF16) {
     ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kF16, 0));
-  } else if (scheme == "int8-row") {
+  } else if (kind == PosKind::kTableInt8Row) {
     ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8RowF16Scale, 0));
-  } else if (scheme == "int8-row-f32") {
+  } else if (kind == PosKind::kTableInt8RowF32) {
     ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8RowF32Scale, 0));
-  } else if (scheme == "int8-col") {
+  } else if (kind == PosKind::kTableInt8Col) {
     ORDINAL_RETURN_IF_ERROR(plain(quant::RowFormat::kInt8Col, 0));
-  } else if (parse_suffix_int(scheme, "int4-g", 2, 4096, &n, &rest) && (rest.empty() || rest == "zp")) {
+  } else if (kind == PosKind::kTableInt4Group) {
     if (D % n != 0)
       return invalid_argument("--pos " + scheme + ": group " + std::to_string(n) + " does not divide dim " +
                               std::to_string(D));
-    ORDINAL_RETURN_IF_ERROR(plain(
-        rest == "zp" ? quant::RowFormat::kInt4GroupZpU8 : quant::RowFormat::kInt4Group, static_cast<int>(n)));
-  } else if (parse_suffix_int(scheme, "codebook-", 1, 65536, &n, &rest) && (rest.empty() || rest == "int8")) {
+    ORDINAL_RETURN_IF_ERROR(
+        plain(setting.variant ? quant::RowFormat::kInt4GroupZpU8 : quant::RowFormat::kInt4Group,
+              static_cast<int>(n)));
+  } else if (kind == PosKind::kCodebook) {
     quant::CodebookOptions o;
     o.k = static_cast<int>(n);
     o.seed = seed;
-    o.codebook_format = rest == "int8" ? quant::RowFormat::kInt8RowF16Scale : quant::RowFormat::kF32;
+    o.codebook_format = setting.variant ? quant::RowFormat::kInt8RowF16Scale : quant::RowFormat::kF32;
     ORDINAL_ASSIGN_OR_RETURN(quant::Codebook cb, quant::build_codebook(table.data(), P, D, o));
     const quant::CodebookTable v = cb.view();
     quant::QuantizedTable stored;
@@ -256,7 +242,7 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     }
     report.shares_by_design = cb.k < P;
     p = std::move(np);
-  } else if (parse_suffix_int(scheme, "bucket-stride-", 1, 1 << 24, &n, &rest) && rest.empty()) {
+  } else if (kind == PosKind::kBucketStride) {
     ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b, quant::build_bucketed_stride(table.data(), P, D, n));
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kBucketedTable;
@@ -267,7 +253,7 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
                                {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
     report.shares_by_design = n > 1;
     p = std::move(np);
-  } else if (parse_suffix_int(scheme, "bucket-t5-", 2, 256, &n, &rest) && rest.empty()) {
+  } else if (kind == PosKind::kBucketT5) {
     ORDINAL_ASSIGN_OR_RETURN(quant::BucketedTable b,
                              quant::build_bucketed_log(table.data(), P, D, static_cast<int>(n), P));
     modelio::HostPositional np;
@@ -280,11 +266,11 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
                                {static_cast<uint32_t>(b.map.num_rows), static_cast<uint32_t>(D)}, b.rows);
     report.shares_by_design = true;
     p = std::move(np);
-  } else if (parse_suffix_int(scheme, "lowrank-", 1, 4096, &n, &rest) && (rest.empty() || rest == "int8")) {
+  } else if (kind == PosKind::kLowRank) {
     if (n > D) return invalid_argument("--pos " + scheme + ": rank exceeds dim " + std::to_string(D));
     ORDINAL_ASSIGN_OR_RETURN(quant::LowRankFactors f,
                              quant::lowrank_factorize(table.data(), P, D, static_cast<int>(n)));
-    const bool int8 = rest == "int8";
+    const bool int8 = setting.variant;
     modelio::HostPositional np;
     np.scheme = PositionalScheme::kLowRankTable;
     const uint32_t r = static_cast<uint32_t>(n);
@@ -311,7 +297,7 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     report.energy_kept = f.energy_kept;
     p = std::move(np);
   } else {
-    return invalid_argument("unknown --pos scheme '" + scheme + "' for a learned table");
+    return internal_error("--pos " + scheme + ": parsed as a setting of another scheme");
   }
   // The error is measured on the vectors the runtime will add: the runtime's positional module and kernels
   // on views of the new arrays (modelio::runtime_position_rows), not a host re-implementation.
@@ -362,16 +348,10 @@ Status apply_rope(modelio::ModelSpec& spec, const std::string& scheme, const std
   // Without --rope-scaling the model keeps the scaling it has (an imported Llama-3.1 or YaRN model stays
   // scaled when its precision changes).
   if (!scaling.empty()) ORDINAL_RETURN_IF_ERROR(modelio::parse_rope_scaling(scaling, &p));
-  if (scheme == "rope-f32") {
-    p.precision = detail::TrigPrecision::kF32;
-  } else if (scheme == "rope-q15") {
-    p.precision = detail::TrigPrecision::kQ15;
-  } else if (scheme == "rope-q31") {
-    p.precision = detail::TrigPrecision::kQ31;
-  } else {
-    return invalid_argument("unknown --pos scheme '" + scheme +
-                            "' for a RoPE model (rope-q15, rope-q31, rope-f32)");
-  }
+  ORDINAL_ASSIGN_OR_RETURN(const PosSetting setting, parse_pos(PositionalScheme::kRope, scheme));
+  p.precision = setting.kind == PosKind::kRopeQ15   ? detail::TrigPrecision::kQ15
+                : setting.kind == PosKind::kRopeQ31 ? detail::TrigPrecision::kQ31
+                                                    : detail::TrigPrecision::kF32;
   ORDINAL_RETURN_IF_ERROR(modelio::compute_rope_frequencies(spec.config.head_dim, &p));
   if (context > 0) spec.config.max_positions = static_cast<uint32_t>(context);
   return Status::Ok();
@@ -381,12 +361,13 @@ Status apply_sinusoidal(modelio::ModelSpec& spec, const std::string& scheme) {
   modelio::HostPositional& p = spec.positional;
   if (p.scheme != PositionalScheme::kSinusoidal)
     return invalid_argument("--pos " + scheme + " needs a sinusoidal model");
-  if (scheme == "sin-f32") {
+  ORDINAL_ASSIGN_OR_RETURN(const PosSetting setting, parse_pos(PositionalScheme::kSinusoidal, scheme));
+  if (setting.kind == PosKind::kSinF32) {
     p.precision = detail::TrigPrecision::kF32;
     p.frequencies.clear();
     return Status::Ok();
   }
-  p.precision = scheme == "sin-q15" ? detail::TrigPrecision::kQ15 : detail::TrigPrecision::kQ31;
+  p.precision = setting.kind == PosKind::kSinQ15 ? detail::TrigPrecision::kQ15 : detail::TrigPrecision::kQ31;
   ORDINAL_ASSIGN_OR_RETURN(quant::RopeFrequencies f,
                            quant::sinusoidal_frequencies(static_cast<int>(spec.config.dim), p.base));
   p.frequencies = f.turns;
@@ -398,15 +379,16 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   const std::vector<float> table = p.table.to_f32();
   const int64_t rows = p.table.shape[0];
   const int cols = static_cast<int>(p.table.shape[1]);
+  ORDINAL_ASSIGN_OR_RETURN(const PosSetting setting, parse_pos(PositionalScheme::kRelativeBias, scheme));
   ORDINAL_RETURN_IF_ERROR(check_finite_rows(table, cols, "relative-bias table"));
   TableReport report;
   report.original = table;
   report.positions = rows;
   report.cols = cols;
-  ORDINAL_ASSIGN_OR_RETURN(
-      quant::QuantizedTable q,
-      quant::quantize_table(table.data(), rows, cols,
-                            scheme == "int8" ? quant::RowFormat::kInt8Col : quant::RowFormat::kF32));
+  ORDINAL_ASSIGN_OR_RETURN(quant::QuantizedTable q, quant::quantize_table(table.data(), rows, cols,
+                                                                          setting.kind == PosKind::kBiasInt8
+                                                                              ? quant::RowFormat::kInt8Col
+                                                                              : quant::RowFormat::kF32));
   p.table = tensor_from_quantized("positional.relative_bias", q);
   // The table as the runtime's module reads it (one arithmetic with what attention adds).
   ORDINAL_ASSIGN_OR_RETURN(report.reconstructed, modelio::runtime_relative_bias_table(spec));
@@ -417,62 +399,31 @@ Result<TableReport> apply_relative_bias(modelio::ModelSpec& spec, const std::str
   return report;
 }
 
-// What `quantize --pos` does per scheme: one row per scheme (the --pos settings it accepts, the order
-// --search tries them in, and the transform). apply_positional and search_candidates look rows up here
-// instead of switching over the scheme.
+// What `quantize --pos` does per scheme: one row per scheme (the transform; the settings it accepts and
+// the order --search tries them in are the --pos grammar's, pos_grammar.hpp). apply_positional looks rows
+// up here instead of switching over the scheme.
 struct PositionalQuantizer {
   PositionalScheme scheme;
-  std::vector<std::string> (*candidates)();
   Result<TableReport> (*apply)(modelio::ModelSpec& spec, const Options& o);
 };
 
-std::vector<std::string> table_candidates() {
-  std::vector<std::string> c = {"f16",      "int8-row", "int8-col",   "int4-g64",
-                                "int4-g32", "int4-g16", "int4-g32-zp"};
-  for (int k : {8, 16, 32, 64, 128, 256}) {
-    c.push_back("codebook-" + std::to_string(k) + "-int8");
-    c.push_back("codebook-" + std::to_string(k));
-  }
-  for (int s : {16, 8, 4, 2}) c.push_back("bucket-stride-" + std::to_string(s));
-  for (int b : {16, 32, 64, 128}) c.push_back("bucket-t5-" + std::to_string(b));
-  for (int r : {4, 8, 16, 32, 64}) {
-    c.push_back("lowrank-" + std::to_string(r) + "-int8");
-    c.push_back("lowrank-" + std::to_string(r));
-  }
-  return c;
-}
-
 const PositionalQuantizer kQuantizers[] = {
-    {PositionalScheme::kLearnedTable, table_candidates,
+    {PositionalScheme::kLearnedTable,
      [](modelio::ModelSpec& spec, const Options& o) {
        return quantize_positional_table(spec, o.pos, o.seed);
      }},
     {PositionalScheme::kRope,
-     [] {
-       return std::vector<std::string>{"rope-q15", "rope-q31", "rope-f32"};
-     },
      [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
        ORDINAL_RETURN_IF_ERROR(apply_rope(spec, o.pos, o.rope_scaling, 0));
        return TableReport();
      }},
     {PositionalScheme::kSinusoidal,
-     [] {
-       return std::vector<std::string>{"sin-q15", "sin-q31", "sin-f32"};
-     },
      [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
-       if (o.pos != "sin-f32" && o.pos != "sin-q15" && o.pos != "sin-q31")
-         return invalid_argument("unknown --pos '" + o.pos +
-                                 "' for a sinusoidal model (sin-q15, sin-q31, sin-f32)");
        ORDINAL_RETURN_IF_ERROR(apply_sinusoidal(spec, o.pos));
        return TableReport();
      }},
     {PositionalScheme::kRelativeBias,
-     [] {
-       return std::vector<std::string>{"int8", "f32"};
-     },
      [](modelio::ModelSpec& spec, const Options& o) -> Result<TableReport> {
-       if (o.pos != "int8" && o.pos != "f32")
-         return invalid_argument("unknown --pos '" + o.pos + "' for a relative-bias model (int8, f32)");
        return apply_relative_bias(spec, o.pos);
      }},
 };
@@ -499,8 +450,7 @@ Result<TableReport> apply_positional(modelio::ModelSpec& spec, const Options& o)
 }
 
 std::vector<std::string> search_candidates(const modelio::ModelSpec& spec) {
-  const PositionalQuantizer* q = find_quantizer(spec.positional.scheme);
-  return q != nullptr ? q->candidates() : std::vector<std::string>();
+  return pos_candidates(spec.positional.scheme);
 }
 
 }  // namespace quantize
