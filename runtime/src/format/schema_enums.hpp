@@ -1,7 +1,8 @@
 // Enum pairs that mean the same thing on both sides of the file format: the schema's (flatc, ordinal.fbs)
 // and the runtime's. The loader casts schema -> runtime and the host writer runtime -> schema by numeric
 // value; every file that casts includes this header, so a value added or renumbered on one side only
-// fails to compile instead of silently meaning something else.
+// fails to compile instead of silently meaning something else. The RoPE-only pairs (layout, scaling type)
+// are asserted in the RoPE module (positional/scheme_rope.cpp), the file every RoPE variant touches.
 #pragma once
 
 #include <cstdint>
@@ -65,17 +66,6 @@ static_assert(same_value(fb::TrigPrecision::F32, detail::TrigPrecision::kF32) &&
                   same_value(fb::TrigPrecision::Q31, detail::TrigPrecision::kQ31) &&
                   same_value(fb::TrigPrecision::MAX, detail::TrigPrecision::kQ31),
               "schema and runtime trig precisions must agree");
-static_assert(same_value(fb::RopeLayout::Interleaved, detail::RopeLayoutKind::kInterleaved) &&
-                  same_value(fb::RopeLayout::SplitHalf, detail::RopeLayoutKind::kSplitHalf) &&
-                  same_value(fb::RopeLayout::MAX, detail::RopeLayoutKind::kSplitHalf),
-              "schema and runtime RoPE layouts must agree");
-static_assert(same_value(fb::RopeScalingType::None, detail::RopeScalingKind::kNone) &&
-                  same_value(fb::RopeScalingType::Linear, detail::RopeScalingKind::kLinear) &&
-                  same_value(fb::RopeScalingType::NTK, detail::RopeScalingKind::kNTK) &&
-                  same_value(fb::RopeScalingType::YaRN, detail::RopeScalingKind::kYaRN) &&
-                  same_value(fb::RopeScalingType::Llama3, detail::RopeScalingKind::kLlama3) &&
-                  same_value(fb::RopeScalingType::MAX, detail::RopeScalingKind::kLlama3),
-              "schema and runtime RoPE scaling types must agree");
 static_assert(same_value(fb::AlibiForm::Causal, detail::AlibiFormKind::kCausal) &&
                   same_value(fb::AlibiForm::Symmetric, detail::AlibiFormKind::kSymmetric) &&
                   same_value(fb::AlibiForm::MAX, detail::AlibiFormKind::kSymmetric),

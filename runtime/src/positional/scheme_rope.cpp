@@ -12,6 +12,19 @@ namespace fb = ::ordinal::schema;
 
 namespace {
 
+// The RoPE block's enum pairs (schema <-> runtime); format/schema_enums.hpp holds the shared ones.
+static_assert(format::same_value(fb::RopeLayout::Interleaved, detail::RopeLayoutKind::kInterleaved) &&
+                  format::same_value(fb::RopeLayout::SplitHalf, detail::RopeLayoutKind::kSplitHalf) &&
+                  format::same_value(fb::RopeLayout::MAX, detail::RopeLayoutKind::kSplitHalf),
+              "schema and runtime RoPE layouts must agree");
+static_assert(format::same_value(fb::RopeScalingType::None, detail::RopeScalingKind::kNone) &&
+                  format::same_value(fb::RopeScalingType::Linear, detail::RopeScalingKind::kLinear) &&
+                  format::same_value(fb::RopeScalingType::NTK, detail::RopeScalingKind::kNTK) &&
+                  format::same_value(fb::RopeScalingType::YaRN, detail::RopeScalingKind::kYaRN) &&
+                  format::same_value(fb::RopeScalingType::Llama3, detail::RopeScalingKind::kLlama3) &&
+                  format::same_value(fb::RopeScalingType::MAX, detail::RopeScalingKind::kLlama3),
+              "schema and runtime RoPE scaling types must agree");
+
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 Status load(const format::Ctx&, const schema::Model& m, const ModelConfig& cfg, detail::PositionalParams* p) {
