@@ -13,42 +13,52 @@ using S = PositionalScheme;
 // A function-local table: quantize's usage text is a global built from it during static initialization.
 const std::vector<PosFamily>& families() {
   static const std::vector<PosFamily> kFamilies = {
-      {PosKind::kTableF32, S::kLearnedTable, "f32", 0, 0, nullptr, "f32", ""},
-      {PosKind::kTableF16, S::kLearnedTable, "f16", 0, 0, nullptr, "f16", "f16"},
-      {PosKind::kTableInt8Row, S::kLearnedTable, "int8-row", 0, 0, nullptr, "int8-row", "int8-row"},
-      {PosKind::kTableInt8RowF32, S::kLearnedTable, "int8-row-f32", 0, 0, nullptr, "int8-row-f32", ""},
-      {PosKind::kTableInt8Col, S::kLearnedTable, "int8-col", 0, 0, nullptr, "int8-col", "int8-col"},
+      {PosKind::kTableF32, S::kLearnedTable, "f32", 0, 0, nullptr, "f32", "", nullptr, nullptr},
+      {PosKind::kTableF16, S::kLearnedTable, "f16", 0, 0, nullptr, "f16", "f16", nullptr, nullptr},
+      {PosKind::kTableInt8Row, S::kLearnedTable, "int8-row", 0, 0, nullptr, "int8-row", "int8-row", nullptr,
+       nullptr},
+      {PosKind::kTableInt8RowF32, S::kLearnedTable, "int8-row-f32", 0, 0, nullptr, "int8-row-f32", "",
+       nullptr, nullptr},
+      {PosKind::kTableInt8Col, S::kLearnedTable, "int8-col", 0, 0, nullptr, "int8-col", "int8-col", nullptr,
+       nullptr},
       {PosKind::kTableInt4Group, S::kLearnedTable, "int4-g", 2, 4096, "zp", "int4-gN[-zp] (N divides dim)",
-       "int4-g64 int4-g32 int4-g16 int4-g32-zp"},
+       "int4-g64 int4-g32 int4-g16 int4-g32-zp", nullptr, nullptr},
       {PosKind::kCodebook, S::kLearnedTable, "codebook-", 1, 65536, "int8", "codebook-K[-int8]",
        "codebook-8-int8 codebook-8 codebook-16-int8 codebook-16 codebook-32-int8 codebook-32 "
        "codebook-64-int8 "
-       "codebook-64 codebook-128-int8 codebook-128 codebook-256-int8 codebook-256"},
+       "codebook-64 codebook-128-int8 codebook-128 codebook-256-int8 codebook-256",
+       nullptr, nullptr},
       {PosKind::kBucketStride, S::kLearnedTable, "bucket-stride-", 1, 1 << 24, nullptr, "bucket-stride-N",
-       "bucket-stride-16 bucket-stride-8 bucket-stride-4 bucket-stride-2"},
+       "bucket-stride-16 bucket-stride-8 bucket-stride-4 bucket-stride-2", nullptr, nullptr},
       {PosKind::kBucketT5, S::kLearnedTable, "bucket-t5-", 2, 256, nullptr, "bucket-t5-B",
-       "bucket-t5-16 bucket-t5-32 bucket-t5-64 bucket-t5-128"},
+       "bucket-t5-16 bucket-t5-32 bucket-t5-64 bucket-t5-128", nullptr, nullptr},
       {PosKind::kLowRank, S::kLearnedTable, "lowrank-", 1, 4096, "int8", "lowrank-R[-int8]",
        "lowrank-4-int8 lowrank-4 lowrank-8-int8 lowrank-8 lowrank-16-int8 lowrank-16 lowrank-32-int8 "
        "lowrank-32 "
-       "lowrank-64-int8 lowrank-64"},
-      {PosKind::kRopeQ15, S::kRope, "rope-q15", 0, 0, nullptr, "rope-q15", "rope-q15"},
-      {PosKind::kRopeQ31, S::kRope, "rope-q31", 0, 0, nullptr, "rope-q31", "rope-q31"},
-      {PosKind::kRopeF32, S::kRope, "rope-f32", 0, 0, nullptr, "rope-f32", "rope-f32"},
-      {PosKind::kSinQ15, S::kSinusoidal, "sin-q15", 0, 0, nullptr, "sin-q15", "sin-q15"},
-      {PosKind::kSinQ31, S::kSinusoidal, "sin-q31", 0, 0, nullptr, "sin-q31", "sin-q31"},
-      {PosKind::kSinF32, S::kSinusoidal, "sin-f32", 0, 0, nullptr, "sin-f32", "sin-f32"},
-      {PosKind::kBiasInt8, S::kRelativeBias, "int8", 0, 0, nullptr, "int8", "int8"},
-      {PosKind::kBiasF32, S::kRelativeBias, "f32", 0, 0, nullptr, "f32", "f32"},
+       "lowrank-64-int8 lowrank-64",
+       nullptr, nullptr},
+      {PosKind::kRopeQ15, S::kRope, "rope-q15", 0, 0, nullptr, "rope-q15", "rope-q15", nullptr, nullptr},
+      {PosKind::kRopeQ31, S::kRope, "rope-q31", 0, 0, nullptr, "rope-q31", "rope-q31", nullptr, nullptr},
+      {PosKind::kRopeF32, S::kRope, "rope-f32", 0, 0, nullptr, "rope-f32", "rope-f32", nullptr, nullptr},
+      {PosKind::kSinQ15, S::kSinusoidal, "sin-q15", 0, 0, nullptr, "sin-q15", "sin-q15", nullptr, nullptr},
+      {PosKind::kSinQ31, S::kSinusoidal, "sin-q31", 0, 0, nullptr, "sin-q31", "sin-q31", nullptr, nullptr},
+      {PosKind::kSinF32, S::kSinusoidal, "sin-f32", 0, 0, nullptr, "sin-f32", "sin-f32", nullptr, nullptr},
+      {PosKind::kBiasInt8, S::kRelativeBias, "int8", 0, 0, nullptr, "int8", "int8", nullptr, nullptr},
+      {PosKind::kBiasF32, S::kRelativeBias, "f32", 0, 0, nullptr, "f32", "f32", nullptr, nullptr},
   };
   return kFamilies;
 }
 
 bool match(const PosFamily& f, const std::string& value, PosSetting* out) {
+  if (f.parse != nullptr) {
+    if (!f.parse(value, out)) return false;
+    out->kind = f.kind;
+    return true;
+  }
   const size_t plen = std::strlen(f.prefix);
   if (f.lo == 0 && f.hi == 0) {
     if (value != f.prefix) return false;
-    *out = PosSetting{f.kind, 0, false};
+    *out = PosSetting{f.kind, 0, 0, false};
     return true;
   }
   if (value.compare(0, plen, f.prefix) != 0) return false;
@@ -60,7 +70,7 @@ bool match(const PosFamily& f, const std::string& value, PosSetting* out) {
   const bool variant = !rest.empty();
   if (variant && (f.suffix == nullptr || rest != f.suffix)) return false;
   if (dash != std::string::npos && rest.empty()) return false;  // "int4-g32-"
-  *out = PosSetting{f.kind, n, variant};
+  *out = PosSetting{f.kind, n, 0, variant};
   return true;
 }
 
@@ -114,6 +124,9 @@ std::vector<std::string> pos_candidates(PositionalScheme scheme) {
   std::vector<std::string> out;
   for (const PosFamily& f : families()) {
     if (f.scheme != scheme) continue;
+    if (f.search_values != nullptr) {
+      for (const std::string& v : f.search_values()) out.push_back(v);
+    }
     const std::string c = f.candidates;
     size_t start = 0;
     while (start < c.size()) {

@@ -33,7 +33,11 @@ enum class PosKind : uint8_t {
   kBiasF32,
 };
 
+struct PosSetting;
+
 // One family: the value is `prefix` alone (lo == hi == 0) or `prefix` N [ "-" suffix ] with N in [lo, hi].
+// A family these fields cannot describe (several numbers in one value) brings its own recogniser and
+// search values in `parse` / `search_values`, nullptr for every other family.
 struct PosFamily {
   PosKind kind;
   PositionalScheme scheme;
@@ -42,12 +46,15 @@ struct PosFamily {
   const char* suffix;      // optional variant ("zp", "int8"), nullptr: none
   const char* usage;       // as the usage text writes the family
   const char* candidates;  // values --search tries, space-separated, in search order ("" none)
+  bool (*parse)(const std::string& value, PosSetting* out);
+  std::vector<std::string> (*search_values)();
 };
 
 // A parsed --pos value.
 struct PosSetting {
   PosKind kind = PosKind::kTableF32;
   int64_t n = 0;         // the family's number (group, K, stride, buckets, rank); 0 for fixed names
+  int64_t n2 = 0;        // a second number, for families with their own `parse`
   bool variant = false;  // the optional suffix was given
 };
 
