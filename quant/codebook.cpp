@@ -65,8 +65,8 @@ std::vector<float> seed_centroids(const float* table, int64_t positions, int col
 
 }  // namespace
 
-positional::CodebookTable Codebook::view() const {
-  positional::CodebookTable t;
+quant::CodebookTable Codebook::view() const {
+  quant::CodebookTable t;
   t.codebook = storage.view();
   t.num_positions = num_positions;
   if (k <= 256) {
@@ -157,9 +157,9 @@ Result<Codebook> build_codebook(const float* table, int64_t positions, int cols,
 
 std::vector<float> reconstruct_codebook(const Codebook& codebook) {
   std::vector<float> out(static_cast<size_t>(codebook.num_positions * codebook.cols), 0.0f);
-  const positional::CodebookTable view = codebook.view();
+  const quant::CodebookTable view = codebook.view();
   for (int64_t p = 0; p < codebook.num_positions; ++p) {
-    if (!positional::add_row_codebook(view, p, out.data() + p * codebook.cols).ok()) return {};
+    if (!quant::add_row_codebook(view, p, out.data() + p * codebook.cols).ok()) return {};
   }
   return out;
 }

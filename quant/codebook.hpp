@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "ordinal/status.hpp"
-#include "positional/table_dequant.hpp"
+#include "quant/table_dequant.hpp"
 #include "quant/table_quantizers.hpp"
 
 namespace ordinal::quant {
@@ -17,7 +17,7 @@ struct CodebookOptions {
   int k = 256;               // number of codewords, 1..65536 (clamped to the number of positions)
   int max_iterations = 100;  // Lloyd iterations after seeding
   uint64_t seed = 1;
-  positional::RowFormat codebook_format = positional::RowFormat::kF32;
+  quant::RowFormat codebook_format = quant::RowFormat::kF32;
   int group = 32;                           // int4 codebook formats
   bool reassign_after_quantization = true;  // re-pick each position's nearest *stored* codeword
 };
@@ -33,7 +33,7 @@ struct Codebook {
   int iterations = 0;                 // Lloyd iterations run
   double inertia = 0;                 // sum of squared distances to the assigned stored codeword
 
-  positional::CodebookTable view() const;
+  quant::CodebookTable view() const;
   int64_t bytes() const;  // codebook storage + indices
   int64_t index_of(int64_t pos) const { return k <= 256 ? indices_u8[pos] : indices_u16[pos]; }
 };

@@ -71,8 +71,8 @@ void quantize_rows_int8(const std::vector<float>& m, int64_t rows, int cols, std
 
 }  // namespace
 
-positional::LowRankTable LowRankFactors::view(positional::LowRankFormat format) const {
-  positional::LowRankTable t;
+quant::LowRankTable LowRankFactors::view(quant::LowRankFormat format) const {
+  quant::LowRankTable t;
   t.format = format;
   t.rows = rows;
   t.rank = rank;
@@ -89,7 +89,7 @@ positional::LowRankTable LowRankFactors::view(positional::LowRankFormat format) 
 Result<LowRankFactors> lowrank_factorize(const float* table, int64_t rows, int cols, int rank,
                                          int max_sweeps) {
   if (table == nullptr || rows <= 0 || cols <= 0) return invalid_argument("lowrank: empty table");
-  if (rank < 1 || rank > cols || rank > positional::kMaxLowRank) {
+  if (rank < 1 || rank > cols || rank > quant::kMaxLowRank) {
     return invalid_argument("lowrank: rank " + std::to_string(rank) + " must be in [1, min(cols, 256)]");
   }
   const int d = cols;
@@ -138,11 +138,11 @@ Result<LowRankFactors> lowrank_factorize(const float* table, int64_t rows, int c
   return f;
 }
 
-std::vector<float> reconstruct_lowrank(const LowRankFactors& f, positional::LowRankFormat format) {
+std::vector<float> reconstruct_lowrank(const LowRankFactors& f, quant::LowRankFormat format) {
   std::vector<float> out(static_cast<size_t>(f.rows) * f.cols, 0.0f);
-  const positional::LowRankTable view = f.view(format);
+  const quant::LowRankTable view = f.view(format);
   for (int64_t p = 0; p < f.rows; ++p)
-    if (!positional::add_row_lowrank(view, p, out.data() + p * f.cols).ok()) return {};
+    if (!quant::add_row_lowrank(view, p, out.data() + p * f.cols).ok()) return {};
   return out;
 }
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "ordinal/status.hpp"
-#include "positional/table_dequant.hpp"
+#include "quant/table_dequant.hpp"
 
 namespace ordinal::quant {
 
@@ -24,7 +24,7 @@ struct LowRankFactors {
   double energy_kept = 0;               // sum of kept sigma^2 / total sigma^2
   int jacobi_sweeps = 0;
 
-  positional::LowRankTable view(positional::LowRankFormat format) const;
+  quant::LowRankTable view(quant::LowRankFormat format) const;
 };
 
 // 1 <= rank <= min(cols, kMaxLowRank). max_sweeps bounds the Jacobi iterations (converges to 1e-15 off-norm).
@@ -32,6 +32,6 @@ Result<LowRankFactors> lowrank_factorize(const float* table, int64_t rows, int c
                                          int max_sweeps = 60);
 
 // Reconstructed [rows x cols] through the runtime's add_row_lowrank.
-std::vector<float> reconstruct_lowrank(const LowRankFactors& factors, positional::LowRankFormat format);
+std::vector<float> reconstruct_lowrank(const LowRankFactors& factors, quant::LowRankFormat format);
 
 }  // namespace ordinal::quant

@@ -13,7 +13,7 @@ namespace {
 
 using numerics::float_to_half;
 using numerics::half_to_float;
-using positional::RowFormat;
+using quant::RowFormat;
 
 template <typename T>
 void append(std::vector<uint8_t>* bytes, T value) {
@@ -43,8 +43,8 @@ bool is_int4(RowFormat f) {
 
 }  // namespace
 
-positional::RowTable QuantizedTable::view() const {
-  positional::RowTable t;
+quant::RowTable QuantizedTable::view() const {
+  quant::RowTable t;
   t.format = format;
   t.rows = rows;
   t.cols = cols;
@@ -172,9 +172,9 @@ Result<QuantizedTable> quantize_table(const float* table, int64_t rows, int cols
 
 std::vector<float> dequantize_table(const QuantizedTable& table) {
   std::vector<float> out(static_cast<size_t>(table.rows * table.cols));
-  const positional::RowTable view = table.view();
+  const quant::RowTable view = table.view();
   for (int64_t r = 0; r < table.rows; ++r) {
-    const Status st = positional::dequant_row(view, r, out.data() + r * table.cols);
+    const Status st = quant::dequant_row(view, r, out.data() + r * table.cols);
     if (!st.ok()) return {};
   }
   return out;

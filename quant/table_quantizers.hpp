@@ -6,12 +6,12 @@
 #include <vector>
 
 #include "ordinal/status.hpp"
-#include "positional/table_dequant.hpp"
+#include "quant/table_dequant.hpp"
 
 namespace ordinal::quant {
 
 struct QuantizedTable {
-  positional::RowFormat format = positional::RowFormat::kF32;
+  quant::RowFormat format = quant::RowFormat::kF32;
   int64_t rows = 0;
   int cols = 0;
   int group = 0;
@@ -19,8 +19,8 @@ struct QuantizedTable {
   std::vector<uint8_t> scales;       // float or half per the format
   std::vector<uint8_t> zero_points;  // uint8 or packed uint4
 
-  positional::RowTable view() const;  // points into the vectors above
-  int64_t bytes() const { return positional::row_table_bytes(view()); }
+  quant::RowTable view() const;  // points into the vectors above
+  int64_t bytes() const { return quant::row_table_bytes(view()); }
 };
 
 // Quantization rules (all round-to-nearest-even via std::nearbyint, saturating):
@@ -34,10 +34,10 @@ struct QuantizedTable {
 //  kInt4GroupZpU8/U4 asymmetric per group over [min(g, 0), max(g, 0)]: scale = range / 15 (half, rounded
 //                    up), zero point z = round(-min/scale) in [0, 15], u = clamp(round(x/scale) + z, 0, 15).
 // group must divide cols (16/32/64 typical); int4 formats need even cols.
-Result<QuantizedTable> quantize_table(const float* table, int64_t rows, int cols,
-                                      positional::RowFormat format, int group = 32);
+Result<QuantizedTable> quantize_table(const float* table, int64_t rows, int cols, quant::RowFormat format,
+                                      int group = 32);
 
-// Full reconstruction (host only) through positional::dequant_row.
+// Full reconstruction (host only) through quant::dequant_row.
 std::vector<float> dequantize_table(const QuantizedTable& table);
 
 }  // namespace ordinal::quant

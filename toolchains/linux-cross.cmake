@@ -33,7 +33,8 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
 set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
-# libXNNPACK.so names libcpuinfo.so.0 and libpthreadpool.so.0: let the linker resolve them there.
+# Shared libraries of the sysroot name their own dependencies (libstdc++, libm): let the linker resolve
+# them there.
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-Wl,-rpath-link,${ORDINAL_SYSROOT}/usr/lib/${ORDINAL_TRIPLE}")
 set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${ORDINAL_SYSROOT}/usr/lib/${ORDINAL_TRIPLE}")
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds a cross sysroot from Debian's own packages: downloads the arm64/armhf builds of Ordinal's
 # dependencies (plus the C/C++ runtime libraries qemu needs to run the tests) and unpacks them with
-# `dpkg -x`. Multiarch `apt-get install pkg:arm64` cannot be used: libcpuinfo-dev and libxnnpack-dev
-# are not co-installable with their amd64 builds.
+# `dpkg -x`. Multiarch `apt-get install pkg:arm64` cannot be used: libcpuinfo-dev is not co-installable
+# with its amd64 build.
 #
 # apt runs with a private state directory and APT::Architecture set to the target, so nothing on the
 # host changes: no `dpkg --add-architecture`, no foreign package lists in /var/lib/apt, no root needed
@@ -22,7 +22,7 @@ esac
 [[ -n "$dest" ]] || { echo "usage: $0 arm64|armhf DIR" >&2; exit 2; }
 
 PACKAGES=(
-  libxnnpack-dev libxnnpack0 libpthreadpool-dev libpthreadpool0 libcpuinfo-dev libcpuinfo0  # kernels
+  libcpuinfo-dev libcpuinfo0          # CPU detection (the runtime's only linked dependency)
   libflatbuffers-dev                  # headers only: the runtime uses the header-only verifier
   doctest-dev nlohmann-json3-dev      # architecture-independent headers for tests and host tools
   libc6 libgcc-s1 libstdc++6          # what the cross-built binaries load at run time under qemu
@@ -63,8 +63,7 @@ for deb in "$apt_dir"/debs/*.deb; do
 done
 
 # Sanity: what the toolchain file and qemu -L will look for.
-for f in usr/include/xnnpack.h usr/include/flatbuffers/flatbuffers.h "usr/lib/$triple/libXNNPACK.so" \
-         "usr/lib/$triple/libcpuinfo.so" "usr/lib/$triple/libpthreadpool.so"; do
+for f in usr/include/cpuinfo.h usr/include/flatbuffers/flatbuffers.h "usr/lib/$triple/libcpuinfo.so"; do
   [[ -e "$dest/$f" ]] || { echo "sysroot: $f missing after unpacking" >&2; exit 1; }
 done
 (cd "$apt_dir/debs" && ls) > "$dest/.ordinal-packages"

@@ -7,7 +7,7 @@ PACKAGES=(
   cmake ninja-build g++ clang clang-format   # toolchain (clang for the fuzzer; clang-format: style test)
   libclang-rt-dev                      # clang's libFuzzer/ASan/UBSan runtimes: only a Recommends of clang,
                                        # which --no-install-recommends below leaves out
-  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev   # kernels, thread pool, CPU detection
+  libcpuinfo-dev                                     # CPU detection (ISA paths, thread count)
   libflatbuffers-dev flatbuffers-compiler            # model format + flatc
   doctest-dev                                        # tests
   nlohmann-json3-dev                                 # JSON for the host tools (safetensors, task specs, verify --json)

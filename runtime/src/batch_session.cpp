@@ -12,6 +12,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
 #include "memory_plan.hpp"
+#include "model_internals.hpp"
 
 namespace ordinal::detail {
 
@@ -20,7 +21,7 @@ Result<std::unique_ptr<BatchSessionImpl>> BatchSessionImpl::create(std::shared_p
   if (!model) return invalid_argument("BatchSession::create: null model");
   std::unique_ptr<BatchSessionImpl> s(new BatchSessionImpl());
   s->model_ = model;
-  s->md_ = &model->data();
+  s->md_ = &detail::model_data(*model);
   s->cfg_ = model->config();
   s->opt_ = opt;
   const ModelConfig& c = s->cfg_;
@@ -450,7 +451,7 @@ const Model& BatchSession::model() const {
 Result<uint64_t> Model::session_bytes(const BatchOptions& options) const {
   const uint32_t threads = options.threads == 0 ? threads::available_cores() : options.threads;
   ORDINAL_ASSIGN_OR_RETURN(const detail::SessionMemoryPlan plan,
-                           detail::plan_batch_memory(*data_, options, threads));
+                           detail::plan_batch_memory(*impl_->data, options, threads));
   return plan.total;
 }
 

@@ -1,6 +1,7 @@
 #include "format/loader.hpp"
 #include "memory_plan.hpp"
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/scheme.hpp"
 #include "weight_plan.hpp"
@@ -79,57 +80,57 @@ void plan_weights(detail::ModelData& md) {
 
 }  // namespace
 
-Model::Model(std::unique_ptr<detail::ModelData> data) : data_(std::move(data)) {
-  plan_weights(*data_);
+Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  plan_weights(*impl_->data);
 }
 Model::~Model() = default;
 
 Result<std::shared_ptr<const Model>> Model::load(const std::string& path) {
   ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::open(path));
   ORDINAL_ASSIGN_OR_RETURN(auto data, format::load_model_data(std::move(file)));
-  return std::shared_ptr<const Model>(new Model(std::move(data)));
+  return std::shared_ptr<const Model>(new Model(std::unique_ptr<Impl>(new Impl{std::move(data)})));
 }
 
 Result<std::shared_ptr<const Model>> Model::load_from_buffer(const void* data, size_t size) {
   if (data == nullptr) return invalid_argument("load_from_buffer: null buffer");
   ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(format::MappedFile::borrow(data, size)));
-  return std::shared_ptr<const Model>(new Model(std::move(md)));
+  return std::shared_ptr<const Model>(new Model(std::unique_ptr<Impl>(new Impl{std::move(md)})));
 }
 
 Result<std::shared_ptr<const Model>> Model::load_copy(const void* data, size_t size) {
   if (data == nullptr) return invalid_argument("load_copy: null buffer");
   ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::copy(data, size));
   ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(std::move(file)));
-  return std::shared_ptr<const Model>(new Model(std::move(md)));
+  return std::shared_ptr<const Model>(new Model(std::unique_ptr<Impl>(new Impl{std::move(md)})));
 }
 
 Result<std::shared_ptr<const Model>> Model::load_from_fd(int fd, int64_t offset, size_t size) {
   ORDINAL_ASSIGN_OR_RETURN(auto file, format::MappedFile::open_fd(fd, offset, size));
   ORDINAL_ASSIGN_OR_RETURN(auto md, format::load_model_data(std::move(file)));
-  return std::shared_ptr<const Model>(new Model(std::move(md)));
+  return std::shared_ptr<const Model>(new Model(std::unique_ptr<Impl>(new Impl{std::move(md)})));
 }
 
 const ModelConfig& Model::config() const {
-  return data_->config;
+  return impl_->data->config;
 }
 PositionalScheme Model::positional_scheme() const {
-  return data_->positional.scheme;
+  return impl_->data->positional.scheme;
 }
 const Tokenizer& Model::tokenizer() const {
-  return data_->tokenizer;
+  return impl_->data->tokenizer;
 }
 int64_t Model::position_limit() const {
-  return data_->position_limit;
+  return impl_->data->position_limit;
 }
 size_t Model::file_bytes() const {
-  return data_->file->size();
+  return impl_->data->file->size();
 }
 std::string Model::task_spec() const {
-  return data_->task_spec;
+  return impl_->data->task_spec;
 }
 Result<uint64_t> Model::session_bytes(const SessionOptions& options) const {
   ORDINAL_ASSIGN_OR_RETURN(const detail::SessionMemoryPlan plan,
-                           detail::plan_session_memory(*data_, options));
+                           detail::plan_session_memory(*impl_->data, options));
   return plan.total;
 }
 

@@ -13,6 +13,7 @@
 #include "large_buffer.hpp"
 #include "memory_plan.hpp"
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
@@ -24,6 +25,8 @@
 
 namespace ordinal {
 namespace detail {
+
+class SessionImpl;
 
 namespace {
 
@@ -41,8 +44,8 @@ struct AttentionJob {
 
 class SessionImpl {
  public:
-  static Result<std::unique_ptr<SessionImpl>> create(std::shared_ptr<const Model> model,
-                                                     const SessionOptions& opt);
+  // Plans and allocates everything the session needs into `s` (Session::create allocates the object).
+  static Status init(SessionImpl* s, std::shared_ptr<const Model> model, const SessionOptions& opt);
 
   Status prefill(const int32_t* tokens, size_t count) { return measured(tokens, count, false); }
   Status decode(int32_t token) { return measured(&token, 1, true); }
@@ -90,8 +93,10 @@ class SessionImpl {
     return probe_.set(fn, user, ctx_, cfg_.head_dim);
   }
 
- private:
+ protected:
   SessionImpl() = default;
+
+ private:
   // prefill_tokens timed and counted (telemetry_).
   Status measured(const int32_t* tokens, size_t count, bool decoding);
   Status prefill_tokens(const int32_t* tokens, size_t count);
@@ -131,12 +136,10 @@ class SessionImpl {
   AttentionProbe probe_;        // the opt-in attention observer
 };
 
-Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const Model> model,
-                                                         const SessionOptions& opt) {
+Status SessionImpl::init(SessionImpl* s, std::shared_ptr<const Model> model, const SessionOptions& opt) {
   if (!model) return invalid_argument("Session::create: null model");
-  std::unique_ptr<SessionImpl> s(new SessionImpl());
   s->model_ = model;
-  s->md_ = &model->data();
+  s->md_ = &model_data(*model);
   s->cfg_ = model->config();
   s->opt_ = opt;
   const ModelConfig& c = s->cfg_;
@@ -190,7 +193,7 @@ Result<std::unique_ptr<SessionImpl>> SessionImpl::create(std::shared_ptr<const M
   ORDINAL_RETURN_IF_ERROR(s->in_.reserve(n, std::max<size_t>({c.dim, s->q_dim_, c.hidden_dim})));
   s->telemetry_.configure(s->pos_.has_stored_rows() ? s->pos_.stored_positions() : 0, s->kv_.slot_bytes(),
                           s->memory_bytes());
-  return s;
+  return Status::Ok();
 }
 
 Status SessionImpl::reset(int64_t offset) {
@@ -449,12 +452,16 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
 
 // ---- public Session -------------------------------------------------------------------------------
 
-Session::Session(std::unique_ptr<detail::SessionImpl> impl) : impl_(std::move(impl)) {}
+// The public Session's opaque implementation is the decoder session above.
+class Session::Impl final : public detail::SessionImpl {};
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Session::~Session() = default;
 
 Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> model,
                                                  const SessionOptions& options) {
-  ORDINAL_ASSIGN_OR_RETURN(auto impl, detail::SessionImpl::create(std::move(model), options));
+  std::unique_ptr<Impl> impl(new Impl());
+  ORDINAL_RETURN_IF_ERROR(detail::SessionImpl::init(impl.get(), std::move(model), options));
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

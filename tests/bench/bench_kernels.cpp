@@ -15,10 +15,10 @@
 #include "kernels/linear.hpp"
 #include "positional/rope_fixed.hpp"
 #include "positional/sinusoidal.hpp"
-#include "positional/table_dequant.hpp"
 #include "quant/codebook.hpp"
 #include "quant/lowrank.hpp"
 #include "quant/rope_frequencies.hpp"
+#include "quant/table_dequant.hpp"
 #include "quant/table_quantizers.hpp"
 
 using namespace ordinal;
@@ -147,21 +147,21 @@ BENCHMARK_CAPTURE(BM_Sinusoidal, q31, positional::RopePrecision::kQ31)->Name("si
 
 struct Format {
   const char* name;
-  positional::RowFormat format;
+  quant::RowFormat format;
   int group;
 };
 const Format kFormats[] = {
-    {"f32", positional::RowFormat::kF32, 0},
-    {"f16", positional::RowFormat::kF16, 0},
-    {"int8_row_f32scale", positional::RowFormat::kInt8RowF32Scale, 0},
-    {"int8_row_f16scale", positional::RowFormat::kInt8RowF16Scale, 0},
-    {"int8_col", positional::RowFormat::kInt8Col, 0},
-    {"int4_g32", positional::RowFormat::kInt4Group, 32},
-    {"int4_g32_zp_u8", positional::RowFormat::kInt4GroupZpU8, 32},
-    {"int4_g32_zp_u4", positional::RowFormat::kInt4GroupZpU4, 32},
+    {"f32", quant::RowFormat::kF32, 0},
+    {"f16", quant::RowFormat::kF16, 0},
+    {"int8_row_f32scale", quant::RowFormat::kInt8RowF32Scale, 0},
+    {"int8_row_f16scale", quant::RowFormat::kInt8RowF16Scale, 0},
+    {"int8_col", quant::RowFormat::kInt8Col, 0},
+    {"int4_g32", quant::RowFormat::kInt4Group, 32},
+    {"int4_g32_zp_u8", quant::RowFormat::kInt4GroupZpU8, 32},
+    {"int4_g32_zp_u4", quant::RowFormat::kInt4GroupZpU4, 32},
 };
 
-const quant::QuantizedTable& quantized(positional::RowFormat format, int group) {
+const quant::QuantizedTable& quantized(quant::RowFormat format, int group) {
   static std::vector<std::pair<int, quant::QuantizedTable>> cache;
   for (auto& [f, t] : cache) {
     if (f == static_cast<int>(format)) return t;
@@ -176,13 +176,13 @@ int64_t next_row(int64_t i) {
   return (i * 7919) % kRows;
 }
 
-void BM_TableRow(benchmark::State& state, positional::RowFormat format, int group) {
+void BM_TableRow(benchmark::State& state, quant::RowFormat format, int group) {
   const quant::QuantizedTable& q = quantized(format, group);
-  const positional::RowTable view = q.view();
+  const quant::RowTable view = q.view();
   std::vector<float> x(kCols, 0.0f);
   int64_t i = 0;
   for (auto _ : state) {
-    (void)positional::add_row(view, next_row(i++), x.data());
+    (void)quant::add_row(view, next_row(i++), x.data());
     benchmark::DoNotOptimize(x.data());
   }
   state.SetItemsProcessed(state.iterations() * kCols);
@@ -201,21 +201,21 @@ format::TensorView tensor_view(const quant::QuantizedTable& q) {
   format::QuantView& qv = v.quant;
   qv.scales = q.scales.empty() ? nullptr : q.scales.data();
   switch (q.format) {
-    case positional::RowFormat::kF32:
+    case quant::RowFormat::kF32:
       v.dtype = format::DType::kF32;
       break;
-    case positional::RowFormat::kF16:
+    case quant::RowFormat::kF16:
       v.dtype = format::DType::kF16;
       break;
-    case positional::RowFormat::kInt8RowF32Scale:
-    case positional::RowFormat::kInt8RowF16Scale:
+    case quant::RowFormat::kInt8RowF32Scale:
+    case quant::RowFormat::kInt8RowF16Scale:
       v.dtype = format::DType::kI8;
       qv.granularity = format::QuantGranularity::kPerRow;
       qv.scale_dtype =
-          q.format == positional::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
+          q.format == quant::RowFormat::kInt8RowF16Scale ? format::DType::kF16 : format::DType::kF32;
       qv.scale_count = static_cast<uint64_t>(q.rows);
       break;
-    case positional::RowFormat::kInt8Col:
+    case quant::RowFormat::kInt8Col:
       v.dtype = format::DType::kI8;
       qv.granularity = format::QuantGranularity::kPerColumn;
       qv.scale_count = static_cast<uint64_t>(q.cols);
@@ -232,7 +232,7 @@ format::TensorView tensor_view(const quant::QuantizedTable& q) {
   return v;
 }
 
-void BM_RuntimeRow(benchmark::State& state, positional::RowFormat format, int group) {
+void BM_RuntimeRow(benchmark::State& state, quant::RowFormat format, int group) {
   const quant::QuantizedTable& q = quantized(format, group);
   const format::TensorView v = tensor_view(q);
   std::vector<float> x(kCols, 0.0f);
@@ -250,11 +250,11 @@ void BM_Codebook(benchmark::State& state) {
   o.k = static_cast<int>(state.range(0));
   o.max_iterations = 5;
   const quant::Codebook cb = quant::build_codebook(table().data(), kRows, kCols, o).value();
-  const positional::CodebookTable view = cb.view();
+  const quant::CodebookTable view = cb.view();
   std::vector<float> x(kCols, 0.0f);
   int64_t i = 0;
   for (auto _ : state) {
-    (void)positional::add_row_codebook(view, next_row(i++), x.data());
+    (void)quant::add_row_codebook(view, next_row(i++), x.data());
     benchmark::DoNotOptimize(x.data());
   }
   state.SetItemsProcessed(state.iterations() * kCols);
@@ -263,23 +263,21 @@ void BM_Codebook(benchmark::State& state) {
 BENCHMARK(BM_Codebook)->Name("table_dequant/codebook_f32")->Arg(64)->Arg(512);
 
 // Low rank: row p = A[p] . B, rank r.
-void BM_LowRank(benchmark::State& state, positional::LowRankFormat format) {
+void BM_LowRank(benchmark::State& state, quant::LowRankFormat format) {
   const quant::LowRankFactors f =
       quant::lowrank_factorize(table().data(), kRows, kCols, static_cast<int>(state.range(0)), 8).value();
-  const positional::LowRankTable view = f.view(format);
+  const quant::LowRankTable view = f.view(format);
   std::vector<float> x(kCols, 0.0f);
   int64_t i = 0;
   for (auto _ : state) {
-    (void)positional::add_row_lowrank(view, next_row(i++), x.data());
+    (void)quant::add_row_lowrank(view, next_row(i++), x.data());
     benchmark::DoNotOptimize(x.data());
   }
   state.SetItemsProcessed(state.iterations() * kCols);
-  state.counters["table_bytes"] = static_cast<double>(positional::lowrank_table_bytes(view));
+  state.counters["table_bytes"] = static_cast<double>(quant::lowrank_table_bytes(view));
 }
-BENCHMARK_CAPTURE(BM_LowRank, f32, positional::LowRankFormat::kF32)
-    ->Name("table_dequant/lowrank_f32")
-    ->Arg(16);
-BENCHMARK_CAPTURE(BM_LowRank, int8, positional::LowRankFormat::kInt8Row)
+BENCHMARK_CAPTURE(BM_LowRank, f32, quant::LowRankFormat::kF32)->Name("table_dequant/lowrank_f32")->Arg(16);
+BENCHMARK_CAPTURE(BM_LowRank, int8, quant::LowRankFormat::kInt8Row)
     ->Name("table_dequant/lowrank_int8")
     ->Arg(16);
 
@@ -289,7 +287,7 @@ static void register_tables() {
   for (const Format& f : kFormats) {
     benchmark::RegisterBenchmark((std::string("table_dequant/") + f.name).c_str(), BM_TableRow, f.format,
                                  f.group);
-    if (f.format != positional::RowFormat::kInt4GroupZpU4) {  // the file stores one zero point per byte
+    if (f.format != quant::RowFormat::kInt4GroupZpU4) {  // the file stores one zero point per byte
       benchmark::RegisterBenchmark((std::string("runtime_row/") + f.name).c_str(), BM_RuntimeRow, f.format,
                                    f.group);
     }

@@ -22,6 +22,7 @@
 #include "importers/gguf.hpp"
 #include "importers/gguf_file.hpp"
 #include "importers/gguf_quant.hpp"
+#include "introspect/model_introspection.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/half.hpp"
 #include "quant/rope_frequencies.hpp"
@@ -191,8 +192,8 @@ TEST_CASE("gguf metadata errors name the key") {
   }
   {
     TinyLlama m;
-    m.rope_dims = 4;
-    expect(m, "llama.rope.dimension_count 4 < head_dim 8 (partial rotary) is not supported");
+    m.rope_dims = 5;
+    expect(m, "llama.rope.dimension_count 5 must be even");
   }
   {
     TinyLlama m;
@@ -626,4 +627,53 @@ TEST_CASE("gguf rope scaling: linear and yarn map onto the Rope block with host-
     CHECK(r.value().spec.positional.scaling == ordinal::detail::RopeScalingKind::kLinear);
     CHECK(r.value().spec.positional.scaling_factor == 2.0f);
   }
+}
+
+// rope.dimension_count below head_dim: ggml's NORM rope turns the adjacent pairs of the first
+// dimension_count dims by p * base^(-2j / dimension_count) and leaves the others alone. The import goes
+// through the Rope module (rotary_dims); the loaded model's own rotation is checked against that
+// definition evaluated in double, and a session runs on it.
+TEST_CASE("gguf partial rotary: dimension_count < head_dim imports as rotary_dims and rotates as ggml does") {
+  TinyLlama m;
+  m.rope_dims = 4;  // head_dim 8
+  m.extra = [](GgufBuilder& b) { b.f32("llama.rope.freq_base", 10000.0f); };
+  const auto bytes = m.bytes();
+  auto f = gguf::parse(bytes.data(), bytes.size(), "partial.gguf");
+  REQUIRE(f.ok());
+  auto r = import_gguf_file(f.value(), "partial.gguf");
+  REQUIRE_MESSAGE(r.ok(), r.status().to_string());
+  CHECK(r.value().spec.positional.rotary_dims == 4);
+  CHECK(r.value().spec.config.head_dim == 8);
+  auto image = ordinal::modelio::serialize_model(r.value().spec);
+  REQUIRE(image.ok());
+  auto model = ordinal::Model::load_copy(image.value().data(), image.value().size());
+  REQUIRE_MESSAGE(model.ok(), model.status().to_string());
+  CHECK(ordinal::introspect::positional(*model.value()).rotary_dims == 4);
+  auto enc = ordinal::introspect::positional_encoder(*model.value());
+  REQUIRE(enc.ok());
+  REQUIRE(enc->rotates());
+  const int head_dim = 8, rot = 4;
+  double worst = 0.0;
+  int rotated_changed = 0;
+  for (int64_t pos : {0, 1, 7, 63}) {
+    std::vector<float> x(head_dim);
+    for (int i = 0; i < head_dim; ++i) x[i] = 0.25f * static_cast<float>(i + 1) - 0.9f;
+    std::vector<float> y = x;
+    enc->rotate(pos, y.data(), 1);
+    for (int j = 0; j < rot / 2; ++j) {
+      const double theta = static_cast<double>(pos) * std::pow(10000.0, -2.0 * j / rot);
+      const double a = x[2 * j], b = x[2 * j + 1];
+      worst = std::max(worst, std::fabs(y[2 * j] - (a * std::cos(theta) - b * std::sin(theta))));
+      worst = std::max(worst, std::fabs(y[2 * j + 1] - (a * std::sin(theta) + b * std::cos(theta))));
+      if (pos > 0 && y[2 * j] != x[2 * j]) ++rotated_changed;
+    }
+    for (int i = rot; i < head_dim; ++i) CHECK(y[i] == x[i]);  // pass-through dims: same bits
+  }
+  CHECK(worst < 5e-5);  // f32 angles: cosf/sinf of a float phase up to 63 rad (~1e-5 of rounding)
+  CHECK(rotated_changed > 0);
+  auto s = ordinal::Session::create(model.value());
+  REQUIRE_MESSAGE(s.ok(), s.status().to_string());
+  const std::vector<int32_t> prompt = {1, 259, 260, 261};
+  REQUIRE(s.value()->prefill(prompt.data(), prompt.size()).ok());
+  CHECK(std::isfinite(s.value()->logits()[0]));
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
 
@@ -53,7 +54,7 @@ TEST_CASE("table schemes: each output loads, runs, and reports its bytes and pos
   const std::string src = learned_model();
   auto base = ordinal::Model::load(src);
   REQUIRE(base.ok());
-  const double f32_bytes = static_cast<double>(base.value()->data().positional.bytes);
+  const double f32_bytes = static_cast<double>(ordinal::detail::model_data(*base.value()).positional.bytes);
   struct Case {
     const char* scheme;
     double min_shrink;  // vs the f32 table
@@ -79,7 +80,8 @@ TEST_CASE("table schemes: each output loads, runs, and reports its bytes and pos
       CHECK_MESSAGE(o.text.find("shared by design") != std::string::npos, c.scheme << ": " << o.text);
     auto m = ordinal::Model::load(out);
     REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-    const double shrink = f32_bytes / static_cast<double>(m.value()->data().positional.bytes);
+    const double shrink =
+        f32_bytes / static_cast<double>(ordinal::detail::model_data(*m.value()).positional.bytes);
     CHECK_MESSAGE(shrink >= c.min_shrink, std::string(c.scheme) << " shrinks only x" << shrink);
     Output r = cli("run " + out + " -n 20 -t 0");
     CHECK_MESSAGE(r.code == 0, c.scheme << ": " << r.text);
@@ -105,7 +107,7 @@ TEST_CASE("RoPE models get fixed-point phases, scaling and a new context") {
     REQUIRE_MESSAGE(q.code == 0, args << ": " << q.text);
     auto m = ordinal::Model::load(out);
     REQUIRE(m.ok());
-    const auto& p = m.value()->data().positional;
+    const auto& p = ordinal::detail::model_data(*m.value()).positional;
     if (std::string(args).find("q15") != std::string::npos)
       CHECK(p.precision == ordinal::detail::TrigPrecision::kQ15);
     if (std::string(args).find("--context 256") != std::string::npos)

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
 
@@ -74,7 +75,7 @@ TEST_CASE("quantize --weights int4 / int4-g64 / int4-g32-zp / int8-g32: written,
     if (c.w1 == ordinal::format::DType::kI4) CHECK(file_size(out) < file_size(i8) * 2 / 3);
     auto m = ordinal::Model::load(out);
     REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-    const auto& d = m.value()->data();
+    const auto& d = ordinal::detail::model_data(*m.value());
     CHECK(d.layers[0].w1.dtype == c.w1);
     CHECK(d.layers[0].w1.quant.granularity == ordinal::format::QuantGranularity::kPerGroup);
     if (c.w2_group == 0) {

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
 
@@ -84,7 +85,8 @@ TEST_CASE("--search tries the smallest setting first and keeps the first that pa
   auto m = ordinal::Model::load(out);
   REQUIRE_MESSAGE(m.ok(), m.status().to_string());
   CHECK(m.value()->positional_scheme() == ordinal::PositionalScheme::kLearnedTable);
-  CHECK(m.value()->data().positional.bytes < 128u * 64u * 2u);  // smaller than f16: the int8 table
+  CHECK(ordinal::detail::model_data(*m.value()).positional.bytes <
+        128u * 64u * 2u);  // smaller than f16: the int8 table
   CHECK_FALSE(exists(out + ".search-candidate"));
 }
 
@@ -126,7 +128,7 @@ TEST_CASE("story-gpt2: int8-row keeps |dppl| <= 0.2% at >= 3.9x, int4-g32 <= 1% 
   auto ref = ordinal::Model::load(f32);
   REQUIRE(ref.ok());
   // The shipped checkpoint stores the table in f16; the f32 table is what the shrink factors are against.
-  const auto& rp = ref.value()->data().positional;
+  const auto& rp = ordinal::detail::model_data(*ref.value()).positional;
   const double f32_table_bytes = 4.0 * ref.value()->config().max_positions * ref.value()->config().dim;
   CHECK(rp.bytes > 0);
   struct Case {
@@ -142,7 +144,8 @@ TEST_CASE("story-gpt2: int8-row keeps |dppl| <= 0.2% at >= 3.9x, int4-g32 <= 1% 
     REQUIRE_MESSAGE(q.code == 0, q.text);
     auto m = ordinal::Model::load(cand);
     REQUIRE(m.ok());
-    const double shrink = f32_table_bytes / static_cast<double>(m.value()->data().positional.bytes);
+    const double shrink =
+        f32_table_bytes / static_cast<double>(ordinal::detail::model_data(*m.value()).positional.bytes);
     CHECK_MESSAGE(shrink >= c.min_shrink, c.scheme << " shrinks the table only x" << shrink);
     Output v = cli("verify " + f32 + " " + cand + " --samples 8 --max-positions 2048 --max-ppl-delta " +
                    c.max_ppl_delta + " --min-gap-ratio 0.98");

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
 
@@ -61,8 +62,9 @@ TEST_CASE("quantize --weights int8 writes int8 per-row weights ~4x smaller; f16 
   auto a = ordinal::Model::load(src), b = ordinal::Model::load(i8);
   REQUIRE((a.ok() && b.ok()));
   CHECK(b.value()->file_bytes() * 3 < a.value()->file_bytes());
-  CHECK(b.value()->data().layers[0].w2.dtype == ordinal::format::DType::kI8);
-  CHECK(b.value()->data().token_embedding.quant.granularity == ordinal::format::QuantGranularity::kPerRow);
+  CHECK(ordinal::detail::model_data(*b.value()).layers[0].w2.dtype == ordinal::format::DType::kI8);
+  CHECK(ordinal::detail::model_data(*b.value()).token_embedding.quant.granularity ==
+        ordinal::format::QuantGranularity::kPerRow);
   CHECK(cli("run " + i8 + " -n 24 -t 0 --threads 1").code == 0);
   // Back to f32 (widened int8 values) and to f16.
   const std::string w32 = ordinal::testing::temp_path("qcli_w32.ordinal");
@@ -71,8 +73,8 @@ TEST_CASE("quantize --weights int8 writes int8 per-row weights ~4x smaller; f16 
   REQUIRE(cli("quantize " + src + " " + w16 + " --weights f16").code == 0);
   auto c = ordinal::Model::load(w32), d = ordinal::Model::load(w16);
   REQUIRE((c.ok() && d.ok()));
-  CHECK(c.value()->data().layers[0].wq.dtype == ordinal::format::DType::kF32);
-  CHECK(d.value()->data().layers[0].wq.dtype == ordinal::format::DType::kF16);
+  CHECK(ordinal::detail::model_data(*c.value()).layers[0].wq.dtype == ordinal::format::DType::kF32);
+  CHECK(ordinal::detail::model_data(*d.value()).layers[0].wq.dtype == ordinal::format::DType::kF16);
   CHECK(cli("quantize " + src + " " + w16 + " --weights int3").code == 2);
 }
 

@@ -10,7 +10,7 @@
 #include "quant/metrics.hpp"
 
 using namespace ordinal::quant;
-using ordinal::positional::RowFormat;
+using ordinal::quant::RowFormat;
 
 namespace {
 
@@ -85,7 +85,7 @@ TEST_CASE("deterministic for a seed; Lloyd iterations improve on k-means++ seedi
     }
     const TableMetrics m =
         compare_tables(t.data(), r.data(), P, d, q->bytes(), /*shares_positions_by_design=*/true);
-    MESSAGE(std::string(ordinal::positional::row_format_name(f))
+    MESSAGE(std::string(ordinal::quant::row_format_name(f))
             << " codebook k=32: " << m.bytes_per_position << " B/pos, rms " << m.rms_error << ", max "
             << m.max_abs_error << ", NN recovery " << m.nn_recovery_rate << ", collapsed pairs "
             << m.collapsed_pairs);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/quantize.hpp"
 #include "support/session_helpers.hpp"
 
@@ -73,7 +74,7 @@ TEST_CASE("tensors whose byte ranges overlap are refused") {
   const std::string path = written(make_synthetic_model(SyntheticOptions()), "hostile_overlap_src.ordinal");
   auto m = Model::load(path);
   REQUIRE(m.ok());
-  const detail::ModelData& md = m.value()->data();
+  const detail::ModelData& md = ordinal::detail::model_data(*m.value());
   const uint8_t* base = md.file->data();
   const uint64_t a = static_cast<uint64_t>(md.layers[0].attn_norm.data - base);
   const uint64_t b = static_cast<uint64_t>(md.layers[0].ffn_norm.data - base);

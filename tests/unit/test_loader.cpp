@@ -12,6 +12,7 @@
 
 #include "format/loader.hpp"
 #include "fuzz/exercise_model.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
 
@@ -73,7 +74,7 @@ TEST_CASE("a valid model loads from a buffer and from a file, zero-copy") {
   auto m = Model::load_from_buffer(buf.ptr, buf.size);
   REQUIRE_MESSAGE(m.ok(), m.status().to_string());
   // Tensor data points into the caller's buffer: nothing was copied.
-  const auto& emb = m.value()->data().token_embedding;
+  const auto& emb = ordinal::detail::model_data(*m.value()).token_embedding;
   CHECK(emb.data >= buf.ptr);
   CHECK(emb.data + emb.bytes <= buf.ptr + buf.size);
   CHECK(reinterpret_cast<uintptr_t>(emb.data) % 64 == 0);
@@ -85,7 +86,7 @@ TEST_CASE("a valid model loads from a buffer and from a file, zero-copy") {
   std::fclose(f);
   auto mf = Model::load(path);
   REQUIRE_MESSAGE(mf.ok(), mf.status().to_string());
-  CHECK(mf.value()->data().file->is_mapped());
+  CHECK(ordinal::detail::model_data(*mf.value()).file->is_mapped());
   CHECK(mf.value()->config().dim == 16);
 }
 

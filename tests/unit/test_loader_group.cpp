@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "numerics/half.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/weight_quantize.hpp"
@@ -90,7 +91,7 @@ TEST_CASE("group-wise weights load with their scales and run close to the f32 mo
     INFO(std::string(c.weights));
     auto m = load(quantized(c.weights));
     REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-    const detail::ModelData& d = m.value()->data();
+    const detail::ModelData& d = ordinal::detail::model_data(*m.value());
     for (const detail::LayerWeights& w : d.layers) {
       for (const format::TensorView* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3}) {
         CHECK(v->dtype == c.dtype);
@@ -118,8 +119,8 @@ TEST_CASE("columns the group does not divide stay per-row int8 and the model run
   CHECK(r.value().per_row_fallbacks == int(o.layers));  // w2 [dim, 40] in every layer
   auto m = load(s);
   REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-  CHECK(m.value()->data().layers[0].w2.dtype == format::DType::kI8);
-  CHECK(m.value()->data().layers[0].w1.dtype == format::DType::kI4);
+  CHECK(ordinal::detail::model_data(*m.value()).layers[0].w2.dtype == format::DType::kI8);
+  CHECK(ordinal::detail::model_data(*m.value()).layers[0].w1.dtype == format::DType::kI4);
   const std::vector<float> l = logits_after(m.value(), {1, 2, 3});
   for (float v : l) REQUIRE(std::isfinite(v));
 }

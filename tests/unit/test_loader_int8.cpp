@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "ordinal/runtime.hpp"
 #include "ordinal/weight_quantize.hpp"
 #include "support/synthetic_model.hpp"
@@ -50,7 +51,7 @@ TEST_CASE("int8 weights as quantize writes them load, keep per-row scales and ru
   modelio::ModelSpec s = int8_spec();
   auto m = load(s);
   REQUIRE_MESSAGE(m.ok(), m.status().to_string());
-  const detail::ModelData& d = m.value()->data();
+  const detail::ModelData& d = ordinal::detail::model_data(*m.value());
   CHECK(d.token_embedding.dtype == format::DType::kI8);
   CHECK(d.token_embedding.quant.granularity == format::QuantGranularity::kPerRow);
   CHECK(d.token_embedding.quant.scale_count == d.config.vocab_size);
@@ -91,7 +92,7 @@ TEST_CASE("int8 weight scales may be f16; f16 weights load and run") {
   REQUIRE(cli::quantize::convert_model_weights(h, "f16").ok());
   auto hm = load(h);
   REQUIRE(hm.ok());
-  CHECK(hm.value()->data().layers[0].w1.dtype == format::DType::kF16);
+  CHECK(ordinal::detail::model_data(*hm.value()).layers[0].w1.dtype == format::DType::kF16);
   CHECK(Session::create(hm.value()).ok());
 }
 

@@ -10,7 +10,7 @@
 #include "quant/metrics.hpp"
 
 using namespace ordinal::quant;
-using ordinal::positional::LowRankFormat;
+using ordinal::quant::LowRankFormat;
 
 namespace {
 double frobenius_sq_diff(const std::vector<float>& a, const std::vector<float>& b) {

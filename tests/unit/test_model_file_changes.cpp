@@ -17,6 +17,7 @@
 #include <limits>
 #include <vector>
 
+#include "model_internals.hpp"
 #include "support/session_helpers.hpp"
 
 using namespace ordinal;
@@ -34,7 +35,7 @@ std::shared_ptr<const Model> load_path(const std::string& path) {
 
 // Offset of a tensor's bytes inside the mapped file.
 size_t file_offset(const Model& m, const uint8_t* p) {
-  return static_cast<size_t>(p - m.data().file->data());
+  return static_cast<size_t>(p - ordinal::detail::model_data(m).file->data());
 }
 
 // Writes bytes at `offset` of the file without truncating it (what an in-place rewrite does).
@@ -80,7 +81,7 @@ TEST_CASE("rewritten in place: a NaN written into a weight shows through the map
   auto s = session_for(m);
   REQUIRE(s->decode(70).ok());
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const format::TensorView& emb = m->data().token_embedding;
+  const format::TensorView& emb = ordinal::detail::model_data(*m).token_embedding;
   write_in_place(path, file_offset(*m, emb.data) + emb.row_bytes() * 71, &nan, sizeof nan);
   Status st = s->decode(71);
   CHECK(st.code() == ErrorCode::kNumericError);
@@ -115,7 +116,8 @@ TEST_CASE("rewritten in place: codebook indices past the codebook never address 
   auto m = load_path(path);
   const std::vector<float> original = logits_after(m, kPrompt);
   const std::vector<uint8_t> hostile(size_t{2} * P, 0xFF);  // index 65535 for every position
-  write_in_place(path, file_offset(*m, m->data().positional.indices.data), hostile.data(), hostile.size());
+  write_in_place(path, file_offset(*m, ordinal::detail::model_data(*m).positional.indices.data),
+                 hostile.data(), hostile.size());
   const std::vector<float> after = logits_after(m, kPrompt);
   CHECK(all_finite(after));
   CHECK(max_abs_diff(after, logits_after(expected, kPrompt)) == 0.0f);

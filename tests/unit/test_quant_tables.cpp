@@ -13,7 +13,7 @@
 #include "quant/table_quantizers.hpp"
 
 using namespace ordinal::quant;
-using ordinal::positional::RowFormat;
+using ordinal::quant::RowFormat;
 
 namespace {
 
@@ -50,7 +50,7 @@ TEST_CASE("every format stays within its per-element bound and has the documente
     for (RowFormat f :
          {RowFormat::kF32, RowFormat::kF16, RowFormat::kInt8RowF32Scale, RowFormat::kInt8RowF16Scale,
           RowFormat::kInt8Col, RowFormat::kInt4Group, RowFormat::kInt4GroupZpU8, RowFormat::kInt4GroupZpU4}) {
-      INFO(std::string(ordinal::positional::row_format_name(f)) << " group " << group);
+      INFO(std::string(ordinal::quant::row_format_name(f)) << " group " << group);
       auto q = quantize_table(t.data(), P, d, f, group);
       REQUIRE(q.ok());
       const std::vector<float> r = dequantize_table(q.value());
@@ -92,7 +92,7 @@ TEST_CASE("every format stays within its per-element bound and has the documente
                                         n + 4 * d, n / 2 + 2 * g, n / 2 + 3 * g, n / 2 + 2 * g + (g + 1) / 2};
       CHECK(q->bytes() == expected_bytes[static_cast<int>(f)]);
       const TableMetrics m = compare_tables(t.data(), r.data(), P, d, q->bytes(), false);
-      MESSAGE(std::string(ordinal::positional::row_format_name(f))
+      MESSAGE(std::string(ordinal::quant::row_format_name(f))
               << " g" << group << ": " << m.bytes_per_position << " B/pos, max err " << m.max_abs_error
               << ", rms " << m.rms_error << ", NN recovery " << m.nn_recovery_rate);
       CHECK(m.collapsed_pairs == 0);

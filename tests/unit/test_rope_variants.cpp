@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "modelio/host_scheme.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
@@ -129,10 +130,10 @@ TEST_CASE("partial rotary + llama3: the runtime's Q15/Q31 rotation matches the f
       CAPTURE(c.at("rotary_dims").get<int>());
       CAPTURE(static_cast<int>(precision));
       auto m = model_for(c, precision, "rope_variant_" + std::to_string(n++) + ".ordinal");
-      CHECK(m->data().positional.rotary_dims == c.at("rotary_dims").get<uint32_t>());
-      CHECK(m->data().positional.scaling ==
+      CHECK(ordinal::detail::model_data(*m).positional.rotary_dims == c.at("rotary_dims").get<uint32_t>());
+      CHECK(ordinal::detail::model_data(*m).positional.scaling ==
             (c.at("scaling").is_null() ? detail::RopeScalingKind::kNone : detail::RopeScalingKind::kLlama3));
-      auto enc = positional::PositionalEncoder::create(m->data());
+      auto enc = positional::PositionalEncoder::create(ordinal::detail::model_data(*m));
       REQUIRE_MESSAGE(enc.ok(), enc.status().to_string());
       const uint32_t head_dim = c.at("head_dim").get<uint32_t>();
       const uint32_t rot = c.at("rotary_dims").get<uint32_t>();
@@ -156,7 +157,8 @@ TEST_CASE("partial rotary + llama3: the runtime's Q15/Q31 rotation matches the f
       }
 
       // Context shift: keys rotated at position p, re-rotated by -(p - q), equal keys rotated at q.
-      auto shift = positional::RopeShift::create(m->data().positional, head_dim, enc->f32_frequencies());
+      auto shift = positional::RopeShift::create(ordinal::detail::model_data(*m).positional, head_dim,
+                                                 enc->f32_frequencies());
       REQUIRE_MESSAGE(shift.ok(), shift.status().to_string());
       for (auto [from, to] : {std::pair<size_t, size_t>{4, 2}, {6, 5}, {5, 1}}) {
         CAPTURE(positions[from]);
@@ -187,8 +189,9 @@ TEST_CASE(
   const json& c = reference().at("rotations")[2];  // head 32, rotary 16, llama3.1 settings
   REQUIRE(!c.at("scaling").is_null());
   auto m = model_for(c, detail::TrigPrecision::kF32, "rope_variant_f32.ordinal");
-  CHECK(m->data().positional.frequencies != nullptr);  // the runtime never re-derives a scaling
-  auto enc = positional::PositionalEncoder::create(m->data());
+  CHECK(ordinal::detail::model_data(*m).positional.frequencies !=
+        nullptr);  // the runtime never re-derives a scaling
+  auto enc = positional::PositionalEncoder::create(ordinal::detail::model_data(*m));
   REQUIRE(enc.ok());
   const std::vector<float> in = c.at("input").get<std::vector<float>>();
   const std::vector<int64_t> positions = c.at("positions").get<std::vector<int64_t>>();
@@ -221,7 +224,7 @@ TEST_CASE("partial rotary + llama3 models run, shift and keep their settings thr
   REQUIRE(std::system(cmd.c_str()) == 0);
   auto q = Model::load(out);
   REQUIRE_MESSAGE(q.ok(), q.status().to_string());
-  const detail::PositionalParams& qp = q.value()->data().positional;
+  const detail::PositionalParams& qp = ordinal::detail::model_data(*q.value()).positional;
   CHECK(qp.scaling == detail::RopeScalingKind::kLlama3);
   CHECK(qp.rotary_dims == 8);
   CHECK(qp.precision == detail::TrigPrecision::kQ15);
@@ -245,9 +248,9 @@ TEST_CASE("partial rotary + llama3 models run, shift and keep their settings thr
                           .c_str()) == 0);
   auto l3 = Model::load(out2);
   REQUIRE(l3.ok());
-  CHECK(l3.value()->data().positional.scaling == detail::RopeScalingKind::kLlama3);
-  CHECK(l3.value()->data().positional.scaling_factor == 8.0f);
-  CHECK(l3.value()->data().positional.original_context == 32);
+  CHECK(ordinal::detail::model_data(*l3.value()).positional.scaling == detail::RopeScalingKind::kLlama3);
+  CHECK(ordinal::detail::model_data(*l3.value()).positional.scaling_factor == 8.0f);
+  CHECK(ordinal::detail::model_data(*l3.value()).positional.original_context == 32);
   CHECK(std::system((std::string("'") + ORDINAL_CLI_PATH + "' quantize '" + plain_path + "' '" + out2 +
                      "' --pos rope-q31 --rope-scaling llama3:8,4,1,32 2> /dev/null")
                         .c_str()) != 0);

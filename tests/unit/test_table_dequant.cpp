@@ -13,9 +13,9 @@
 #include "numerics/hash64.hpp"
 #include "numerics/prng.hpp"
 #include "numerics/strict_float.hpp"
-#include "positional/table_dequant.hpp"
+#include "quant/table_dequant.hpp"
 
-using namespace ordinal::positional;
+using namespace ordinal::quant;
 using ordinal::numerics::half_to_float;
 using ordinal::numerics::SplitMix64;
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model_data.hpp"
+#include "model_internals.hpp"
 #include "numerics/half.hpp"
 #include "ordinal/runtime.hpp"
 #include "support/synthetic_model.hpp"
@@ -69,7 +70,7 @@ TEST_CASE("a second session on one model adds no weight memory (f32 and f16 weig
   for (bool f16 : {false, true}) {
     CAPTURE(f16);
     std::shared_ptr<const Model> model = wide_model(f16, f16 ? "sharing_f16.ordinal" : "sharing_f32.ordinal");
-    const detail::WeightPlan* plan = model->data().weight_plan.get();
+    const detail::WeightPlan* plan = ordinal::detail::model_data(*model).weight_plan.get();
     REQUIRE(plan != nullptr);
     CHECK(plan->owned_bytes() == 0);
     const size_t weights = plan->weight_bytes_per_token();

@@ -567,12 +567,19 @@ void llama_rope(const Metadata& md, const std::string& arch, uint32_t head_dim, 
   p.precision = detail::TrigPrecision::kF32;
   p.base = md.number_or(arch + ".rope.freq_base", 10000.0);
   if (!(p.base > 1.0)) fail(md.what() + ": " + arch + ".rope.freq_base must be > 1");
+  // Partial rotary (dimension_count < head_dim): ggml's NORM rope turns the adjacent pairs of the first
+  // dimension_count dims by base^(-2j/dimension_count) and passes the rest through, which is the Rope
+  // block's rotary_dims with the interleaved layout.
   const uint64_t rot = md.integer_or(arch + ".rope.dimension_count", head_dim, 2, head_dim);
-  if (rot != head_dim) {
-    fail(md.what() + ": " + arch + ".rope.dimension_count " + std::to_string(rot) + " < head_dim " +
-         std::to_string(head_dim) + " (partial rotary) is not supported yet");
+  if (rot % 2 != 0) {
+    fail(md.what() + ": " + arch + ".rope.dimension_count " + std::to_string(rot) +
+         " must be even (dims rotate in pairs)");
   }
   p.rotary_dims = static_cast<uint32_t>(rot);
+  if (rot < head_dim) {
+    notes->push_back("partial rotary: the first " + std::to_string(rot) + " of " + std::to_string(head_dim) +
+                     " dims of each head rotate");
+  }
 
   std::string type = md.string_or(arch + ".rope.scaling.type", "");
   double factor = md.number_or(arch + ".rope.scaling.factor", 0.0);

@@ -5,7 +5,8 @@
 //   adjacent pairs (its converter permutes HF's split-half Q/K rows into that order), which is the
 //   schema's RopeLayout::Interleaved: the rows are taken as stored. rope.freq_base, rope.scaling.{type,
 //   factor, original_context_length} (none, linear, yarn) map onto the Rope block. rope.dimension_count
-//   below head_dim (partial rotary) is refused until the runtime's partial rotary is verified.
+//   below head_dim (partial rotary: ggml rotates the pairs of the first dimension_count dims) becomes the
+//   block's rotary_dims; it must be even.
 // * gpt2: learned position table (position_embd), LayerNorm with biases, GELU (tanh), fused attn_qkv
 //   split into q, k, v.
 // * Tensors: Q8_0 / Q4_0 matrices are taken over losslessly as int8 / int4 groups of 32 with f16 scales

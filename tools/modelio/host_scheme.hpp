@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "format/schema_enums.hpp"  // the enum pairs host schemes cast
 #include "model_data.hpp"
 #include "modelio/model_spec.hpp"
 #include "modelio/tensor_writer.hpp"
@@ -33,6 +34,10 @@ format::TensorView view_of(const HostTensor& t);
 // module and kernels (positional::PositionalEncoder::stored_row): bit for bit what a session adds. Error
 // for schemes without a stored table.
 Result<std::vector<float>> runtime_position_rows(const ModelSpec& spec);
+
+// A relative-bias spec's table [num_buckets x n_heads] as the runtime's module reads it (the bias a session
+// adds for a query/key pair in each bucket): bit for bit what attention sees. Error for other schemes.
+Result<std::vector<float>> runtime_relative_bias_table(const ModelSpec& spec);
 
 // The host module of a scheme; null for a value outside the enum (test_positional_registry walks them all).
 const HostSchemeModule* find_host_scheme(PositionalScheme scheme);

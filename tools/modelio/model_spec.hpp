@@ -72,6 +72,6 @@ struct ModelSpec {
 Result<std::vector<uint8_t>> serialize_model(const ModelSpec& spec);
 Status write_model(const ModelSpec& spec, const std::string& path);
 // Copies a loaded model back into an owned spec (tools transform it and write a new file).
-ModelSpec spec_from_model(const detail::ModelData& model);
+ModelSpec spec_from_model(const Model& model);
 
 }  // namespace ordinal::modelio

@@ -10,6 +10,8 @@
 #include <map>
 
 #include "format/loader.hpp"
+#include "format/schema_enums.hpp"
+#include "introspect/model_introspection.hpp"
 #include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"
 #include "modelio/tensor_writer.hpp"
@@ -290,7 +292,8 @@ Status write_model(const ModelSpec& spec, const std::string& path) {
   return Status::Ok();
 }
 
-ModelSpec spec_from_model(const detail::ModelData& m) {
+ModelSpec spec_from_model(const Model& model) {
+  const detail::ModelData& m = introspect::contents(model);
   ModelSpec s;
   s.config = m.config;
   s.token_embedding = HostTensor::from_view(m.token_embedding);

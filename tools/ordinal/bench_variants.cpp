@@ -54,7 +54,7 @@ Result<std::vector<BenchVariant>> make_bench_variants(const std::string& path,
       base.model = file_model;
       base.load_ms = file_load_ms;
     } else {
-      modelio::ModelSpec spec = modelio::spec_from_model(file_model->data());
+      modelio::ModelSpec spec = modelio::spec_from_model(*file_model);
       ORDINAL_RETURN_IF_ERROR(quantize::convert_model_weights(spec, w).status());
       ORDINAL_ASSIGN_OR_RETURN(std::vector<uint8_t> image, modelio::serialize_model(spec));
       void* mem = nullptr;

@@ -4,7 +4,7 @@
 #include <map>
 #include <string>
 
-#include "model_data.hpp"
+#include "introspect/model_introspection.hpp"
 #include "modelio/host_scheme.hpp"
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
@@ -15,13 +15,6 @@ namespace ordinal::cli {
 
 namespace {
 const char* kUsage = "usage: ordinal inspect MODEL [--tensors]\n";
-
-uint64_t tensor_bytes(const format::TensorView& v) {
-  uint64_t b = v.bytes;
-  if (v.quant.scales) b += format::dtype_storage_bytes(v.quant.scale_dtype, v.quant.scale_count);
-  if (v.quant.zero_points) b += v.quant.scale_count;
-  return b;
-}
 
 std::string quant_string(const format::TensorView& v) {
   switch (v.quant.granularity) {
@@ -69,7 +62,7 @@ int cmd_inspect(int argc, char** argv) {
     std::fprintf(stderr, "ordinal inspect: %s\n", printable(model.status().to_string()).c_str());
     return kExitUsage;
   }
-  const detail::ModelData& m = model.value()->data();
+  const detail::ModelData& m = introspect::contents(*model.value());
   const ModelConfig& c = m.config;
   // Everything printed that comes from the file or the command line goes through printable().
   std::printf("model          %s (format v%u, %zu bytes)\n", printable(path).c_str(), m.format_version,
@@ -92,29 +85,21 @@ int cmd_inspect(int argc, char** argv) {
 
   if (list_tensors) {
     std::printf("\n%-44s %-5s %-14s %-22s %10s\n", "tensor", "dtype", "shape", "quantization", "bytes");
-    for (const format::TensorView* v : m.tensors()) {
+    for (const format::TensorView* v : introspect::tensors(*model.value())) {
       std::printf("%-44s %-5s %-14s %-22s %10" PRIu64 "\n", printable(v->name).c_str(),
                   format::dtype_name(v->dtype), v->shape_string().c_str(), quant_string(*v).c_str(),
-                  tensor_bytes(*v));
+                  format::stored_bytes(*v));
     }
   }
-  uint64_t attention = 0, mlp = 0, norms = 0;
-  for (const detail::LayerWeights& w : m.layers) {
-    for (const auto* v : {&w.wq, &w.wk, &w.wv, &w.wo, &w.bq, &w.bk, &w.bv, &w.bo})
-      attention += tensor_bytes(*v);
-    for (const auto* v : {&w.w1, &w.w2, &w.w3, &w.b1, &w.b2}) mlp += tensor_bytes(*v);
-    for (const auto* v : {&w.attn_norm, &w.attn_norm_bias, &w.ffn_norm, &w.ffn_norm_bias})
-      norms += tensor_bytes(*v);
-  }
-  norms += tensor_bytes(m.final_norm) + tensor_bytes(m.final_norm_bias);
+  const introspect::ComponentBytes bytes = introspect::component_bytes(*model.value());
   std::printf("\nbytes per component\n");
-  std::printf("  %-22s %12" PRIu64 "\n", "token embedding", tensor_bytes(m.token_embedding));
-  std::printf("  %-22s %12" PRIu64 "   (%s)\n", "positional", m.positional.bytes,
+  std::printf("  %-22s %12" PRIu64 "\n", "token embedding", bytes.token_embedding);
+  std::printf("  %-22s %12" PRIu64 "   (%s)\n", "positional", bytes.positional,
               positional_scheme_name(m.positional.scheme));
-  std::printf("  %-22s %12" PRIu64 "\n", "attention", attention);
-  std::printf("  %-22s %12" PRIu64 "\n", "mlp", mlp);
-  std::printf("  %-22s %12" PRIu64 "\n", "norms", norms);
-  std::printf("  %-22s %12" PRIu64 "%s\n", "classifier", tensor_bytes(m.classifier),
+  std::printf("  %-22s %12" PRIu64 "\n", "attention", bytes.attention);
+  std::printf("  %-22s %12" PRIu64 "\n", "mlp", bytes.mlp);
+  std::printf("  %-22s %12" PRIu64 "\n", "norms", bytes.norms);
+  std::printf("  %-22s %12" PRIu64 "%s\n", "classifier", bytes.classifier,
               c.tied_classifier ? "   (tied to token embedding)" : "");
   std::printf("  %-22s %12zu\n", "file total", model.value()->file_bytes());
 

@@ -1,4 +1,5 @@
-// The transforms behind `ordinal quantize` (tools/ordinal/cmd_quantize.cpp), callable from tests.
+// The transforms behind `ordinal quantize` (tools/ordinal/quantize_positional.cpp; the verb in
+// cmd_quantize.cpp only parses flags and prints), callable from tests.
 #pragma once
 
 #include <cstdint>

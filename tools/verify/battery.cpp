@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "importers/read_file.hpp"
-#include "model_data.hpp"
+#include "introspect/model_introspection.hpp"
 #include "ordinal/host_limits.hpp"
 #include "ordinal/sampler.hpp"
 #include "verify/text_stream.hpp"
@@ -72,7 +72,7 @@ ModelCost cost_of(const std::string& path, const Model& m) {
   ModelCost c;
   c.path = path;
   c.scheme = positional_scheme_name(m.positional_scheme());
-  c.positional_bytes = m.data().positional.bytes;
+  c.positional_bytes = introspect::positional(m).bytes;
   c.file_bytes = m.file_bytes();
   c.position_limit = m.position_limit();
   return c;

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "model_data.hpp"
+#include "introspect/model_introspection.hpp"
 #include "modelio/model_spec.hpp"
 #include "numerics/prng.hpp"
 #include "positional/encoder.hpp"
@@ -29,24 +29,24 @@ double dist2(const float* a, const float* b, uint32_t n) {
 }  // namespace
 
 uint32_t stored_position_count(const Model& m) {
-  auto enc = positional::PositionalEncoder::create(m.data());
+  auto enc = introspect::positional_encoder(m);
   return enc.ok() && enc->has_stored_rows() ? enc->stored_positions() : 0;
 }
 
 PositionTable position_table(const Model& m, const std::vector<uint32_t>& which) {
-  const detail::ModelData& md = m.data();
+  const detail::PositionalParams& params = introspect::positional(m);
   const uint32_t dim = m.config().dim;
   PositionTable t;
   t.dim = dim;
   // The runtime's own reconstruction (the positional module's stored_row: the kernels a session uses), one
   // row at a time, so a small table covering 2^24 positions costs what is asked for.
-  auto enc = positional::PositionalEncoder::create(md);
+  auto enc = introspect::positional_encoder(m);
   if (!enc.ok()) {
     t.note = "positional module unavailable: " + enc.status().message();
     return t;
   }
   if (!enc->has_stored_rows()) {
-    t.note = std::string("no stored position table (") + positional_scheme_name(md.positional.scheme) + ")";
+    t.note = std::string("no stored position table (") + positional_scheme_name(params.scheme) + ")";
     return t;
   }
   for (uint32_t pos : which) {
@@ -60,10 +60,9 @@ PositionTable position_table(const Model& m, const std::vector<uint32_t>& which)
   std::vector<float> scratch(std::max<size_t>(enc->scratch_floats(), 1));
   for (size_t i = 0; i < which.size(); ++i) enc->stored_row(which[i], &t.rows[i * dim], scratch.data());
   t.shared_by_design = enc->distinct_rows() < enc->stored_positions();
-  t.note = std::string(positional_scheme_name(md.positional.scheme)) + " (" +
-           std::to_string(enc->distinct_rows()) + " stored vectors for " +
-           std::to_string(enc->stored_positions()) + " positions, " + std::to_string(md.positional.bytes) +
-           " bytes)";
+  t.note = std::string(positional_scheme_name(params.scheme)) + " (" + std::to_string(enc->distinct_rows()) +
+           " stored vectors for " + std::to_string(enc->stored_positions()) + " positions, " +
+           std::to_string(params.bytes) + " bytes)";
   t.available = t.positions > 0;
   return t;
 }
@@ -79,13 +78,13 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   const PositionalScheme cs = cand.positional_scheme();
   if (cs == PositionalScheme::kRope) {
     r.kind = "rope";
-    auto ce = positional::PositionalEncoder::create(cand.data());
+    auto ce = introspect::positional_encoder(cand);
     if (!ce.ok()) {
       r.note = "candidate RoPE rotation unavailable: " + ce.status().message();
       return r;
     }
     auto re = ref.positional_scheme() == PositionalScheme::kRope
-                  ? positional::PositionalEncoder::create(ref.data())
+                  ? introspect::positional_encoder(ref)
                   : Result<positional::PositionalEncoder>(unsupported("not rope"));
     const uint32_t hd = cand.config().head_dim;
     const int64_t span =
@@ -168,7 +167,7 @@ IdentityResult position_identity(const Model& ref, const Model& cand, uint64_t s
   // quantize` prints), over the positions both tables store.
   const quant::TableMetrics m =
       quant::compare_tables(t.rows.data(), c.rows.data(), n, static_cast<int>(dim),
-                            static_cast<int64_t>(cand.data().positional.bytes), c.shared_by_design);
+                            static_cast<int64_t>(introspect::positional(cand).bytes), c.shared_by_design);
   r.recovery = m.nn_recovery_rate;
   r.min_distance = m.min_pair_distance;
   r.collapsed_pairs = m.collapsed_pairs;

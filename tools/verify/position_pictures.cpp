@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <functional>
 
-#include "model_data.hpp"
+#include "introspect/model_introspection.hpp"
 #include "positional/encoder.hpp"
 #include "verify/verify.hpp"
 
@@ -28,7 +28,7 @@ class PositionVectors {
  public:
   static PositionVectors of(const Model& m) {
     PositionVectors v;
-    auto enc = positional::PositionalEncoder::create(m.data());
+    auto enc = introspect::positional_encoder(m);
     if (!enc.ok()) {
       v.why = "positional module unavailable: " + enc.status().message();
       return v;

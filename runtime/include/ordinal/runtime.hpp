@@ -49,9 +49,6 @@ struct ModelConfig {
   bool mlp_bias = false;
 };
 
-namespace detail {
-struct ModelData;
-}
 struct SessionOptions;
 struct BatchOptions;
 
@@ -88,11 +85,14 @@ class ORD_API Model {
   // scratch, activations for max_batch_tokens and the logits rows.
   Result<uint64_t> session_bytes(const BatchOptions& options) const;
 
-  const detail::ModelData& data() const { return *data_; }
-
  private:
-  explicit Model(std::unique_ptr<detail::ModelData> data);
-  std::unique_ptr<detail::ModelData> data_;
+  // The verified contents: opaque here. The runtime reaches them through ModelInternals
+  // (runtime/src/model_internals.hpp); host tools through their introspection library
+  // (runtime/introspect/model_introspection.hpp), never through this header.
+  struct Impl;
+  friend class ModelInternals;
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 // How a session stores its KV cache. kInt8: one int8 per element plus one f16 scale per (layer, position,
@@ -112,10 +112,6 @@ struct SessionOptions {
   // fails, Session::create returns kOutOfMemory naming the buffer and its size; it never aborts.
   uint64_t memory_budget = 0;
 };
-
-namespace detail {
-class SessionImpl;
-}
 
 class ORD_API Session {
  public:
@@ -188,8 +184,9 @@ class ORD_API Session {
   Status set_attention_observer(AttentionObserver fn, void* user);
 
  private:
-  explicit Session(std::unique_ptr<detail::SessionImpl> impl);
-  std::unique_ptr<detail::SessionImpl> impl_;
+  class Impl;  // the decoder session (runtime/src/session.cpp), opaque here
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ordinal

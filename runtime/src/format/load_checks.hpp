@@ -1,6 +1,6 @@
 // The loader's checks that a part of the model (a positional module, a weight) uses to verify its own
 // FlatBuffers fields: tensor shape/format/range/quantization against the file, and the limits every part
-// shares. Defined in format/loader.cpp; runtime-internal.
+// shares. Defined in format/tensor_checks.cpp; runtime-internal.
 #pragma once
 
 #include <cstdint>

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "format/load_checks.hpp"
+#include "format/schema_enums.hpp"  // the enum pairs scheme modules cast
 #include "model_data.hpp"
 #include "ordinal/status.hpp"
 #include "positional/position_buckets.hpp"

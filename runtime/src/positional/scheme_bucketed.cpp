@@ -8,12 +8,6 @@ namespace fb = ::ordinal::schema;
 
 namespace {
 
-static_assert(static_cast<uint8_t>(fb::BucketRule::UniformStride) ==
-                      static_cast<uint8_t>(detail::BucketRuleKind::kUniformStride) &&
-                  static_cast<uint8_t>(fb::BucketRule::T5Log) ==
-                      static_cast<uint8_t>(detail::BucketRuleKind::kT5Log),
-              "schema and runtime bucket rules must agree");
-
 Status load(const format::Ctx& ctx, const schema::Model& m, const ModelConfig& cfg,
             detail::PositionalParams* p) {
   const auto* t = m.positional_as_BucketedTable();

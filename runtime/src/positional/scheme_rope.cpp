@@ -12,29 +12,20 @@ namespace fb = ::ordinal::schema;
 
 namespace {
 
-constexpr double kTwoPi = 6.283185307179586476925286766559;
-
-static_assert(
-    static_cast<uint8_t>(fb::TrigPrecision::F32) == static_cast<uint8_t>(detail::TrigPrecision::kF32) &&
-        static_cast<uint8_t>(fb::TrigPrecision::Q15) == static_cast<uint8_t>(detail::TrigPrecision::kQ15) &&
-        static_cast<uint8_t>(fb::TrigPrecision::Q31) == static_cast<uint8_t>(detail::TrigPrecision::kQ31),
-    "schema and runtime trig precisions must agree");
-static_assert(static_cast<uint8_t>(fb::RopeLayout::Interleaved) ==
-                      static_cast<uint8_t>(detail::RopeLayoutKind::kInterleaved) &&
-                  static_cast<uint8_t>(fb::RopeLayout::SplitHalf) ==
-                      static_cast<uint8_t>(detail::RopeLayoutKind::kSplitHalf),
+// The RoPE block's enum pairs (schema <-> runtime); format/schema_enums.hpp holds the shared ones.
+static_assert(format::same_value(fb::RopeLayout::Interleaved, detail::RopeLayoutKind::kInterleaved) &&
+                  format::same_value(fb::RopeLayout::SplitHalf, detail::RopeLayoutKind::kSplitHalf) &&
+                  format::same_value(fb::RopeLayout::MAX, detail::RopeLayoutKind::kSplitHalf),
               "schema and runtime RoPE layouts must agree");
-static_assert(static_cast<uint8_t>(fb::RopeScalingType::None) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kNone) &&
-                  static_cast<uint8_t>(fb::RopeScalingType::Linear) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kLinear) &&
-                  static_cast<uint8_t>(fb::RopeScalingType::NTK) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kNTK) &&
-                  static_cast<uint8_t>(fb::RopeScalingType::YaRN) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kYaRN) &&
-                  static_cast<uint8_t>(fb::RopeScalingType::Llama3) ==
-                      static_cast<uint8_t>(detail::RopeScalingKind::kLlama3),
-              "schema and runtime RoPE scalings must agree");
+static_assert(format::same_value(fb::RopeScalingType::None, detail::RopeScalingKind::kNone) &&
+                  format::same_value(fb::RopeScalingType::Linear, detail::RopeScalingKind::kLinear) &&
+                  format::same_value(fb::RopeScalingType::NTK, detail::RopeScalingKind::kNTK) &&
+                  format::same_value(fb::RopeScalingType::YaRN, detail::RopeScalingKind::kYaRN) &&
+                  format::same_value(fb::RopeScalingType::Llama3, detail::RopeScalingKind::kLlama3) &&
+                  format::same_value(fb::RopeScalingType::MAX, detail::RopeScalingKind::kLlama3),
+              "schema and runtime RoPE scaling types must agree");
+
+constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 Status load(const format::Ctx&, const schema::Model& m, const ModelConfig& cfg, detail::PositionalParams* p) {
   const auto* t = m.positional_as_Rope();

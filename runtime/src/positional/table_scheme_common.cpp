@@ -11,13 +11,6 @@ namespace fb = ::ordinal::schema;
 
 Status load_table_policy(fb::OutOfRangePolicy policy, float factor, const std::string& what,
                          detail::PositionalParams* p) {
-  static_assert(static_cast<uint8_t>(fb::OutOfRangePolicy::Error) ==
-                        static_cast<uint8_t>(detail::OutOfRangePolicy::kError) &&
-                    static_cast<uint8_t>(fb::OutOfRangePolicy::Clamp) ==
-                        static_cast<uint8_t>(detail::OutOfRangePolicy::kClamp) &&
-                    static_cast<uint8_t>(fb::OutOfRangePolicy::Interpolate) ==
-                        static_cast<uint8_t>(detail::OutOfRangePolicy::kInterpolate),
-                "schema and runtime out-of-range policies must agree");
   if (static_cast<uint8_t>(policy) > static_cast<uint8_t>(fb::OutOfRangePolicy::Interpolate)) {
     return invalid_model(what + ": unknown out-of-range policy");
   }

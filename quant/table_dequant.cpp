@@ -1,4 +1,4 @@
-#include "positional/table_dequant.hpp"
+#include "quant/table_dequant.hpp"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 #include "numerics/half.hpp"
 #include "numerics/strict_float.hpp"  // no FMA contraction in the definitions below
 
-namespace ordinal::positional {
+namespace ordinal::quant {
 
 namespace {
 
@@ -327,4 +327,4 @@ Status add_row_lowrank(const LowRankTable& t, int64_t row, float* x) {
   return Status::Ok();
 }
 
-}  // namespace ordinal::positional
+}  // namespace ordinal::quant

@@ -1,5 +1,8 @@
-// One row of a learned position table, dequantized into (or added into) a float vector. The runtime adds the
-// row for position p to the token embedding and never materializes the table in f32.
+// quant/'s host-side descriptions of quantized position tables (RowTable, CodebookTable, LowRankTable:
+// the arrays a quantizer produces before they become model tensors) and their dequantization, for
+// quantizers' own fitting loops and tests. Host-only: not in the device library. What a session adds is
+// the runtime positional module's row (positional/encoder.hpp); errors reported to users are measured on
+// that (modelio::runtime_position_rows), never on these functions.
 //
 // Value semantics (identical bits on every target and for the later NEON paths): each element is
 // v = float(q - z) * scale with q - z an exact small integer, i.e. ONE float rounding, round to nearest even,
@@ -13,7 +16,7 @@
 
 #include "ordinal/status.hpp"
 
-namespace ordinal::positional {
+namespace ordinal::quant {
 
 // ---- Raw kernels: no checks (validate with validate_row_table once at load). `row` in [0, rows). ----
 void add_row_f32(const float* table, int cols, int64_t row, float* x);
@@ -100,4 +103,4 @@ Status validate_lowrank_table(const LowRankTable& table);
 int64_t lowrank_table_bytes(const LowRankTable& table);
 Status add_row_lowrank(const LowRankTable& table, int64_t row, float* x);
 
-}  // namespace ordinal::positional
+}  // namespace ordinal::quant
