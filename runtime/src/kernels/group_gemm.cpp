@@ -195,9 +195,9 @@ bool group_path_supported(GroupPath p) {
     case GroupPath::kScalar:
       return true;
     case GroupPath::kAvx2:
-      return group::avx2_row_dot() != nullptr && isa_supported(Isa::kAvx2);
+      return group::avx2_gemm_rows() != nullptr && isa_supported(Isa::kAvx2);
     case GroupPath::kAvx512Vnni:
-      return group::avx512vnni_row_dot() != nullptr && isa_supported(Isa::kAvx2);
+      return group::avx512vnni_gemm_rows() != nullptr && isa_supported(Isa::kAvx2);
     case GroupPath::kNeon:
       return group::neon_row_dot() != nullptr && isa_supported(Isa::kNeon);
     case GroupPath::kNeonInt:
@@ -214,11 +214,14 @@ GroupPath group_gemm_path() {
 void group_gemm_rows_with(GroupPath p, const GroupMatrixView& w, const GroupActivationsView& x,
                           const float* bias, size_t row_begin, size_t row_end, float* out,
                           size_t out_stride) {
+  if (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) {
+    const group::GemmRows whole =
+        p == GroupPath::kAvx2 ? group::avx2_gemm_rows() : group::avx512vnni_gemm_rows();
+    whole(w, x, bias, row_begin, row_end, out, out_stride);
+    return;
+  }
   // kMaxRows rows stay in L1 while every token of a chunk passes over them.
-  const group::RowDot dot = p == GroupPath::kAvx2         ? group::avx2_row_dot()
-                            : p == GroupPath::kAvx512Vnni ? group::avx512vnni_row_dot()
-                            : p == GroupPath::kNeon       ? group::neon_row_dot()
-                                                          : nullptr;
+  const group::RowDot dot = p == GroupPath::kNeon ? group::neon_row_dot() : nullptr;
   const group::RowSums sums = p == GroupPath::kNeonInt ? group::neon_row_sums() : group::row_sums_scalar;
   float y[group::kMaxRows * group::kMaxTile];
   for (size_t r0 = row_begin; r0 < row_end; r0 += group::kMaxRows) {

@@ -153,9 +153,12 @@ inline const float* token_scales(const GroupMatrixView& w, const GroupActivation
 
 void row_sums_scalar(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token,
                      size_t j0, size_t j1, int32_t* isum);
+// A whole call of group_gemm_rows (bias included) on one path.
+using GemmRows = void (*)(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
+                          size_t row_begin, size_t row_end, float* out, size_t out_stride);
 // nullptr where the build or the CPU has no such path.
-RowDot avx2_row_dot();
-RowDot avx512vnni_row_dot();
+GemmRows avx2_gemm_rows();
+GemmRows avx512vnni_gemm_rows();
 RowSums neon_row_sums();
 RowDot neon_row_dot();  // aarch64 only
 
