@@ -37,6 +37,12 @@ KATTR inline __m256i dot_int4_pair(__m256i lo, __m256i xa, __m256i hi, __m256i x
 KATTR inline __m256i dot_int16(__m256i wa, __m256i xa, __m256i wb, __m256i xb) {
   return _mm256_add_epi32(_mm256_madd_epi16(wa, xa), _mm256_madd_epi16(wb, xb));
 }
+KATTR inline __m256i acc_int16(__m256i acc, __m256i w, __m256i x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(w, x));
+}
+KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
+}
 #include "kernels/group_gemm_x86_body.inc"
 #undef KATTR
 }  // namespace avx2
@@ -52,6 +58,12 @@ KATTR inline __m256i dot_int4_pair(__m256i lo, __m256i xa, __m256i hi, __m256i x
 KATTR inline __m256i dot_int16(__m256i wa, __m256i xa, __m256i wb, __m256i xb) {
   return _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(_mm256_setzero_si256(), wa, xa), wb, xb);
 }
+KATTR inline __m256i acc_int16(__m256i acc, __m256i w, __m256i x) {
+  return _mm256_dpwssd_epi32(acc, w, x);
+}
+KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
+  return _mm256_dpbusd_epi32(acc, u, x);
+}
 #include "kernels/group_gemm_x86_body.inc"
 #undef KATTR
 }  // namespace vnni
@@ -61,15 +73,15 @@ KATTR inline __m256i dot_int16(__m256i wa, __m256i xa, __m256i wb, __m256i xb) {
 void gemm_rows_avx2(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
                     size_t row_begin, size_t row_end, float* out, size_t out_stride) {
   if (w.codes == GroupCodes::kInt8) {
-    avx2::gemm_rows<2>(w, x, bias, row_begin, row_end, out, out_stride);
+    avx2::gemm_rows<2, 1>(w, x, bias, row_begin, row_end, out, out_stride);
   } else {
-    avx2::gemm_rows<4>(w, x, bias, row_begin, row_end, out, out_stride);
+    avx2::gemm_rows<4, 1>(w, x, bias, row_begin, row_end, out, out_stride);
   }
 }
 
 void gemm_rows_vnni(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
                     size_t row_begin, size_t row_end, float* out, size_t out_stride) {
-  vnni::gemm_rows<4>(w, x, bias, row_begin, row_end, out, out_stride);
+  vnni::gemm_rows<4, 4>(w, x, bias, row_begin, row_end, out, out_stride);
 }
 
 }  // namespace
