@@ -4,10 +4,12 @@
 //    high halves that meet the activations' int4 order (group_gemm.hpp); u8 x s8 products by vpmaddubsw
 //    (pairs <= 2 * 15 * 127, the two halves' sum <= 7620 fits int16) and vpmaddwd by ones, or by vpdpbusd.
 //  int8: codes widened to int16 against int16 activations, vpmaddwd (or vpdpwssd); |pair| <= 2^23.
-// Eight blocks' int32 vectors are reduced together to the eight exact block sums (hadd tree), converted to
-// float and combined in eight float lanes, the canonical lanes. Up to 2 (AVX2 int8) or 4 (AVX2 int4; VNNI: 32
-// vector registers) tokens share every weight load. Built with baseline flags: only the functions with target
-// attributes use AVX2/F16C/AVX-512.
+// Decode and the per-token prefill tiles: eight blocks' int32 vectors are reduced together to the eight exact
+// block sums (hadd tree), converted to float and combined in eight float lanes, the canonical lanes; decode
+// of the f16 group formats runs a dedicated row loop (decode_rows). Prefill with the token-interleaved
+// activations (prefill_rows): broadcast weight pairs / quads against 8 tokens per vector, one block's sums
+// for 8 tokens per vector, no horizontal reduction. Integer sums are exact, so any summation order gives the
+// same bits. Built with baseline flags: only the functions with target attributes use AVX2/F16C/AVX-512.
 #include "kernels/group_gemm.hpp"
 #include "numerics/strict_float.hpp"
 
