@@ -54,9 +54,12 @@ Result<SessionMemoryPlan> plan_session_memory(const ModelData& md, const Session
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
   // LinearInput: per block of 32 values int8 and int16 codes, two scales and an int8 block sum.
   const uint64_t blocks = (max_cols + kernels::kBlock - 1) / kernels::kBlock;
-  const uint64_t linear_input =
-      n * blocks *
-      (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
+  const uint64_t per_token =
+      blocks * (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
+  // Chunks of more than one token: the token-interleaved prefill copies too, tokens padded to whole tiles.
+  const uint64_t interleaved_tokens =
+      n > 1 ? (n + kernels::kTokenTile - 1) / kernels::kTokenTile * kernels::kTokenTile : 0;
+  const uint64_t linear_input = (n + interleaved_tokens) * per_token;
   p.activations = act_floats * sizeof(float) + linear_input;
 
   // Weights: none per session; the model's weight plan (weight_plan.hpp) is shared by all its sessions.

@@ -178,6 +178,7 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({s.first, s.second, 1});
   }
   b->Args({2048, 768, 16});  // a prefill chunk of 16 tokens
+  b->Args({2048, 768, 64});  // a 64-token prompt in one chunk (llama-bench pp64)
   b->ArgNames({"rows", "cols", "batch"});
   b->Unit(benchmark::kMicrosecond);
   b->MinTime(0.3);

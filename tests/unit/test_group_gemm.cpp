@@ -156,8 +156,13 @@ struct Acts {
   std::vector<int16_t> q16;
   std::vector<float> s8, s16;
   std::vector<int32_t> sums;
+  // The token-interleaved prefill copies, as LinearInput makes them for batch > 1 (`interleaved`).
+  std::vector<int8_t> q8x;
+  std::vector<int16_t> q16x;
+  std::vector<float> s8x, s16x;
+  std::vector<int32_t> sumsx;
   GroupActivationsView v;
-  Acts(const std::vector<float>& x, size_t batch, size_t cols) {
+  Acts(const std::vector<float>& x, size_t batch, size_t cols, bool interleaved = true) {
     const size_t blocks = (cols + kBlock - 1) / kBlock, stride = blocks * kBlock;
     q8.assign(batch * stride, 0);
     q16.assign(batch * stride, 0);
@@ -180,6 +185,20 @@ struct Acts {
     v.cols = cols;
     v.blocks = blocks;
     v.stride = stride;
+    if (!interleaved || batch < 2) return;
+    q8x.assign(interleaved_codes(batch, blocks), 1);  // not zero: the padding must be written
+    q16x.assign(interleaved_codes(batch, blocks), 1);
+    s8x.assign(interleaved_scales(batch, blocks), 1.0f);
+    s16x.assign(interleaved_scales(batch, blocks), 1.0f);
+    sumsx.assign(interleaved_scales(batch, blocks), 1);
+    interleave_activations_int8(q8.data(), s8.data(), sums.data(), batch, blocks, q8x.data(), s8x.data(),
+                                sumsx.data());
+    interleave_activations_int16(q16.data(), s16.data(), batch, blocks, q16x.data(), s16x.data());
+    v.q8x = q8x.data();
+    v.scales8x = s8x.data();
+    v.sums8x = sumsx.data();
+    v.q16x = q16x.data();
+    v.scales16x = s16x.data();
   }
 };
 
@@ -258,17 +277,19 @@ TEST_CASE(
     size_t cols, group;
     bool per_row;
   };
-  const Case cases[] = {{GroupCodes::kInt8, 32, 32, false},     {GroupCodes::kInt8, 288, 32, false},
-                        {GroupCodes::kInt8, 768, 64, false},    {GroupCodes::kInt8, 512, 256, false},
-                        {GroupCodes::kInt8, 172, 0, true},      {GroupCodes::kInt8, 20, 0, true},
-                        {GroupCodes::kInt8, 544, 0, true},      {GroupCodes::kInt4, 32, 32, false},
-                        {GroupCodes::kInt4, 96, 32, false},     {GroupCodes::kInt4, 288, 32, false},
-                        {GroupCodes::kInt4, 768, 64, false},    {GroupCodes::kInt4, 384, 128, false},
-                        {GroupCodes::kInt4, 480, 96, false},    {GroupCodes::kInt4, 2048, 32, false},
-                        {GroupCodes::kInt4Zero, 64, 32, false}, {GroupCodes::kInt4Zero, 320, 32, false},
-                        {GroupCodes::kInt4Zero, 768, 64, false}};
+  const Case cases[] = {
+      {GroupCodes::kInt8, 32, 32, false},      {GroupCodes::kInt8, 288, 32, false},
+      {GroupCodes::kInt8, 768, 64, false},     {GroupCodes::kInt8, 512, 256, false},
+      {GroupCodes::kInt8, 172, 0, true},       {GroupCodes::kInt8, 20, 0, true},
+      {GroupCodes::kInt8, 544, 0, true},       {GroupCodes::kInt4, 32, 32, false},
+      {GroupCodes::kInt4, 96, 32, false},      {GroupCodes::kInt4, 288, 32, false},
+      {GroupCodes::kInt4, 768, 64, false},     {GroupCodes::kInt4, 384, 128, false},
+      {GroupCodes::kInt4, 480, 96, false},     {GroupCodes::kInt4, 2048, 32, false},
+      {GroupCodes::kInt4Zero, 64, 32, false},  {GroupCodes::kInt4Zero, 320, 32, false},
+      {GroupCodes::kInt4Zero, 768, 64, false}, {GroupCodes::kInt8, 4160, 32, false},
+      {GroupCodes::kInt4, 4160, 64, false}};  // the last two: wider than prefill's row buffer
   for (const Case& c : cases) {
-    for (size_t batch : {1u, 2u, 3u, 5u, 8u}) {
+    for (size_t batch : {1u, 2u, 3u, 5u, 8u, 19u}) {
       const size_t rows = 1 + rng.next() % 11;
       const RefMatrix m = random_matrix(rng, c.codes, rows, c.cols, c.group, c.per_row);
       std::vector<float> x = random_values(rng, batch * c.cols, 1.5f);
@@ -276,13 +297,17 @@ TEST_CASE(
       std::vector<float> bias = random_values(rng, rows, 0.3f);
       const std::vector<float> want = reference(m, x, batch, bias.data());
       const Acts a(x, batch, c.cols);
+      const Acts plain(x, batch, c.cols, false);  // without the prefill copies: the per-token kernels
       for (GroupPath p : paths) {
-        std::vector<float> got(batch * rows, -1.0f);
-        group_gemm_rows_with(p, m.view(), a.v, bias.data(), 0, rows, got.data(), rows);
-        for (size_t i = 0; i < got.size(); ++i) {
-          INFO("path " << group_path_name(p) << " codes " << int(c.codes) << " cols " << c.cols << " group "
-                       << c.group << " batch " << batch << " index " << i);
-          REQUIRE(same_bits(got[i], want[i]));
+        for (const Acts* acts : {&a, &plain}) {
+          std::vector<float> got(batch * rows, -1.0f);
+          group_gemm_rows_with(p, m.view(), acts->v, bias.data(), 0, rows, got.data(), rows);
+          for (size_t i = 0; i < got.size(); ++i) {
+            INFO("path " << group_path_name(p) << " codes " << int(c.codes) << " cols " << c.cols << " group "
+                         << c.group << " batch " << batch << " interleaved " << (acts == &a) << " index "
+                         << i);
+            REQUIRE(same_bits(got[i], want[i]));
+          }
         }
         // A row range writes only its rows.
         std::vector<float> part(batch * rows, 7.0f);

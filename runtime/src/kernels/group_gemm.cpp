@@ -93,6 +93,47 @@ void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* 
   }
 }
 
+void interleave_activations_int8(const int8_t* q8, const float* scales, const int32_t* sums, size_t batch,
+                                 size_t blocks, int8_t* q8x, float* scalesx, int32_t* sumsx) {
+  const size_t tiles = (batch + kTokenTile - 1) / kTokenTile, stride = blocks * kBlock;
+  for (size_t m = 0; m < tiles; ++m) {
+    for (size_t j = 0; j < blocks; ++j) {
+      int8_t* dst = q8x + (m * blocks + j) * kTokenTile * kBlock;
+      for (size_t t = 0; t < kTokenTile; ++t) {
+        const size_t b = m * kTokenTile + t;
+        const bool real = b < batch;
+        scalesx[(m * blocks + j) * kTokenTile + t] = real ? scales[b * blocks + j] : 0.0f;
+        sumsx[(m * blocks + j) * kTokenTile + t] = real ? sums[b * blocks + j] : 0;
+        const int8_t* even = q8 + b * stride + nibble_even_offset(j, blocks);
+        const int8_t* odd = q8 + b * stride + nibble_odd_offset(j, blocks);
+        for (size_t c = 0; c < kBlock; ++c) {
+          // Natural element c of the block: even[c / 2] or odd[c / 2]; quad c / 4, token t, slot c % 4.
+          dst[(c / 4) * 32 + t * 4 + c % 4] = real ? (c % 2 == 0 ? even[c / 2] : odd[c / 2]) : int8_t{0};
+        }
+      }
+    }
+  }
+}
+
+void interleave_activations_int16(const int16_t* q16, const float* scales, size_t batch, size_t blocks,
+                                  int16_t* q16x, float* scalesx) {
+  const size_t tiles = (batch + kTokenTile - 1) / kTokenTile, stride = blocks * kBlock;
+  for (size_t m = 0; m < tiles; ++m) {
+    for (size_t j = 0; j < blocks; ++j) {
+      int16_t* dst = q16x + (m * blocks + j) * kTokenTile * kBlock;
+      for (size_t t = 0; t < kTokenTile; ++t) {
+        const size_t b = m * kTokenTile + t;
+        const bool real = b < batch;
+        scalesx[(m * blocks + j) * kTokenTile + t] = real ? scales[b * blocks + j] : 0.0f;
+        const int16_t* src = q16 + b * stride + j * kBlock;
+        for (size_t c = 0; c < kBlock; ++c) {
+          dst[(c / 2) * 16 + t * 2 + c % 2] = real ? src[c] : int16_t{0};  // pair c / 2, token t, slot c % 2
+        }
+      }
+    }
+  }
+}
+
 namespace group {
 
 float weight_scale(const GroupMatrixView& w, size_t row, size_t j) {
@@ -195,9 +236,9 @@ bool group_path_supported(GroupPath p) {
     case GroupPath::kScalar:
       return true;
     case GroupPath::kAvx2:
-      return group::avx2_row_dot() != nullptr && isa_supported(Isa::kAvx2);
+      return group::avx2_gemm_rows() != nullptr && isa_supported(Isa::kAvx2);
     case GroupPath::kAvx512Vnni:
-      return group::avx512vnni_row_dot() != nullptr && isa_supported(Isa::kAvx2);
+      return group::avx512vnni_gemm_rows() != nullptr && isa_supported(Isa::kAvx2);
     case GroupPath::kNeon:
       return group::neon_row_dot() != nullptr && isa_supported(Isa::kNeon);
     case GroupPath::kNeonInt:
@@ -214,11 +255,14 @@ GroupPath group_gemm_path() {
 void group_gemm_rows_with(GroupPath p, const GroupMatrixView& w, const GroupActivationsView& x,
                           const float* bias, size_t row_begin, size_t row_end, float* out,
                           size_t out_stride) {
+  if (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) {
+    const group::GemmRows whole =
+        p == GroupPath::kAvx2 ? group::avx2_gemm_rows() : group::avx512vnni_gemm_rows();
+    whole(w, x, bias, row_begin, row_end, out, out_stride);
+    return;
+  }
   // kMaxRows rows stay in L1 while every token of a chunk passes over them.
-  const group::RowDot dot = p == GroupPath::kAvx2         ? group::avx2_row_dot()
-                            : p == GroupPath::kAvx512Vnni ? group::avx512vnni_row_dot()
-                            : p == GroupPath::kNeon       ? group::neon_row_dot()
-                                                          : nullptr;
+  const group::RowDot dot = p == GroupPath::kNeon ? group::neon_row_dot() : nullptr;
   const group::RowSums sums = p == GroupPath::kNeonInt ? group::neon_row_sums() : group::row_sums_scalar;
   float y[group::kMaxRows * group::kMaxTile];
   for (size_t r0 = row_begin; r0 < row_end; r0 += group::kMaxRows) {

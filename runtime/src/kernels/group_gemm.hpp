@@ -79,6 +79,16 @@ struct GroupMatrixView {
 // [even elements of 2m (16), even of 2m+1 (16), odd of 2m (16), odd of 2m+1 (16)] - the order in which a
 // 32-byte load of two int4 blocks unpacks into low and high nibbles; an unpaired last block is
 // [even (16), odd (16)]. q16 is in natural order.
+//
+// Prefill copies, token-interleaved (optional; the x86 kernels use them for batch >= 2 when present): tokens
+// in tiles of kTokenTile (the last tile padded with zero codes, scales and sums), and within a tile, block j:
+//   q16x: 16 pairs p, each [token 0: codes 2p, 2p + 1 | token 1: ... | token 7] (16 int16 = 32 bytes), at
+//         ((tile * blocks + j) * 16 + p) * 16;
+//   q8x:  8 quads q in natural order, each [token 0: codes 4q .. 4q + 3 | ... | token 7] (32 bytes), at
+//         ((tile * blocks + j) * 8 + q) * 32;
+//   scales16x / scales8x / sums8x: [token 0 .. 7] at (tile * blocks + j) * 8.
+// A broadcast weight pair (quad) times one such vector gives 8 tokens' partial sums lane by lane, so a
+// block's exact sums for 8 tokens need no horizontal reduction. Same codes, same sums: same bits.
 struct GroupActivationsView {
   const int8_t* q8 = nullptr;
   const float* scales8 = nullptr;
@@ -86,7 +96,21 @@ struct GroupActivationsView {
   const int16_t* q16 = nullptr;
   const float* scales16 = nullptr;
   size_t batch = 0, cols = 0, blocks = 0, stride = 0;  // stride = blocks * 32
+  const int8_t* q8x = nullptr;
+  const float* scales8x = nullptr;
+  const int32_t* sums8x = nullptr;
+  const int16_t* q16x = nullptr;
+  const float* scales16x = nullptr;
 };
+
+constexpr size_t kTokenTile = 8;
+// Elements of the token-interleaved copies for `batch` tokens of `blocks` blocks: codes, and scales (sums).
+inline size_t interleaved_codes(size_t batch, size_t blocks) {
+  return (batch + kTokenTile - 1) / kTokenTile * kTokenTile * blocks * kBlock;
+}
+inline size_t interleaved_scales(size_t batch, size_t blocks) {
+  return (batch + kTokenTile - 1) / kTokenTile * kTokenTile * blocks;
+}
 
 // Where block j's even and odd int8 codes start within a token's q8 (see GroupActivationsView).
 inline size_t nibble_even_offset(size_t j, size_t blocks) {
@@ -102,6 +126,12 @@ inline size_t nibble_odd_offset(size_t j, size_t blocks) {
 void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums);
 // One token, int16 codes in natural order, zero-padded to whole blocks.
 void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* scales);
+// The token-interleaved copies (GroupActivationsView) of `batch` tokens' quantized int8 codes (q8 in the int4
+// order, stride = blocks * 32), scales and sums, or of int16 codes and scales; padding tokens written as 0.
+void interleave_activations_int8(const int8_t* q8, const float* scales, const int32_t* sums, size_t batch,
+                                 size_t blocks, int8_t* q8x, float* scalesx, int32_t* sumsx);
+void interleave_activations_int16(const int16_t* q16, const float* scales, size_t batch, size_t blocks,
+                                  int16_t* q16x, float* scalesx);
 
 // Rows [row_begin, row_end) of y = x W^T (+ bias) for every token, into out[b * out_stride + o]. x must hold
 // q8 (int4 weights) or q16 (int8 weights). Rows are taken a few at a time and each is applied to every
@@ -153,9 +183,12 @@ inline const float* token_scales(const GroupMatrixView& w, const GroupActivation
 
 void row_sums_scalar(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token,
                      size_t j0, size_t j1, int32_t* isum);
+// A whole call of group_gemm_rows (bias included) on one path.
+using GemmRows = void (*)(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
+                          size_t row_begin, size_t row_end, float* out, size_t out_stride);
 // nullptr where the build or the CPU has no such path.
-RowDot avx2_row_dot();
-RowDot avx512vnni_row_dot();
+GemmRows avx2_gemm_rows();
+GemmRows avx512vnni_gemm_rows();
 RowSums neon_row_sums();
 RowDot neon_row_dot();  // aarch64 only
 

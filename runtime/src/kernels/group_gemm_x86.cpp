@@ -4,10 +4,12 @@
 //    high halves that meet the activations' int4 order (group_gemm.hpp); u8 x s8 products by vpmaddubsw
 //    (pairs <= 2 * 15 * 127, the two halves' sum <= 7620 fits int16) and vpmaddwd by ones, or by vpdpbusd.
 //  int8: codes widened to int16 against int16 activations, vpmaddwd (or vpdpwssd); |pair| <= 2^23.
-// Eight blocks' int32 vectors are reduced together to the eight exact block sums (hadd tree), converted to
-// float and combined in eight float lanes, the canonical lanes. Up to 2 (AVX2 int8) or 4 (AVX2 int4; VNNI: 32
-// vector registers) tokens share every weight load. Built with baseline flags: only the functions with target
-// attributes use AVX2/F16C/AVX-512.
+// Decode and the per-token prefill tiles: eight blocks' int32 vectors are reduced together to the eight exact
+// block sums (hadd tree), converted to float and combined in eight float lanes, the canonical lanes; decode
+// of the f16 group formats runs a dedicated row loop (decode_rows). Prefill with the token-interleaved
+// activations (prefill_rows): broadcast weight pairs / quads against 8 tokens per vector, one block's sums
+// for 8 tokens per vector, no horizontal reduction. Integer sums are exact, so any summation order gives the
+// same bits. Built with baseline flags: only the functions with target attributes use AVX2/F16C/AVX-512.
 #include "kernels/group_gemm.hpp"
 #include "numerics/strict_float.hpp"
 
@@ -37,6 +39,12 @@ KATTR inline __m256i dot_int4_pair(__m256i lo, __m256i xa, __m256i hi, __m256i x
 KATTR inline __m256i dot_int16(__m256i wa, __m256i xa, __m256i wb, __m256i xb) {
   return _mm256_add_epi32(_mm256_madd_epi16(wa, xa), _mm256_madd_epi16(wb, xb));
 }
+KATTR inline __m256i acc_int16(__m256i acc, __m256i w, __m256i x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(w, x));
+}
+KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
+}
 #include "kernels/group_gemm_x86_body.inc"
 #undef KATTR
 }  // namespace avx2
@@ -52,70 +60,47 @@ KATTR inline __m256i dot_int4_pair(__m256i lo, __m256i xa, __m256i hi, __m256i x
 KATTR inline __m256i dot_int16(__m256i wa, __m256i xa, __m256i wb, __m256i xb) {
   return _mm256_dpwssd_epi32(_mm256_dpwssd_epi32(_mm256_setzero_si256(), wa, xa), wb, xb);
 }
+KATTR inline __m256i acc_int16(__m256i acc, __m256i w, __m256i x) {
+  return _mm256_dpwssd_epi32(acc, w, x);
+}
+KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
+  return _mm256_dpbusd_epi32(acc, u, x);
+}
 #include "kernels/group_gemm_x86_body.inc"
 #undef KATTR
 }  // namespace vnni
 
-// Decode (one token): one row at a time - a single sequential stream from DRAM (four rows interleaved
-// halved the achieved bandwidth: 6.5 against 12-14 GB/s for int8 at 2048x768); prefill: one row against 2
-// (AVX2 int8: 16 vector registers) or 4 (AVX2 int4, VNNI: 32) tokens, sharing each weight load.
-template <size_t kRowTile, size_t kTokenTile,
-          void (*Tile11)(const GroupMatrixView&, size_t, const GroupActivationsView&, size_t, float*),
-          void (*TileR1)(const GroupMatrixView&, size_t, const GroupActivationsView&, size_t, float*),
-          void (*Tile1T)(const GroupMatrixView&, size_t, const GroupActivationsView&, size_t, float*)>
-void dispatch(const GroupMatrixView& w, size_t row0, size_t rows, const GroupActivationsView& x,
-              size_t token0, size_t tokens, float* y) {
-  float part[kMaxTile];
-  for (size_t r = 0; r < rows;) {
-    if (tokens == 1 && rows - r >= kRowTile) {
-      float ry[kRowTile];
-      TileR1(w, row0 + r, x, token0, ry);
-      for (size_t i = 0; i < kRowTile; ++i) y[r + i] = ry[i];
-      r += kRowTile;
-      continue;
-    }
-    size_t t = 0;
-    for (; t + kTokenTile <= tokens; t += kTokenTile) {
-      Tile1T(w, row0 + r, x, token0 + t, part);
-      for (size_t i = 0; i < kTokenTile; ++i) y[(t + i) * rows + r] = part[i];
-    }
-    for (; t < tokens; ++t) {
-      Tile11(w, row0 + r, x, token0 + t, part);
-      y[t * rows + r] = part[0];
-    }
-    ++r;
-  }
-}
-
-void row_dot_avx2(const GroupMatrixView& w, size_t row0, size_t rows, const GroupActivationsView& x,
-                  size_t token0, size_t tokens, float* y) {
-  // int4 rows unpack once for 4 tokens (measured ~8% faster prefill than 2); int8's widened rows and int16
-  // activations for 4 tokens spill AVX2's 16 registers, so 2.
+// Without the token-interleaved activations, prefill takes one row against kTokens tokens: int4 rows unpack
+// once for 4 tokens (measured ~8% faster than 2); int8's widened rows and int16 activations for 4 tokens
+// spill AVX2's 16 registers, so 2 there. With them (prefill_rows), rows per step: AVX2 1 (int8) / 2 (int4),
+// VNNI 4 (32 registers; measured on Zen 4 at 2048x768x16: 2 rows 1.35x slower, 6 or 8 no faster).
+void gemm_rows_avx2(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
+                    size_t row_begin, size_t row_end, float* out, size_t out_stride) {
   if (w.codes == GroupCodes::kInt8) {
-    dispatch<1, 2, avx2::tile<1, 1>, avx2::tile<1, 1>, avx2::tile<1, 2>>(w, row0, rows, x, token0, tokens, y);
+    avx2::gemm_rows<2, 1, 2>(w, x, bias, row_begin, row_end, out, out_stride);
   } else {
-    dispatch<1, 4, avx2::tile<1, 1>, avx2::tile<1, 1>, avx2::tile<1, 4>>(w, row0, rows, x, token0, tokens, y);
+    avx2::gemm_rows<4, 1, 2>(w, x, bias, row_begin, row_end, out, out_stride);
   }
 }
 
-void row_dot_vnni(const GroupMatrixView& w, size_t row0, size_t rows, const GroupActivationsView& x,
-                  size_t token0, size_t tokens, float* y) {
-  dispatch<1, 4, vnni::tile<1, 1>, vnni::tile<1, 1>, vnni::tile<1, 4>>(w, row0, rows, x, token0, tokens, y);
+void gemm_rows_vnni(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
+                    size_t row_begin, size_t row_end, float* out, size_t out_stride) {
+  vnni::gemm_rows<4, 4, 4>(w, x, bias, row_begin, row_end, out, out_stride);
 }
 
 }  // namespace
 
-RowDot avx2_row_dot() {
+GemmRows avx2_gemm_rows() {
   // F16C widens the scales; every AVX2 CPU we know has it, but it is a separate feature bit.
   static const bool ok = cpuinfo_initialize() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_f16c();
-  return ok ? row_dot_avx2 : nullptr;
+  return ok ? gemm_rows_avx2 : nullptr;
 }
 
-RowDot avx512vnni_row_dot() {
+GemmRows avx512vnni_gemm_rows() {
   static const bool ok = cpuinfo_initialize() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_f16c() &&
                          cpuinfo_has_x86_avx512f() && cpuinfo_has_x86_avx512vl() &&
                          cpuinfo_has_x86_avx512bw() && cpuinfo_has_x86_avx512vnni();
-  return ok ? row_dot_vnni : nullptr;
+  return ok ? gemm_rows_vnni : nullptr;
 }
 
 }  // namespace ordinal::kernels::group
@@ -123,10 +108,10 @@ RowDot avx512vnni_row_dot() {
 #else
 
 namespace ordinal::kernels::group {
-RowDot avx2_row_dot() {
+GemmRows avx2_gemm_rows() {
   return nullptr;
 }
-RowDot avx512vnni_row_dot() {
+GemmRows avx512vnni_gemm_rows() {
   return nullptr;
 }
 }  // namespace ordinal::kernels::group

@@ -22,7 +22,14 @@ Status LinearInput::reserve(size_t max_batch, size_t max_cols) {
   ORDINAL_RETURN_IF_ERROR(q16_.allocate(uint64_t{max_batch} * blocks * kBlock, "int16 linear inputs"));
   ORDINAL_RETURN_IF_ERROR(scales8_.allocate(uint64_t{max_batch} * blocks, "int8 linear input scales"));
   ORDINAL_RETURN_IF_ERROR(scales16_.allocate(uint64_t{max_batch} * blocks, "int16 linear input scales"));
-  return sums8_.allocate(uint64_t{max_batch} * blocks, "int8 linear input block sums");
+  ORDINAL_RETURN_IF_ERROR(sums8_.allocate(uint64_t{max_batch} * blocks, "int8 linear input block sums"));
+  if (max_batch < 2) return Status::Ok();
+  const uint64_t padded = (uint64_t{max_batch} + kTokenTile - 1) / kTokenTile * kTokenTile;
+  ORDINAL_RETURN_IF_ERROR(q8x_.allocate(padded * blocks * kBlock, "interleaved int8 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(q16x_.allocate(padded * blocks * kBlock, "interleaved int16 linear inputs"));
+  ORDINAL_RETURN_IF_ERROR(scales8x_.allocate(padded * blocks, "interleaved int8 linear input scales"));
+  ORDINAL_RETURN_IF_ERROR(scales16x_.allocate(padded * blocks, "interleaved int16 linear input scales"));
+  return sums8x_.allocate(padded * blocks, "interleaved int8 linear input block sums");
 }
 
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
@@ -46,12 +53,20 @@ Result<GroupActivationsView> LinearInput::quantized(bool int8_codes, bool int16_
       quantize_activations_int8(x_ + b * cols_, cols_, q8_.data() + b * stride, scales8_.data() + b * blocks,
                                 sums8_.data() + b * blocks);
     }
+    if (batch_ > 1) {
+      interleave_activations_int8(q8_.data(), scales8_.data(), sums8_.data(), batch_, blocks, q8x_.data(),
+                                  scales8x_.data(), sums8x_.data());
+    }
     have8_ = true;
   }
   if (int16_codes && !have16_) {
     for (size_t b = 0; b < batch_; ++b) {
       quantize_activations_int16(x_ + b * cols_, cols_, q16_.data() + b * stride,
                                  scales16_.data() + b * blocks);
+    }
+    if (batch_ > 1) {
+      interleave_activations_int16(q16_.data(), scales16_.data(), batch_, blocks, q16x_.data(),
+                                   scales16x_.data());
     }
     have16_ = true;
   }
@@ -65,6 +80,13 @@ Result<GroupActivationsView> LinearInput::quantized(bool int8_codes, bool int16_
   v.cols = cols_;
   v.blocks = blocks;
   v.stride = stride;
+  if (batch_ > 1) {
+    v.q8x = q8x_.data();
+    v.scales8x = scales8x_.data();
+    v.sums8x = sums8x_.data();
+    v.q16x = q16x_.data();
+    v.scales16x = scales16x_.data();
+  }
   return v;
 }
 

@@ -43,8 +43,9 @@ class LinearInput {
   Result<GroupActivationsView> quantized(bool int8_codes, bool int16_codes);
   // Bytes of the quantization buffers.
   size_t bytes() const {
-    return q8_.size() + q16_.size() * sizeof(int16_t) + (scales8_.size() + scales16_.size()) * sizeof(float) +
-           sums8_.size() * sizeof(int32_t);
+    return q8_.size() + q8x_.size() + (q16_.size() + q16x_.size()) * sizeof(int16_t) +
+           (scales8_.size() + scales16_.size() + scales8x_.size() + scales16x_.size()) * sizeof(float) +
+           (sums8_.size() + sums8x_.size()) * sizeof(int32_t);
   }
 
  private:
@@ -56,6 +57,11 @@ class LinearInput {
   detail::LargeBuffer<int16_t> q16_;
   detail::LargeBuffer<float> scales8_, scales16_;
   detail::LargeBuffer<int32_t> sums8_;
+  // Token-interleaved copies for prefill (group_gemm.hpp), when max_batch > 1.
+  detail::LargeBuffer<int8_t> q8x_;
+  detail::LargeBuffer<int16_t> q16x_;
+  detail::LargeBuffer<float> scales8x_, scales16x_;
+  detail::LargeBuffer<int32_t> sums8x_;
 };
 
 // What one run of a layer reads: the bound activations, and their quantized form for the integer engine.
