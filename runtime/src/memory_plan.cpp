@@ -5,6 +5,7 @@
 
 #include "kernels/attention.hpp"
 #include "kernels/group_gemm.hpp"
+#include "kernels/linear.hpp"
 #include "model_data.hpp"
 
 namespace ordinal::detail {
@@ -52,14 +53,7 @@ Result<SessionMemoryPlan> plan_session_memory(const ModelData& md, const Session
   act_floats += c.vocab_size;                                                                // logits
   act_floats += dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1;  // positional
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
-  // LinearInput: per block of 32 values int8 and int16 codes, two scales and an int8 block sum.
-  const uint64_t blocks = (max_cols + kernels::kBlock - 1) / kernels::kBlock;
-  const uint64_t per_token =
-      blocks * (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
-  // Chunks of more than one token: the token-interleaved prefill copies too, tokens padded to whole tiles.
-  const uint64_t interleaved_tokens =
-      n > 1 ? (n + kernels::kTokenTile - 1) / kernels::kTokenTile * kernels::kTokenTile : 0;
-  const uint64_t linear_input = (n + interleaved_tokens) * per_token;
+  const uint64_t linear_input = kernels::LinearInput::planned_bytes(n, max_cols);
   p.activations = act_floats * sizeof(float) + linear_input;
 
   // Weights: none per session; the model's weight plan (weight_plan.hpp) is shared by all its sessions.
@@ -111,11 +105,8 @@ Result<SessionMemoryPlan> plan_batch_memory(const ModelData& md, const BatchOpti
       std::max<uint64_t>(1, dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1);
   act_floats += tasks * pos_floats;  // positional scratch per thread
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
-  const uint64_t blocks = (max_cols + kernels::kBlock - 1) / kernels::kBlock;
   // One LinearInput per thread (a group of sequences quantizes its own activations).
-  const uint64_t linear_input =
-      tasks * n * blocks *
-      (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
+  const uint64_t linear_input = tasks * kernels::LinearInput::planned_bytes(n, max_cols);
   // Per token: twelve int32 and four 64-bit fields of bookkeeping (half of them the spare set the tokens
   // are sorted into by group) and three flags; per sequence: its state, validation scratch and group; per
   // thread: the audit's sums, group bounds and status.

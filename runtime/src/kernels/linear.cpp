@@ -32,6 +32,16 @@ Status LinearInput::reserve(size_t max_batch, size_t max_cols) {
   return sums8x_.allocate(padded * blocks, "interleaved int8 linear input block sums");
 }
 
+uint64_t LinearInput::planned_bytes(uint64_t max_batch, uint64_t max_cols) {
+  // Per block of 32 values: int8 and int16 codes, two f32 scales and an int32 block sum; chunks of more than
+  // one token also keep the token-interleaved copies, tokens padded to whole tiles.
+  const uint64_t blocks = (max_cols + kBlock - 1) / kBlock;
+  const uint64_t per_token =
+      blocks * (kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
+  const uint64_t interleaved = max_batch > 1 ? (max_batch + kTokenTile - 1) / kTokenTile * kTokenTile : 0;
+  return (max_batch + interleaved) * per_token;
+}
+
 LinearInput& LinearInput::bind(const float* x, size_t batch, size_t cols) {
   x_ = x;
   batch_ = batch;

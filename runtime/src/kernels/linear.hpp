@@ -33,6 +33,8 @@ class LinearInput {
   // Plans buffers for up to max_batch rows of up to max_cols values. Allocates: call at session creation;
   // kOutOfMemory when it cannot.
   Status reserve(size_t max_batch, size_t max_cols);
+  // Bytes reserve(max_batch, max_cols) allocates (the memory plans count it without allocating).
+  static uint64_t planned_bytes(uint64_t max_batch, uint64_t max_cols);
   LinearInput& bind(const float* x, size_t batch, size_t cols);
 
   const float* f32() const { return x_; }
