@@ -6,6 +6,7 @@
 #include "kernels/attention.hpp"
 #include "kernels/group_gemm.hpp"
 #include "model_data.hpp"
+#include "positional/scheme.hpp"
 
 namespace ordinal::detail {
 
@@ -57,7 +58,8 @@ Result<SessionMemoryPlan> plan_session_memory(const ModelData& md, const Session
   const uint64_t linear_input =
       n * blocks *
       (kernels::kBlock * (sizeof(int8_t) + sizeof(int16_t)) + 2 * sizeof(float) + sizeof(int32_t));
-  p.activations = act_floats * sizeof(float) + linear_input;
+  // + the F32 RoPE angle table the session's positional encoder computes at create (bounded, <= 512 KiB).
+  p.activations = act_floats * sizeof(float) + linear_input + positional::rope_angle_table_bytes(md);
 
   // Weights: none per session; the model's weight plan (weight_plan.hpp) is shared by all its sessions.
   p.weights = 0;
