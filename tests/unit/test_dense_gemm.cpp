@@ -134,6 +134,34 @@ TEST_CASE("dense kernels: a token's outputs do not depend on batch, tile, row ra
   }
 }
 
+TEST_CASE("dense kernels: prefill-sized batches give the bits of each token decoded alone") {
+  // 110M-like rows (768 columns, one with a tail), 8-row blocks plus leftovers, 6-token groups plus
+  // leftovers, with a bias: every token of the batch against the same token decoded alone.
+  SplitMix64 rng(19);
+  for (const DenseGemmKernels* k : paths()) {
+    CAPTURE(std::string(k->name));
+    for (size_t cols : {768, 771}) {
+      const size_t rows = 8 * 5 + 3, batch = 6 * 4 + 5;
+      CAPTURE(cols);
+      const std::vector<float> w = random_floats(rng, rows * cols, 1.0);
+      const std::vector<float> x = random_floats(rng, batch * cols, 2.0);
+      const std::vector<float> bias = random_floats(rng, rows, 1.0);
+      std::vector<float> y(batch * rows), one(rows);
+      k->f32_rows(w.data(), rows, cols, x.data(), batch, bias.data(), 0, rows, y.data(), rows);
+      for (size_t b = 0; b < batch; ++b) {
+        k->f32_rows(w.data(), rows, cols, x.data() + b * cols, 1, bias.data(), 0, rows, one.data(), rows);
+        CAPTURE(b);
+        REQUIRE(same_bits(one.data(), y.data() + b * rows, rows));
+      }
+      // A row range starting off the 8-row grid.
+      std::vector<float> part(batch * rows, 0.0f);
+      k->f32_rows(w.data(), rows, cols, x.data(), batch, bias.data(), 3, rows, part.data(), rows);
+      for (size_t b = 0; b < batch; ++b)
+        REQUIRE(same_bits(part.data() + b * rows + 3, y.data() + b * rows + 3, rows - 3));
+    }
+  }
+}
+
 TEST_CASE("dense kernels: f16 rows give the bits of f32 rows holding the widened halves") {
   SplitMix64 rng(13);
   for (const DenseGemmKernels* k : paths()) {
