@@ -85,7 +85,8 @@ class Pool {
   uint32_t window_ops_ = 0;
   uint32_t inline_ops_left_ = 0;
   uint32_t inline_span_ = kMinInlineSpan;
-  static constexpr uint32_t kWindowOps = 16;  // parallel ops judged together
+  static constexpr uint32_t kWindowOps = 16;          // parallel ops judged together, at least,
+  static constexpr double kWindowMinSeconds = 0.025;  // over at least this long
   static constexpr uint32_t kMinInlineSpan = 32, kMaxInlineSpan = 4096;
 };
 
@@ -182,14 +183,17 @@ void Pool::judge(double elapsed_s, double caller_alone_s) {
   window_parallel_s_ += elapsed_s;
   window_alone_s_ += caller_alone_s;
   if (++window_ops_ < kWindowOps) return;
+  const double window_wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
+  // Long enough for the process CPU clock: Linux adds a running thread's time on other cores at scheduler
+  // ticks (4 ms at HZ=250), so over a 2 ms decode window it showed the caller alone (1.00 cores, measured).
+  if (window_wall_s < kWindowMinSeconds) return;
   // Cores this process actually ran on over the window, serial work between the ops included. When the
   // scheduler gives the process a fixed share (autogroups, cgroups: the usual desktop and CI set-up) and
   // the machine is busy, that share is all the threads get together: extra threads only spread it thinner
   // (a bandwidth-bound decode spends more CPU per token on 2 threads) and the caller waits on workers that
   // are not running. Seen on the 2-core machine at load 13: windows whose ops "paid" by their own wall time
   // while the process got 0.25-0.55 cores in all; then the caller alone is the safe choice.
-  const double window_wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
   const double cores_used =
       window_wall_s > 0 ? (process_cpu_seconds() - window_cpu_start_s_) / window_wall_s : 0;
   const bool paid = window_parallel_s_ < 0.9 * window_alone_s_ &&
