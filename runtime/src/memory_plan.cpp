@@ -7,6 +7,7 @@
 #include "kernels/group_gemm.hpp"
 #include "kernels/linear.hpp"
 #include "model_data.hpp"
+#include "positional/scheme.hpp"
 
 namespace ordinal::detail {
 
@@ -54,7 +55,8 @@ Result<SessionMemoryPlan> plan_session_memory(const ModelData& md, const Session
   act_floats += dim + (md.positional.low_a.present() ? md.positional.low_a.cols() : 0) + 1;  // positional
   const uint64_t max_cols = std::max({dim, q_dim, hidden});
   const uint64_t linear_input = kernels::LinearInput::planned_bytes(n, max_cols);
-  p.activations = act_floats * sizeof(float) + linear_input;
+  // + the F32 RoPE angle table the session's positional encoder computes at create (bounded, <= 512 KiB).
+  p.activations = act_floats * sizeof(float) + linear_input + positional::rope_angle_table_bytes(md);
 
   // Weights: none per session; the model's weight plan (weight_plan.hpp) is shared by all its sessions.
   p.weights = 0;

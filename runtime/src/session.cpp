@@ -235,7 +235,7 @@ size_t SessionImpl::memory_bytes() const {
                   logits_.size() + pos_scratch_.size() + att_.size() + att_partials_.size() +
                   k_stage_.size() + v_stage_.size();
   // No weights: the model's plan (weight_plan.hpp) is shared by all its sessions.
-  return floats * sizeof(float) + kv_.bytes() + in_.bytes();
+  return floats * sizeof(float) + kv_.bytes() + in_.bytes() + pos_.table_bytes();
 }
 
 size_t SessionImpl::weight_bytes_per_token() const {

@@ -3,6 +3,7 @@
 #include <cpuinfo.h>
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,6 +35,14 @@ inline void cpu_relax() {
 // yielding its core: about the gap between two ops of one forward pass, far below a time slice.
 constexpr auto kSpin = std::chrono::microseconds(20);
 
+// CPU seconds of the whole process, every thread (0 where the clock is missing: the governor then sees no
+// cores in use and keeps ops on the caller, the safe side).
+double process_cpu_seconds() {
+  timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0) return 0.0;
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
 }  // namespace
 
 class Pool {
@@ -51,8 +60,9 @@ class Pool {
   // how many it ran.
   size_t work_on(uint32_t generation);
   void run_inline(Task1dTile task, void* context, size_t range, size_t tile);
-  // The governor (see run()): whether the last parallel op paid, and how many ops to run inline now.
-  void judge(bool paid);
+  // The governor (see run()): adds one parallel op's wall time and the caller-alone estimate to the window;
+  // at the window's end decides whether the next ops run inline.
+  void judge(double elapsed_s, double caller_alone_s);
   void stop_workers();
 
   uint32_t threads_ = 1;
@@ -69,10 +79,14 @@ class Pool {
   std::mutex mutex_;
   std::condition_variable wake_;
   // Caller-only state (one caller at a time): the governor.
-  uint32_t unpaid_streak_ = 0;
+  double window_parallel_s_ = 0.0, window_alone_s_ = 0.0;
+  std::chrono::steady_clock::time_point window_start_;  // the window's first op began
+  double window_cpu_start_s_ = 0.0;                     // process CPU time then
+  uint32_t window_ops_ = 0;
   uint32_t inline_ops_left_ = 0;
   uint32_t inline_span_ = kMinInlineSpan;
-  static constexpr uint32_t kUnpaidLimit = 4;  // consecutive ops that did not pay before going inline
+  static constexpr uint32_t kWindowOps = 16;          // parallel ops judged together, at least,
+  static constexpr double kWindowMinSeconds = 0.025;  // over at least this long
   static constexpr uint32_t kMinInlineSpan = 32, kMaxInlineSpan = 4096;
 };
 
@@ -165,14 +179,31 @@ void Pool::run_inline(Task1dTile task, void* context, size_t range, size_t tile)
     task(context, start, range - start < tile ? range - start : tile);
 }
 
-void Pool::judge(bool paid) {
+void Pool::judge(double elapsed_s, double caller_alone_s) {
+  window_parallel_s_ += elapsed_s;
+  window_alone_s_ += caller_alone_s;
+  if (++window_ops_ < kWindowOps) return;
+  const double window_wall_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
+  // Long enough for the process CPU clock: Linux adds a running thread's time on other cores at scheduler
+  // ticks (4 ms at HZ=250), so over a 2 ms decode window it showed the caller alone (1.00 cores, measured).
+  if (window_wall_s < kWindowMinSeconds) return;
+  // Cores this process actually ran on over the window, serial work between the ops included. When the
+  // scheduler gives the process a fixed share (autogroups, cgroups: the usual desktop and CI set-up) and
+  // the machine is busy, that share is all the threads get together: extra threads only spread it thinner
+  // (a bandwidth-bound decode spends more CPU per token on 2 threads) and the caller waits on workers that
+  // are not running. Seen on the 2-core machine at load 13: windows whose ops "paid" by their own wall time
+  // while the process got 0.25-0.55 cores in all; then the caller alone is the safe choice.
+  const double cores_used =
+      window_wall_s > 0 ? (process_cpu_seconds() - window_cpu_start_s_) / window_wall_s : 0;
+  const bool paid = window_parallel_s_ < 0.9 * window_alone_s_ &&
+                    cores_used >= 1.0 + 0.25 * static_cast<double>(threads_ - 1);
+  window_parallel_s_ = window_alone_s_ = 0.0;
+  window_ops_ = 0;
   if (paid) {
-    unpaid_streak_ = 0;
     inline_span_ = kMinInlineSpan;
     return;
   }
-  if (++unpaid_streak_ < kUnpaidLimit) return;
-  unpaid_streak_ = 0;
   inline_ops_left_ = inline_span_;
   inline_span_ = inline_span_ * 2 < kMaxInlineSpan ? inline_span_ * 2 : kMaxInlineSpan;
 }
@@ -189,16 +220,24 @@ void Pool::run(Task1dTile task, void* context, size_t range, size_t tile) {
   }
   // The governor: threads must pay. When the other threads' cores are busy with other processes, a worker
   // can hold a claimed chunk while descheduled and the op ends up slower than on the caller alone (measured:
-  // 2 threads at 0.8x of 1 on the 2-core machine at load ~20). After kUnpaidLimit such ops in a row the
-  // next inline_span_ ops run on the caller alone (workers sleep, leaving their cores to whoever needs
-  // them), then parallelism is tried again; the span doubles while it keeps not paying. Results do not
-  // depend on the split, so neither do they on this choice.
+  // 2 threads at 0.8x of 1 on the 2-core machine at load ~20). Such a stall is rare per op but costs a time
+  // slice (milliseconds) against ops of ~0.1 ms, so the judgement is over a window of kWindowOps ops, by
+  // time: the ops' wall time against what the caller alone would have taken at its own pace (judged op by
+  // op, "4 unpaid in a row", one stalled op among paying ones went unnoticed), and by the cores the process
+  // got over the window (judge() says why). A window that did not pay sends the
+  // next inline_span_ ops to the caller alone (workers sleep, leaving their cores to whoever needs them),
+  // then parallelism is tried again; the span doubles while it keeps not paying. Results do not depend on
+  // the split, so neither do they on this choice.
   if (inline_ops_left_ > 0) {
     --inline_ops_left_;
     run_inline(task, context, range, tile);
     return;
   }
   const auto t0 = std::chrono::steady_clock::now();
+  if (window_ops_ == 0) {
+    window_start_ = t0;
+    window_cpu_start_s_ = process_cpu_seconds();
+  }
   // Close the previous job before its fields change: a worker still in work_on() for it may hold that job's
   // exhausted state (index == its chunk count) and, reading the new chunks_ below, would otherwise claim an
   // index of the new job under the old generation (ThreadSanitizer found it: a chunk run twice and done_
@@ -230,12 +269,12 @@ void Pool::run(Task1dTile task, void* context, size_t range, size_t tile) {
     cpu_relax();
     if (++spins % 64 == 0 && std::chrono::steady_clock::now() > spin_until) sched_yield();
   }
-  // Paid: the op took less than 90 % of what the caller alone would have taken at the pace it kept
-  // (caller_chunks in t1 - t0; chunks are near-equal).
+  // What the caller alone would have taken at the pace it kept (caller_chunks in t1 - t0; chunks are
+  // near-equal); a caller that found no chunk left gives no pace: the op counts as neither gain nor loss.
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double caller = std::chrono::duration<double>(t1 - t0).count();
-  judge(caller_chunks < chunks &&
-        elapsed * static_cast<double>(caller_chunks) < 0.9 * caller * static_cast<double>(chunks));
+  judge(elapsed, caller_chunks > 0 ? caller * static_cast<double>(chunks) / static_cast<double>(caller_chunks)
+                                   : elapsed);
 }
 
 void PoolDeleter::operator()(Pool* p) const {

@@ -100,7 +100,7 @@ void BM_Gemv(benchmark::State& state, const DenseGemmKernels* k, bool f16) {
   std::vector<float> x(kCols, 0.5f), y(kRows);
   const DenseRowsFn fn = f16 ? k->f16_rows : k->f32_rows;
   for (auto _ : state) {
-    fn(w, kCols, x.data(), 1, nullptr, 0, kRows, y.data(), kRows);
+    fn(w, kRows, kCols, x.data(), 1, nullptr, 0, kRows, y.data(), kRows);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(
@@ -112,7 +112,7 @@ void BM_Gemm(benchmark::State& state, const DenseGemmKernels* k) {
   const float* w = weights_f32();
   std::vector<float> x(kBatch * kCols, 0.5f), y(kBatch * kOut);
   for (auto _ : state) {
-    k->f32_rows(w, kCols, x.data(), kBatch, nullptr, 0, kOut, y.data(), kOut);
+    k->f32_rows(w, kOut, kCols, x.data(), kBatch, nullptr, 0, kOut, y.data(), kOut);
     benchmark::DoNotOptimize(y.data());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * kOut * kCols * kBatch));

@@ -4,6 +4,7 @@
 // widened weights bit for bit; and Linear reads f32/f16 weights in place (no bytes owned).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -50,8 +51,8 @@ std::vector<Case> cases() {
   for (size_t rows : {1, 2, 3, 4, 5, 7, 9, 37})
     for (size_t cols : {1, 3, 4, 7, 8, 13, 64, 172, 773})
       for (size_t batch : {1, 2, 3, 4, 5, 7, 32}) c.push_back({rows, cols, batch});
-  // Slices over kDenseCachedGemvBytes (in f32 and in f16): the streaming one-row-at-a-time GEMV, whose
-  // bits must equal the cached 8/4-row GEMV's and the GEMM's (row ranges split them below it).
+  // Matrices over kDenseCachedGemvBytes (in f32 and in f16): the streaming one-row-at-a-time GEMV, whose
+  // bits must equal the cached 8/4-row GEMV's (sub-matrices below it) and the GEMM's.
   for (size_t batch : {1, 2, 3}) c.push_back({2 * kDenseCachedGemvBytes / (2 * 773) + 13, 773, batch});
   return c;
 }
@@ -70,7 +71,7 @@ TEST_CASE("dense kernels: every path within the float dot-product bound of a dou
       const std::vector<float> x = random_floats(rng, c.batch * c.cols, 4.0);
       const std::vector<float> bias = random_floats(rng, c.rows, 1.0);
       std::vector<float> y(c.batch * c.rows, NAN);
-      k->f32_rows(w.data(), c.cols, x.data(), c.batch, bias.data(), 0, c.rows, y.data(), c.rows);
+      k->f32_rows(w.data(), c.rows, c.cols, x.data(), c.batch, bias.data(), 0, c.rows, y.data(), c.rows);
       for (size_t b = 0; b < c.batch; ++b) {
         for (size_t r = 0; r < c.rows; ++r) {
           double ref = bias[r], mag = std::fabs(bias[r]);
@@ -99,7 +100,7 @@ TEST_CASE("dense kernels: a token's outputs do not depend on batch, tile, row ra
       const std::vector<float> w = random_floats(rng, c.rows * c.cols, 1.0);
       const std::vector<float> x = random_floats(rng, c.batch * c.cols, 2.0);
       std::vector<float> whole(c.batch * c.rows), split(c.batch * c.rows);
-      k->f32_rows(w.data(), c.cols, x.data(), c.batch, nullptr, 0, c.rows, whole.data(), c.rows);
+      k->f32_rows(w.data(), c.rows, c.cols, x.data(), c.batch, nullptr, 0, c.rows, whole.data(), c.rows);
       // The same token in another batch of its class: alone (GEMV) or first of kDenseGemmMinBatch (GEMM).
       const size_t other_batch = c.batch < kDenseGemmMinBatch ? 1 : kDenseGemmMinBatch;
       std::vector<float> other_x(other_batch * c.cols), other_y(other_batch * c.rows);
@@ -108,16 +109,55 @@ TEST_CASE("dense kernels: a token's outputs do not depend on batch, tile, row ra
           const size_t src = o == 0 ? b : (b + o) % c.batch;
           std::memcpy(other_x.data() + o * c.cols, x.data() + src * c.cols, c.cols * sizeof(float));
         }
-        k->f32_rows(w.data(), c.cols, other_x.data(), other_batch, nullptr, 0, c.rows, other_y.data(),
+        k->f32_rows(w.data(), c.rows, c.cols, other_x.data(), other_batch, nullptr, 0, c.rows, other_y.data(),
                     c.rows);
         REQUIRE(same_bits(other_y.data(), whole.data() + b * c.rows, c.rows));
       }
       // Row ranges of 1, 2, 3, ... rows (every block remainder) stitched together.
       for (size_t r = 0, step = 1; r < c.rows; r += step, ++step) {
-        k->f32_rows(w.data(), c.cols, x.data(), c.batch, nullptr, r, std::min(c.rows, r + step), split.data(),
-                    c.rows);
+        k->f32_rows(w.data(), c.rows, c.cols, x.data(), c.batch, nullptr, r, std::min(c.rows, r + step),
+                    split.data(), c.rows);
       }
       REQUIRE(same_bits(split.data(), whole.data(), whole.size()));
+      // The same ranges as matrices of their own (rows = the range): small ones take the cached 8/4-row
+      // GEMV even where the whole matrix streams row after row; the bits must not change.
+      std::fill(split.begin(), split.end(), 0.0f);
+      for (size_t r = 0, step = 1; r < c.rows; r += step, ++step) {
+        const size_t n = std::min(c.rows, r + step) - r;
+        std::vector<float> part(c.batch * n);
+        k->f32_rows(w.data() + r * c.cols, n, c.cols, x.data(), c.batch, nullptr, 0, n, part.data(), n);
+        for (size_t b = 0; b < c.batch; ++b)
+          std::memcpy(split.data() + b * c.rows + r, part.data() + b * n, n * sizeof(float));
+      }
+      REQUIRE(same_bits(split.data(), whole.data(), whole.size()));
+    }
+  }
+}
+
+TEST_CASE("dense kernels: prefill-sized batches give the bits of each token decoded alone") {
+  // 110M-like rows (768 columns, one with a tail), 8-row blocks plus leftovers, 6-token groups plus
+  // leftovers, with a bias: every token of the batch against the same token decoded alone.
+  SplitMix64 rng(19);
+  for (const DenseGemmKernels* k : paths()) {
+    CAPTURE(std::string(k->name));
+    for (size_t cols : {768, 771}) {
+      const size_t rows = 8 * 5 + 3, batch = 6 * 4 + 5;
+      CAPTURE(cols);
+      const std::vector<float> w = random_floats(rng, rows * cols, 1.0);
+      const std::vector<float> x = random_floats(rng, batch * cols, 2.0);
+      const std::vector<float> bias = random_floats(rng, rows, 1.0);
+      std::vector<float> y(batch * rows), one(rows);
+      k->f32_rows(w.data(), rows, cols, x.data(), batch, bias.data(), 0, rows, y.data(), rows);
+      for (size_t b = 0; b < batch; ++b) {
+        k->f32_rows(w.data(), rows, cols, x.data() + b * cols, 1, bias.data(), 0, rows, one.data(), rows);
+        CAPTURE(b);
+        REQUIRE(same_bits(one.data(), y.data() + b * rows, rows));
+      }
+      // A row range starting off the 8-row grid.
+      std::vector<float> part(batch * rows, 0.0f);
+      k->f32_rows(w.data(), rows, cols, x.data(), batch, bias.data(), 3, rows, part.data(), rows);
+      for (size_t b = 0; b < batch; ++b)
+        REQUIRE(same_bits(part.data() + b * rows + 3, y.data() + b * rows + 3, rows - 3));
     }
   }
 }
@@ -143,8 +183,10 @@ TEST_CASE("dense kernels: f16 rows give the bits of f32 rows holding the widened
       const std::vector<float> x = random_floats(rng, c.batch * c.cols, 2.0);
       const std::vector<float> bias = random_floats(rng, c.rows, 1.0);
       std::vector<float> from_half(c.batch * c.rows), from_f32(c.batch * c.rows);
-      k->f16_rows(h.data(), c.cols, x.data(), c.batch, bias.data(), 0, c.rows, from_half.data(), c.rows);
-      k->f32_rows(widened.data(), c.cols, x.data(), c.batch, bias.data(), 0, c.rows, from_f32.data(), c.rows);
+      k->f16_rows(h.data(), c.rows, c.cols, x.data(), c.batch, bias.data(), 0, c.rows, from_half.data(),
+                  c.rows);
+      k->f32_rows(widened.data(), c.rows, c.cols, x.data(), c.batch, bias.data(), 0, c.rows, from_f32.data(),
+                  c.rows);
       CAPTURE(c.rows);
       CAPTURE(c.cols);
       CAPTURE(c.batch);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -254,4 +255,51 @@ TEST_CASE("partial rotary + llama3 models run, shift and keep their settings thr
   CHECK(std::system((std::string("'") + ORDINAL_CLI_PATH + "' quantize '" + plain_path + "' '" + out2 +
                      "' --pos rope-q31 --rope-scaling llama3:8,4,1,32 2> /dev/null")
                         .c_str()) != 0);
+}
+
+TEST_CASE("F32 RoPE angles precomputed at create rotate with the bits of the per-call cosf/sinf") {
+  // Partial split-half (unscaled: frequencies from the base in float), interleaved, and llama3-scaled
+  // (stored frequencies). Positions inside the table and past it (computed as they come) must give exactly
+  // what the angle expressions give when evaluated per call.
+  for (const size_t index : {size_t{0}, size_t{4}, size_t{2}}) {
+    const json& c = reference().at("rotations")[index];
+    CAPTURE(index);
+    auto m = model_for(c, detail::TrigPrecision::kF32, "rope_table_f32.ordinal");
+    auto enc = positional::PositionalEncoder::create(m->data());
+    REQUIRE(enc.ok());
+    const uint32_t heads = c.at("n_heads").get<uint32_t>(), hd = c.at("head_dim").get<uint32_t>();
+    const uint32_t rot = c.at("rotary_dims").get<uint32_t>(), pairs = rot / 2;
+    const bool split = c.at("layout") == "split_half";
+    const uint32_t max_positions = m->config().max_positions;
+    const uint64_t table_bytes = uint64_t{max_positions} * pairs * 2 * sizeof(float);
+    CHECK(positional::rope_angle_table_bytes(m->data()) == table_bytes);
+    CHECK(enc->table_bytes() == table_bytes);
+    const std::vector<float>& freq = enc->f32_frequencies();
+    REQUIRE(freq.size() == pairs);
+    const std::vector<float> in = c.at("input").get<std::vector<float>>();
+    REQUIRE(in.size() == size_t{heads} * hd);
+    std::vector<int64_t> positions;
+    for (int64_t p = 0; p < int64_t{max_positions} + 3; ++p) positions.push_back(p);
+    positions.push_back(100000);
+    for (const int64_t pos : positions) {
+      std::vector<float> got = in, want = in;
+      enc->rotate(pos, got.data(), heads);
+      for (uint32_t j = 0; j < pairs; ++j) {
+        const float angle = static_cast<float>(pos) * freq[j];
+        const float co = cosf(angle), si = sinf(angle);
+        const uint32_t a = split ? j : 2 * j, b = split ? j + pairs : 2 * j + 1;
+        for (uint32_t h = 0; h < heads; ++h) {
+          float* v = want.data() + size_t{h} * hd;
+          const float v0 = v[a], v1 = v[b];
+          v[a] = v0 * co - v1 * si;
+          v[b] = v0 * si + v1 * co;
+        }
+      }
+      CAPTURE(pos);
+      CHECK(std::memcmp(got.data(), want.data(), got.size() * sizeof(float)) == 0);
+    }
+  }
+  // Fixed-point models keep no float table.
+  auto q = model_for(reference().at("rotations")[0], detail::TrigPrecision::kQ31, "rope_table_q31.ordinal");
+  CHECK(positional::rope_angle_table_bytes(q->data()) == 0);
 }

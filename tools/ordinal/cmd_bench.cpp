@@ -1,5 +1,5 @@
 // ordinal bench MODEL... [--threads LIST] [--weights LIST] [--kv LIST] [--steps N] [--prompt-tokens N]
-//                       [--repeat R] [--json FILE] [--batch N]
+//                       [--prefill-chunk N] [--repeat R] [--json FILE] [--batch N]
 // Measures, per model, weight format, KV cache type and thread count, in one run: load time, time to first
 // token (prefill of a fixed prompt), decode tokens/s, weight bytes the kernels read per decoded token,
 // session and KV cache bytes, and the process's peak RSS. Weight formats are converted in memory from the
@@ -38,6 +38,7 @@ const char* kUsage =
     "  --kv LIST             KV cache types to compare: f32,int8 (default f32)\n"
     "  --steps N             decode steps per measurement (default 128)\n"
     "  --prompt-tokens N     prompt length for time-to-first-token (default 32)\n"
+    "  --prefill-chunk N     tokens per batched forward in prefill (default: SessionOptions', 64)\n"
     "  --repeat R            measurements per configuration; the median is reported (default 3)\n"
     "  --json FILE           write every figure as JSON (compare runs with tools/bench-compare)\n"
     "  --batch N             N sequences decoded together in one batch vs one after another: aggregate\n"
@@ -98,6 +99,7 @@ int cmd_bench(int argc, char** argv) {
   std::vector<std::string> models;
   std::vector<int64_t> threads;
   int64_t steps = 128, prompt_tokens = 32, repeat = 3, batch = 0;
+  int64_t prefill_chunk = SessionOptions().prefill_chunk;
   std::string json_path;
   std::vector<std::string> weights;
   std::vector<KvCacheType> kvs = {KvCacheType::kF32};
@@ -129,6 +131,10 @@ int cmd_bench(int argc, char** argv) {
     } else if (a == "--prompt-tokens") {
       if (!args.value(a, &v) || !parse_int(v, 1, 1 << 20, &prompt_tokens)) {
         return usage_error("bench", "--prompt-tokens needs an integer >= 1", kUsage);
+      }
+    } else if (a == "--prefill-chunk") {
+      if (!args.value(a, &v) || !parse_int(v, 1, 1 << 16, &prefill_chunk)) {
+        return usage_error("bench", "--prefill-chunk needs an integer in [1, 65536]", kUsage);
       }
     } else if (a == "--repeat") {
       if (!args.value(a, &v) || !parse_int(v, 1, 100, &repeat))
@@ -210,6 +216,7 @@ int cmd_bench(int argc, char** argv) {
           SessionOptions so;
           so.threads = static_cast<uint32_t>(nt);
           so.kv_cache = variants[vi].kv;
+          so.prefill_chunk = static_cast<uint32_t>(prefill_chunk);
           so.memory_budget = host_memory_budget();
           const auto t0 = clock::now();
           auto s = Session::create(variants[vi].model, so);
@@ -262,6 +269,7 @@ int cmd_bench(int argc, char** argv) {
              {"load_ms", v.load_ms},
              {"ttft_ms", median(f.ttft)},
              {"prompt_tokens", prompt_n},
+             {"prefill_chunk", prefill_chunk},
              {"decode_tokens", decode_n},
              {"decode_tokens_per_s", median(f.tps)},
              {"decode_tokens_per_cpu_s", median(f.cpu_tps)},

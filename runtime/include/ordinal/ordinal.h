@@ -46,7 +46,7 @@ typedef struct ord_session_options {
   int64_t position_offset; /* position of the first token */
   uint32_t kv_cache;       /* ord_kv_cache_type; ORD_KV_F32 by default */
   uint64_t memory_budget;  /* bytes the session may allocate (ord_session_bytes); 0: no budget */
-  uint32_t prefill_chunk;  /* tokens per batched forward during prefill; 0: the default (32) */
+  uint32_t prefill_chunk;  /* tokens per batched forward during prefill; 0: the default (64) */
   int32_t check_numerics;  /* nonzero (default): NaN/Inf in logits is ORD_NUMERIC_ERROR */
 } ord_session_options;
 

@@ -24,12 +24,14 @@ namespace ordinal::kernels {
 
 // Batches of at least this many tokens take the GEMM loop nest.
 constexpr size_t kDenseGemmMinBatch = 3;
-// GEMV calls that read at most this many weight bytes (a slice that stays in L2 between tokens) compute
-// 4 rows side by side; larger ones stream one row after another (dense_gemm_tiles.inc says why).
+// GEMVs of matrices of at most this many weight bytes (that stay in L2 between tokens) compute 8 rows side
+// by side; larger ones stream one row after another (dense_gemm_tiles.inc says why).
 constexpr size_t kDenseCachedGemvBytes = 256 * 1024;
 
-// `weights` points at row 0 of W: floats, or IEEE half bit patterns for the f16 entry. Unaligned is fine.
-using DenseRowsFn = void (*)(const void* weights, size_t cols, const float* x, size_t batch,
+// `weights` points at row 0 of W [rows, cols]: floats, or IEEE half bit patterns for the f16 entry. Unaligned
+// is fine. `rows` is the whole matrix's (the GEMV's loop nest is chosen by the matrix's size, not the
+// range's: a thread's slice of a large matrix must stream like the whole, see dense_gemm_tiles.inc).
+using DenseRowsFn = void (*)(const void* weights, size_t rows, size_t cols, const float* x, size_t batch,
                              const float* bias, size_t row_begin, size_t row_end, float* y, size_t ldy);
 
 struct DenseGemmKernels {

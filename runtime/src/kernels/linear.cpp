@@ -305,7 +305,7 @@ void Linear::run_rows(const LinearBatch& in, size_t row_begin, size_t row_end, f
   switch (engine_) {
     case Engine::kF32:
     case Engine::kF16:
-      dense_rows_(dense_, in_, in.x, in.batch, bias_, row_begin, row_end, output, out_);
+      dense_rows_(dense_, out_, in_, in.x, in.batch, bias_, row_begin, row_end, output, out_);
       break;
     case Engine::kInteger:
       group_gemm_rows(int_, in.quantized, bias_, row_begin, row_end, output, out_);

@@ -44,6 +44,8 @@ class PositionalEncoder {
   const std::vector<float>& f32_frequencies() const { return state_.f32_frequencies; }
   // Scratch floats add_to_embedding needs.
   size_t scratch_floats() const { return state_.scratch_floats; }
+  // Bytes the encoder precomputed at create (the F32 RoPE angle table), for Session::memory_bytes().
+  size_t table_bytes() const { return state_.rope_angle_table.size() * sizeof(float); }
   const SchemeModule& module() const { return *module_; }
 
   // Table schemes: the stored position vectors, as add_to_embedding adds them (SchemeModule::stored_row).

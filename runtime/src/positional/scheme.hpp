@@ -37,6 +37,10 @@ struct EncoderState {
   RopeShape rope_shape;  // validated in prepare; freqs point into the model
   RopePrecision rope_precision = RopePrecision::kQ15;
   std::vector<float> f32_frequencies;  // radians per position of an F32-precision RoPE model
+  // F32 RoPE: cosf/sinf of pos * f32_frequencies[j] for positions [0, rope_table_positions), computed in
+  // prepare (session create) so that the forward pass never evaluates them: [pos][pair] {cos, sin}.
+  std::vector<float> rope_angle_table;
+  uint32_t rope_table_positions = 0;
   // Sinusoidal.
   RopePrecision sin_precision = RopePrecision::kQ15;
   // Tables.
@@ -90,5 +94,9 @@ extern const SchemeModule kSinusoidalModule;
 extern const SchemeModule kRopeModule;
 extern const SchemeModule kAlibiModule;
 extern const SchemeModule kRelativeBiasModule;
+
+// Bytes of the F32 RoPE angle table prepare() builds for `model` (0 for other schemes and precisions), for
+// the session memory plan.
+uint64_t rope_angle_table_bytes(const detail::ModelData& model);
 
 }  // namespace ordinal::positional

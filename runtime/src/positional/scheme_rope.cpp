@@ -2,6 +2,7 @@
 // or split-half pairs). Q15/Q31 models carry host-computed uint64 frequencies (exact phase, integer sin/cos:
 // bit-identical everywhere); F32 models rotate by float angles as llama2.c / HF do, from the stored
 // frequencies when the host scaled them, else from base^(-2j/rotary_dims) in float.
+#include <algorithm>
 #include <cmath>
 
 #include "positional/scheme.hpp"
@@ -11,6 +12,22 @@ namespace ordinal::positional {
 namespace fb = ::ordinal::schema;
 
 namespace {
+
+constexpr double kTwoPi = 6.283185307179586476925286766559;
+
+// Largest F32 angle table a session keeps (positions past it compute their angles as they come): 1024
+// positions of a head_dim 128 model, all 1024 of the 110M shape's head_dim 64.
+constexpr uint64_t kMaxRopeTableBytes = 512 * 1024;
+
+// Positions [0, n) the F32 angle table covers: the model's max_positions, as many as fit the cap.
+uint32_t rope_table_positions(const detail::ModelData& model) {
+  const detail::PositionalParams& p = model.positional;
+  if (p.scheme != PositionalScheme::kRope || p.precision != detail::TrigPrecision::kF32 || p.rotary_dims < 2)
+    return 0;
+  const uint64_t bytes_per_position = uint64_t{p.rotary_dims / 2} * 2 * sizeof(float);
+  return static_cast<uint32_t>(
+      std::min<uint64_t>(model.config.max_positions, kMaxRopeTableBytes / bytes_per_position));
+}
 
 // The RoPE block's enum pairs (schema <-> runtime); format/schema_enums.hpp holds the shared ones.
 static_assert(format::same_value(fb::RopeLayout::Interleaved, detail::RopeLayoutKind::kInterleaved) &&
@@ -24,8 +41,6 @@ static_assert(format::same_value(fb::RopeScalingType::None, detail::RopeScalingK
                   format::same_value(fb::RopeScalingType::Llama3, detail::RopeScalingKind::kLlama3) &&
                   format::same_value(fb::RopeScalingType::MAX, detail::RopeScalingKind::kLlama3),
               "schema and runtime RoPE scaling types must agree");
-
-constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 Status load(const format::Ctx&, const schema::Model& m, const ModelConfig& cfg, detail::PositionalParams* p) {
   const auto* t = m.positional_as_Rope();
@@ -108,6 +123,19 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
                                             static_cast<float>(2 * j) / static_cast<float>(p.rotary_dims));
       }
     }
+    // cosf/sinf of every covered position once, here, with the expressions rotate() used to evaluate per
+    // call (fl(fpos * f) and the same libm calls), so a table entry has the bits rotate() computed before.
+    s->rope_table_positions = rope_table_positions(model);
+    s->rope_angle_table.resize(size_t{s->rope_table_positions} * pairs * 2);
+    for (uint32_t pos = 0; pos < s->rope_table_positions; ++pos) {
+      float* row = s->rope_angle_table.data() + size_t{pos} * pairs * 2;
+      const float fpos = static_cast<float>(pos);
+      for (uint32_t j = 0; j < pairs; ++j) {
+        const float angle = fpos * s->f32_frequencies[j];
+        row[2 * j] = cosf(angle);
+        row[2 * j + 1] = sinf(angle);
+      }
+    }
     // The shape's frequencies are unused by the float path; validate_rope_shape wants them non-null.
     s->rope_shape.freqs = p.frequencies;
     if (s->rope_shape.head_dim <= 0 || p.rotary_dims < 2 || p.rotary_dims % 2 != 0 ||
@@ -133,10 +161,20 @@ void rotate(const EncoderState& s, int64_t pos, float* heads, uint32_t n_heads) 
   }
   const uint32_t pairs = s.p->rotary_dims / 2;
   const bool interleaved = s.rope_shape.layout == RopeLayout::kInterleaved;
+  const float* table = pos < int64_t{s.rope_table_positions}
+                           ? s.rope_angle_table.data() + static_cast<size_t>(pos) * pairs * 2
+                           : nullptr;
   const float fpos = static_cast<float>(pos);
   for (uint32_t j = 0; j < pairs; ++j) {
-    const float angle = fpos * s.f32_frequencies[j];
-    const float c = cosf(angle), sn = sinf(angle);
+    float c, sn;
+    if (table != nullptr) {
+      c = table[2 * j];
+      sn = table[2 * j + 1];
+    } else {  // past the table: the same expressions prepare() evaluated
+      const float angle = fpos * s.f32_frequencies[j];
+      c = cosf(angle);
+      sn = sinf(angle);
+    }
     const uint32_t a = interleaved ? 2 * j : j;
     const uint32_t b = interleaved ? 2 * j + 1 : j + pairs;
     for (uint32_t h = 0; h < n_heads; ++h) {
@@ -149,6 +187,10 @@ void rotate(const EncoderState& s, int64_t pos, float* heads, uint32_t n_heads) 
 }
 
 }  // namespace
+
+uint64_t rope_angle_table_bytes(const detail::ModelData& model) {
+  return uint64_t{rope_table_positions(model)} * (model.positional.rotary_dims / 2) * 2 * sizeof(float);
+}
 
 const SchemeModule kRopeModule = {
     PositionalScheme::kRope,
