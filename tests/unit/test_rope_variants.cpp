@@ -265,14 +265,14 @@ TEST_CASE("F32 RoPE angles precomputed at create rotate with the bits of the per
     const json& c = reference().at("rotations")[index];
     CAPTURE(index);
     auto m = model_for(c, detail::TrigPrecision::kF32, "rope_table_f32.ordinal");
-    auto enc = positional::PositionalEncoder::create(m->data());
+    auto enc = positional::PositionalEncoder::create(ordinal::detail::model_data(*m));
     REQUIRE(enc.ok());
     const uint32_t heads = c.at("n_heads").get<uint32_t>(), hd = c.at("head_dim").get<uint32_t>();
     const uint32_t rot = c.at("rotary_dims").get<uint32_t>(), pairs = rot / 2;
     const bool split = c.at("layout") == "split_half";
     const uint32_t max_positions = m->config().max_positions;
     const uint64_t table_bytes = uint64_t{max_positions} * pairs * 2 * sizeof(float);
-    CHECK(positional::rope_angle_table_bytes(m->data()) == table_bytes);
+    CHECK(positional::rope_angle_table_bytes(ordinal::detail::model_data(*m)) == table_bytes);
     CHECK(enc->table_bytes() == table_bytes);
     const std::vector<float>& freq = enc->f32_frequencies();
     REQUIRE(freq.size() == pairs);
@@ -301,5 +301,5 @@ TEST_CASE("F32 RoPE angles precomputed at create rotate with the bits of the per
   }
   // Fixed-point models keep no float table.
   auto q = model_for(reference().at("rotations")[0], detail::TrigPrecision::kQ31, "rope_table_q31.ordinal");
-  CHECK(positional::rope_angle_table_bytes(q->data()) == 0);
+  CHECK(positional::rope_angle_table_bytes(ordinal::detail::model_data(*q)) == 0);
 }
