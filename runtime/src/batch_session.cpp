@@ -128,7 +128,8 @@ size_t BatchSessionImpl::memory_bytes() const {
   size_t inputs = 0;
   for (size_t t = 0; t < tasks_; ++t) inputs += ins_[t].bytes();
   return floats * sizeof(float) + kv_.bytes() + inputs + int32s * 4 + int64s * 8 + bytes +
-         audit_.size() * sizeof(double) + seq_.size() * sizeof(SequenceState) + tasks_ * sizeof(Status);
+         audit_.size() * sizeof(double) + seq_.size() * sizeof(SequenceState) + tasks_ * sizeof(Status) +
+         pos_.table_bytes();
 }
 
 Status BatchSessionImpl::check_open(int32_t s, const char* what) const {

@@ -113,7 +113,9 @@ Result<SessionMemoryPlan> plan_batch_memory(const ModelData& md, const BatchOpti
   // are sorted into by group) and three flags; per sequence: its state, validation scratch and group; per
   // thread: the audit's sums, group bounds and status.
   const uint64_t bookkeeping = n * (12 * 4 + 4 * 8 + 3) + seqs * 64 + tasks * (2 * 8 + 3 * 8 + 64);
-  p.activations = act_floats * sizeof(float) + linear_input + bookkeeping;
+  // + the F32 RoPE angle table the batch session's positional encoder computes at create.
+  p.activations =
+      act_floats * sizeof(float) + linear_input + bookkeeping + positional::rope_angle_table_bytes(md);
   p.weights = 0;
   p.total = p.kv_cache + p.attention + p.activations + p.weights;
   return p;
