@@ -18,9 +18,11 @@
 #include "ordinal/args.hpp"
 #include "ordinal/commands.hpp"
 #include "ordinal/host_limits.hpp"
+#include "ordinal/hybrid_quantize.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
+#include "ordinal/search_gates.hpp"
 #include "ordinal/verify_flags.hpp"
 #include "ordinal/weight_quantize.hpp"
 #include "quant/bucketed.hpp"
@@ -41,6 +43,9 @@ const std::string kUsage =
         "  --pos SCHEME          learned tables: f32 | f16 | int8-row | int8-row-f32 | int8-col | "
         "int4-g{16,32,64}[-zp]\n"
         "                          | codebook-K[-int8] | bucket-stride-N | bucket-t5-B | lowrank-R[-int8]\n"
+        "                          | hybrid-K-lowrank-R[-qkv] (positions < K exact int8 rows, rank-R int8 "
+        "tail;\n"
+        "                            -qkv: tail fitted in the first layer's q/k/v metric)\n"
         "                        RoPE: rope-q15 | rope-q31 | rope-f32;  sinusoidal: sin-q15 | sin-q31 | "
         "sin-f32\n"
         "                        ALiBi: nothing (slopes are already Q0.32 integers);  relative bias: int8 | "
@@ -62,8 +67,8 @@ const std::string kUsage =
         "IN\n"
         "  --search-schemes L    comma-separated --pos settings to try instead of all of them\n"
         "  --verify-seed S       verify's --seed (sampling, shuffles, probes) during --search (default 42)\n"
-        "verify options and gates for --search (as `ordinal verify`; at least one gate is required)\n") +
-    kVerifyInputUsage + kVerifyGateUsage;
+        "verify options and gates for --search (as `ordinal verify`)\n") +
+    kVerifyInputUsage + kVerifyGateUsage + quantize::kSearchGateDefaultsUsage;
 
 using modelio::HostTensor;
 
@@ -312,6 +317,8 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     }
     report.energy_kept = f.energy_kept;
     p = std::move(np);
+  } else if (is_hybrid_setting(scheme)) {
+    ORDINAL_RETURN_IF_ERROR(apply_hybrid_table(spec, table, P, D, scheme));
   } else {
     return invalid_argument("unknown --pos scheme '" + scheme + "' for a learned table");
   }
@@ -440,6 +447,7 @@ std::vector<std::string> table_candidates() {
     c.push_back("lowrank-" + std::to_string(r) + "-int8");
     c.push_back("lowrank-" + std::to_string(r));
   }
+  for (const std::string& h : hybrid_candidates(INT64_MAX)) c.push_back(h);
   return c;
 }
 
@@ -617,10 +625,7 @@ int cmd_quantize(int argc, char** argv) {
     return usage_error("quantize", "verify options, gates and --search-schemes apply only with --search",
                        kUsage.c_str());
   }
-  if (search && !has_explicit_gate(gates)) {
-    return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)",
-                       kUsage.c_str());
-  }
+  if (search) quantize::apply_default_search_gates(&gates);
   if (!search && o.pos.empty() && o.weights == "keep")
     return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
 

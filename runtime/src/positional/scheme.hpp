@@ -89,5 +89,6 @@ extern const SchemeModule kSinusoidalModule;
 extern const SchemeModule kRopeModule;
 extern const SchemeModule kAlibiModule;
 extern const SchemeModule kRelativeBiasModule;
+extern const SchemeModule kHybridTableModule;
 
 }  // namespace ordinal::positional
