@@ -82,7 +82,8 @@ Result<HybridTableFit> build_hybrid(const float* table, int64_t rows, int cols, 
       }
     }
   }
-  ORDINAL_ASSIGN_OR_RETURN(LowRankFactors f, lowrank_factorize(weighted ? tl.data() : t, tail, d, r));
+  ORDINAL_ASSIGN_OR_RETURN(LowRankFactors f,
+                           lowrank_factorize(weighted ? tl.data() : t, tail, d, r, o.max_sweeps));
   fit.tail_energy_kept = f.energy_kept;
   std::vector<float> b = f.b;  // [r, d]
   if (weighted) {

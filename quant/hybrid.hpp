@@ -22,6 +22,7 @@ struct HybridOptions {
   bool int8 = true;        // int8 per-row (f16 scales) head and factors; false: f32 everything
   // Optional metric [cols x cols], row-major, symmetric positive definite; empty = identity.
   std::vector<double> metric;
+  int max_sweeps = 60;  // Jacobi sweeps of the tail SVD (lowrank_factorize)
 };
 
 struct HybridTableFit {

@@ -57,17 +57,6 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
   return Status::Ok();
 }
 
-// x += weight * B^T a for an int8 B with per-row scales: one pass per component over int8 codes, the row
-// scale folded into the coefficient (no dequantized copy of B).
-void add_tail_int8(const format::TensorView& b, const float* a, uint32_t rank, float weight, uint32_t dim,
-                   float* x) {
-  for (uint32_t r = 0; r < rank; ++r) {
-    const float c = weight * a[r] * format::scale_at(b.quant, r);
-    const int8_t* q = reinterpret_cast<const int8_t*>(b.data) + static_cast<size_t>(r) * dim;
-    for (uint32_t j = 0; j < dim; ++j) x[j] += c * static_cast<float>(q[j]);
-  }
-}
-
 void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float* scratch) {
   const detail::PositionalParams& p = *s.p;
   if (row < p.head_rows) {
@@ -77,10 +66,8 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
   const uint32_t rank = p.low_a.cols();
   float* a = scratch + s.dim;
   kernels::dequantize_row(p.low_a, row - p.head_rows, a);
-  if (p.low_b.dtype == format::DType::kI8) {
-    add_tail_int8(p.low_b, a, rank, weight, s.dim, x);
-    return;
-  }
+  // One SIMD dequantization of a B row and one axpy per component (kernels/linear.hpp, vector_ops.hpp);
+  // a fused int8 kernel was slower without its own SIMD path.
   for (uint32_t r = 0; r < rank; ++r) {
     kernels::dequantize_row(p.low_b, r, scratch);
     kernels::axpy_f32(x, weight * a[r], scratch, s.dim);
