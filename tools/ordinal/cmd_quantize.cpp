@@ -535,7 +535,7 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
                                const verify::Options& gates) {
   std::printf("search: %zu positional settings for %s, smallest first; gates against %s\n", schemes.size(),
               positional_scheme_name(spec.positional.scheme), in.c_str());
-  std::printf("  %-5s %-18s %11s %8s %10s %10s %9s %9s %7s  %s\n", "try", "scheme", "pos bytes", "top1",
+  std::printf("  %-5s %-24s %11s %8s %10s %10s %9s %9s %7s  %s\n", "try", "scheme", "pos bytes", "top1",
               "max|dppl|", "max KL", "gap ratio", "recovery", "secs", "result");
   std::fflush(stdout);
   auto print = [](const quantize::SearchAttempt& a, size_t i, size_t n) {
@@ -544,11 +544,11 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
     char rec[16] = "-";
     if (a.recovery >= 0) std::snprintf(rec, sizeof rec, "%.4f", a.recovery);
     if (a.verified) {
-      std::printf("  %-5s %-18s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx,
+      std::printf("  %-5s %-24s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx,
                   a.scheme.c_str(), a.positional_bytes, a.top1, a.max_ppl_delta, a.max_kl, a.gap_ratio, rec,
                   a.seconds, a.passed ? "PASS" : a.note.c_str());
     } else {
-      std::printf("  %-5s %-18s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
+      std::printf("  %-5s %-24s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
                   a.positional_bytes, "-", "-", "-", "-", "-", a.seconds, a.note.c_str());
     }
     std::fflush(stdout);
@@ -557,7 +557,7 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
       quantize::SearchResult r,
       quantize::search_positional(spec, in, schemes, o, gates, out + ".search-candidate", print));
   for (const quantize::SearchAttempt& a : r.attempts) {
-    if (!a.built) std::printf("  %-5s %-18s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
+    if (!a.built) std::printf("  %-5s %-24s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
   }
   if (r.winner < 0) return std::string();
   const quantize::SearchAttempt& w = r.attempts[static_cast<size_t>(r.winner)];
