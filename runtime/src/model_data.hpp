@@ -69,6 +69,7 @@ struct PositionalParams : PositionalSettings {
   format::TensorView indices;   // [P] u8/u16
   format::TensorView low_a;     // [P, r]
   format::TensorView low_b;     // [r, dim]
+  uint32_t head_rows = 0;       // hybrid: positions stored exactly in `table` (tail in low_a/low_b)
 
   // Sinusoidal and RoPE.
   const uint64_t* frequencies = nullptr;  // fixed point, fraction of a turn per position

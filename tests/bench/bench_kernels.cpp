@@ -1,7 +1,8 @@
 // Positional kernel throughput (Google Benchmark; not a test): RoPE with the llama2.c-style f32 reference
 // angles vs exact-phase f32/Q15/Q31 sin/cos (and the integer int16/int8 rotations), sinusoidal rows, and
 // position-table dequantization for every stored format, codebook and low-rank tables, through both the
-// positional library (table_dequant.hpp) and the runtime's per-token path (kernels::dequantize_row).
+// positional library (table_dequant.hpp) and the runtime's per-token path (kernels::dequantize_row), and the
+// positional modules' add_to_embedding hook (learned f32/int8 against hybrid tables).
 // Throughput is reported as items_per_second = elements (floats produced or rotated) per second.
 // Run: tools/bench.sh, or build-bench/tests/bench/ordinal_bench_kernels --benchmark_out=k.json
 #include <benchmark/benchmark.h>
@@ -13,9 +14,12 @@
 
 #include "format/tensor_view.hpp"
 #include "kernels/linear.hpp"
+#include "model_data.hpp"
 #include "positional/rope_fixed.hpp"
+#include "positional/scheme.hpp"
 #include "positional/sinusoidal.hpp"
 #include "quant/codebook.hpp"
+#include "quant/hybrid.hpp"
 #include "quant/lowrank.hpp"
 #include "quant/rope_frequencies.hpp"
 #include "quant/table_dequant.hpp"
@@ -280,6 +284,82 @@ BENCHMARK_CAPTURE(BM_LowRank, f32, quant::LowRankFormat::kF32)->Name("table_dequ
 BENCHMARK_CAPTURE(BM_LowRank, int8, quant::LowRankFormat::kInt8Row)
     ->Name("table_dequant/lowrank_int8")
     ->Arg(16);
+
+// The runtime's per-token hook (the positional module's add_to_embedding, policy dispatch included) on the
+// same table: f32 and int8-row learned tables against hybrid tables (K exact int8 rows + rank-R int8 tail),
+// rows visited in the scattered order. Issue 18's bound: every new form at >= 0.5x the f32 row speed.
+constexpr int kModuleRows = 1024, kModuleCols = 256;  // story-gpt2-1k's table shape
+
+void BM_Module(benchmark::State& state, int head_rows, int rank, quant::RowFormat learned_format) {
+  static const std::vector<float> values = random_floats(size_t{kModuleRows} * kModuleCols, 11, 0.1f);
+  detail::ModelData md;
+  md.config.dim = kModuleCols;
+  detail::PositionalParams& p = md.positional;
+  // Built once per configuration (Google Benchmark calls this function several times).
+  static std::vector<std::pair<int, quant::QuantizedTable>> learned_cache;
+  static std::vector<std::pair<int, quant::HybridTableFit>> hybrid_cache;
+  if (head_rows == 0) {
+    const int key = static_cast<int>(learned_format);
+    const quant::QuantizedTable* q = nullptr;
+    for (auto& [k, t] : learned_cache)
+      if (k == key) q = &t;
+    if (q == nullptr) {
+      learned_cache.emplace_back(
+          key, quant::quantize_table(values.data(), kModuleRows, kModuleCols, learned_format).value());
+      q = &learned_cache.back().second;
+    }
+    p.scheme = PositionalScheme::kLearnedTable;
+    p.table = tensor_view(*q);
+    state.counters["table_bytes"] = static_cast<double>(q->bytes());
+  } else {
+    const int key = head_rows * 1000 + rank;
+    const quant::HybridTableFit* h = nullptr;
+    for (auto& [k, t] : hybrid_cache)
+      if (k == key) h = &t;
+    if (h == nullptr) {
+      quant::HybridOptions o;
+      o.head_rows = head_rows;
+      o.rank = rank;
+      o.max_sweeps = 4;  // the factor values do not change the speed
+      hybrid_cache.emplace_back(key, quant::build_hybrid(values.data(), kModuleRows, kModuleCols, o).value());
+      h = &hybrid_cache.back().second;
+    }
+    p.scheme = PositionalScheme::kHybridTable;
+    p.table = tensor_view(h->head);
+    p.low_a = tensor_view(h->tail_a);
+    p.low_b = tensor_view(h->tail_b);
+    p.head_rows = static_cast<uint32_t>(head_rows);
+    state.counters["table_bytes"] =
+        static_cast<double>(h->head.bytes() + h->tail_a.bytes() + h->tail_b.bytes());
+  }
+  p.stored_positions = kModuleRows;
+  const positional::SchemeModule* m = positional::find_scheme(p.scheme);
+  positional::EncoderState s;
+  s.model = &md;
+  s.p = &p;
+  s.dim = kModuleCols;
+  if (m == nullptr || !m->prepare(md, &s).ok()) {
+    state.SkipWithError("module prepare failed");
+    return;
+  }
+  std::vector<float> x(kModuleCols, 0.0f), scratch(s.scratch_floats);
+  int64_t i = 0;
+  for (auto _ : state) {
+    m->add_to_embedding(s, (i++ * 7919) % kModuleRows, x.data(), scratch.data());
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kModuleCols);
+}
+BENCHMARK_CAPTURE(BM_Module, learned_f32, 0, 0, quant::RowFormat::kF32)
+    ->Name("positional_module/learned_f32");
+BENCHMARK_CAPTURE(BM_Module, learned_int8_row, 0, 0, quant::RowFormat::kInt8RowF16Scale)
+    ->Name("positional_module/learned_int8_row");
+BENCHMARK_CAPTURE(BM_Module, hybrid_16_4, 16, 4, quant::RowFormat::kF32)
+    ->Name("positional_module/hybrid_k16_r4_int8");
+BENCHMARK_CAPTURE(BM_Module, hybrid_16_8, 16, 8, quant::RowFormat::kF32)
+    ->Name("positional_module/hybrid_k16_r8_int8");
+BENCHMARK_CAPTURE(BM_Module, hybrid_64_16, 64, 16, quant::RowFormat::kF32)
+    ->Name("positional_module/hybrid_k64_r16_int8");
 
 }  // namespace
 

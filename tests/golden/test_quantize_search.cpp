@@ -78,7 +78,8 @@ TEST_CASE("--search tries the smallest setting first and keeps the first that pa
   REQUIRE_MESSAGE(cb != std::string::npos, o.text);
   REQUIRE_MESSAGE(i8 != std::string::npos, o.text);
   CHECK(cb < i8);
-  CHECK_MESSAGE(o.text.find("FAIL kl") != std::string::npos, o.text);
+  // The first failing gate is named (top-1 is gated by default besides the explicit --max-kl).
+  CHECK_MESSAGE(o.text.find("FAIL top1") != std::string::npos, o.text);
   CHECK(o.text.find("PASS") != std::string::npos);
   CHECK(o.text.find("smallest passing setting is int8-row") != std::string::npos);
   CHECK_MESSAGE(f16 == std::string::npos, "f16 is larger than int8-row and must not be tried: " << o.text);
@@ -107,8 +108,7 @@ TEST_CASE("--search misuse is a usage error") {
   const std::string out = ordinal::testing::temp_path("search_bad.ordinal");
   struct Case {
     std::string args, needle;
-  } cases[] = {{"--search", "at least one gate"},
-               {"--search --pos f16 --max-kl 1", "drop --pos"},
+  } cases[] = {{"--search --pos f16 --max-kl 1", "drop --pos"},
                {"--max-kl 1 --pos f16", "only with --search"},
                {"--search --search-schemes , --max-kl 1", "--search-schemes"},
                {"--search --search-schemes banana --max-kl 1", "none of the schemes applies"},
@@ -118,6 +118,23 @@ TEST_CASE("--search misuse is a usage error") {
     CHECK_MESSAGE(o.code == 2, c.args << " -> " << o.text);
     CHECK_MESSAGE(o.text.find(c.needle) != std::string::npos, c.args << " -> " << o.text);
   }
+}
+
+TEST_CASE("--search gates on top-1, KL and perplexity by default") {
+  const std::string src = learned_model();
+  const std::string out = ordinal::testing::temp_path("search_defaults.ordinal");
+  std::remove(out.c_str());
+  // No gate on the command line: the defaults apply, and codebook-1 (one row for every position) fails them.
+  Output o = cli("quantize " + src + " " + out + " --search --search-schemes codebook-1,f16" + kQuickBattery);
+  REQUIRE_MESSAGE(o.code == 0, o.text);
+  CHECK_MESSAGE(o.text.find("FAIL top1") != std::string::npos, o.text);
+  CHECK_MESSAGE(o.text.find("smallest passing setting is f16") != std::string::npos, o.text);
+  // An explicit gate keeps its value; --min-top1 0 turns the top-1 gate off but KL still applies.
+  Output off = cli("quantize " + src + " " + out + " --search --search-schemes codebook-1,f16 --min-top1 0" +
+                   kQuickBattery);
+  REQUIRE_MESSAGE(off.code == 0, off.text);
+  CHECK_MESSAGE(off.text.find("FAIL top1") == std::string::npos, off.text);
+  CHECK_MESSAGE(off.text.find("FAIL kl") != std::string::npos, off.text);
 }
 
 TEST_CASE("story-gpt2: int8-row keeps |dppl| <= 0.2% at >= 3.9x, int4-g32 <= 1% at >= 7x (verify gates)") {

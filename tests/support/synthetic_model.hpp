@@ -109,6 +109,16 @@ inline const SyntheticPositional kSyntheticPositionals[] = {
        p->low_b =
            modelio::HostTensor::f32("positional.b", {r, c.dim}, random_values(rng, size_t{r} * c.dim, 1.0f));
      }},
+    {PositionalScheme::kHybridTable,
+     [](const SyntheticOptions& o, const ModelConfig& c, TestRng& rng, modelio::HostPositional* p) {
+       const uint32_t k = 4, r = 2;
+       p->table = modelio::HostTensor::f32("positional.head", {k, c.dim},
+                                           random_values(rng, size_t{k} * c.dim, o.weight_scale));
+       p->low_a = modelio::HostTensor::f32("positional.tail_a", {o.context - k, r},
+                                           random_values(rng, size_t{o.context - k} * r, o.weight_scale));
+       p->low_b = modelio::HostTensor::f32("positional.tail_b", {r, c.dim},
+                                           random_values(rng, size_t{r} * c.dim, 1.0f));
+     }},
     {PositionalScheme::kSinusoidal, [](const SyntheticOptions&, const ModelConfig&, TestRng&,
                                        modelio::HostPositional* p) { p->base = 10000.0; }},
     {PositionalScheme::kRope,

@@ -43,7 +43,7 @@ std::shared_ptr<const Model> load_spec(const modelio::ModelSpec& spec, const std
 bool is_absolute(PositionalScheme s) {
   return s == PositionalScheme::kLearnedTable || s == PositionalScheme::kCodebookTable ||
          s == PositionalScheme::kBucketedTable || s == PositionalScheme::kLowRankTable ||
-         s == PositionalScheme::kSinusoidal;
+         s == PositionalScheme::kHybridTable || s == PositionalScheme::kSinusoidal;
 }
 
 testing::SyntheticOptions base_options(PositionalScheme scheme, Architecture arch) {
@@ -132,6 +132,14 @@ std::vector<Variant> variants() {
 const std::vector<Variant>& all_variants() {
   static const std::vector<Variant> v = variants();
   return v;
+}
+
+const Variant& variant_named(const std::string& name) {
+  for (const Variant& v : all_variants()) {
+    if (v.name == name) return v;
+  }
+  FAIL("no test variant named " << name);
+  return all_variants().front();
 }
 
 std::vector<float> copy_logits(const float* p, size_t n) {
@@ -385,7 +393,7 @@ TEST_CASE("each injected batching bug is caught by the bit-identity or padding c
 }
 
 TEST_CASE("sequences are opened, finished, reset and restarted independently") {
-  const Variant& v = all_variants()[2 * static_cast<int>(PositionalScheme::kRope)];  // rope, llama
+  const Variant& v = variant_named("rope_llama");  // rope, llama
   REQUIRE(v.model->positional_scheme() == PositionalScheme::kRope);
   for (KvCacheType kv : {KvCacheType::kF32, KvCacheType::kInt8}) {
     auto created = BatchSession::create(v.model, batch_options(kv, 2));
@@ -445,7 +453,7 @@ TEST_CASE("sequences are opened, finished, reset and restarted independently") {
 }
 
 TEST_CASE("bad batches are refused before anything changes") {
-  const Variant& v = all_variants()[2 * static_cast<int>(PositionalScheme::kRope)];
+  const Variant& v = variant_named("rope_llama");
   BatchOptions bo = batch_options(KvCacheType::kF32, 1);
   bo.max_batch_tokens = 8;
   bo.max_sequences = 2;
@@ -520,7 +528,7 @@ TEST_CASE("bad batches are refused before anything changes") {
 }
 
 TEST_CASE("the batch memory plan covers what the session allocates, and a budget refuses it") {
-  const Variant& v = all_variants()[2 * static_cast<int>(PositionalScheme::kRope)];
+  const Variant& v = variant_named("rope_llama");
   for (KvCacheType kv : {KvCacheType::kF32, KvCacheType::kInt8}) {
     BatchOptions bo = batch_options(kv, 2);
     auto planned = v.model->session_bytes(bo);

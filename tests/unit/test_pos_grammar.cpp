@@ -29,12 +29,13 @@ TEST_CASE("pos grammar: every search candidate parses to a family of its scheme,
     }
   }
   for (const PosFamily& f : pos_families()) CHECK_MESSAGE(usage.find(f.usage) != std::string::npos, f.usage);
-  CHECK(total == 37 + 3 + 3 + 2);  // table settings, RoPE and sinusoidal precisions, relative-bias formats
+  // table settings (37, then 40 hybrid ones), RoPE and sinusoidal precisions, relative-bias formats
+  CHECK(total == 37 + 40 + 3 + 3 + 2);
   CHECK(pos_candidates(PositionalScheme::kAlibi).empty());
   CHECK(pos_candidates(PositionalScheme::kNone).empty());
 }
 
-TEST_CASE("pos grammar: the learned-table search order is the one --search has always used") {
+TEST_CASE("pos grammar: the learned-table search order is the one --search has always used, hybrids last") {
   std::vector<std::string> want = {"f16",      "int8-row", "int8-col",   "int4-g64",
                                    "int4-g32", "int4-g16", "int4-g32-zp"};
   for (int k : {8, 16, 32, 64, 128, 256}) {
@@ -46,6 +47,14 @@ TEST_CASE("pos grammar: the learned-table search order is the one --search has a
   for (int r : {4, 8, 16, 32, 64}) {
     want.push_back("lowrank-" + std::to_string(r) + "-int8");
     want.push_back("lowrank-" + std::to_string(r));
+  }
+  // Then the hybrid tables (issue 18), the -qkv fit before the plain one of each shape.
+  for (int k : {4, 8, 16, 32, 64}) {
+    for (int r : {2, 4, 8, 16}) {
+      const std::string base = "hybrid-" + std::to_string(k) + "-lowrank-" + std::to_string(r);
+      want.push_back(base + "-qkv");
+      want.push_back(base);
+    }
   }
   CHECK(pos_candidates(PositionalScheme::kLearnedTable) == want);
   CHECK(pos_candidates(PositionalScheme::kRope) ==

@@ -17,7 +17,7 @@ struct Expected {
   bool adds, rotates, biases;
 };
 
-// One row per PositionalScheme value (kNone .. kRelativeBias): a new scheme without a row fails below.
+// One row per PositionalScheme value (kNone .. kHybridTable): a new scheme without a row fails below.
 const Expected kExpected[] = {
     {PositionalScheme::kNone, false, false, false},
     {PositionalScheme::kLearnedTable, true, false, false},
@@ -28,6 +28,7 @@ const Expected kExpected[] = {
     {PositionalScheme::kRope, false, true, false},
     {PositionalScheme::kAlibi, false, false, true},
     {PositionalScheme::kRelativeBias, false, false, true},
+    {PositionalScheme::kHybridTable, true, false, false},
 };
 
 }  // namespace
@@ -63,7 +64,7 @@ TEST_CASE("every scheme has one module with the hooks of its family") {
   CHECK(positional::find_scheme_for_block(static_cast<schema::Positional>(last + 1)) == nullptr);
   CHECK(positional::find_scheme(static_cast<PositionalScheme>(200)) == nullptr);
   CHECK(std::string(positional_scheme_name(static_cast<PositionalScheme>(200))) == "unknown");
-  CHECK(static_cast<int>(PositionalScheme::kRelativeBias) + 1 ==
+  CHECK(static_cast<int>(PositionalScheme::kHybridTable) + 1 ==
         static_cast<int>(sizeof(kExpected) / sizeof(kExpected[0])));
 }
 

@@ -63,5 +63,6 @@ extern const HostSchemeModule kHostSinusoidal;
 extern const HostSchemeModule kHostRope;
 extern const HostSchemeModule kHostAlibi;
 extern const HostSchemeModule kHostRelativeBias;
+extern const HostSchemeModule kHostHybridTable;
 
 }  // namespace ordinal::modelio

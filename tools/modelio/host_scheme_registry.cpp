@@ -7,7 +7,7 @@ namespace {
 
 const HostSchemeModule* const kHostModules[] = {
     &kHostNoPosition, &kHostLearnedTable, &kHostCodebookTable, &kHostBucketedTable, &kHostLowRankTable,
-    &kHostSinusoidal, &kHostRope,         &kHostAlibi,         &kHostRelativeBias,
+    &kHostSinusoidal, &kHostRope,         &kHostAlibi,         &kHostRelativeBias,  &kHostHybridTable,
 };
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Host side of the absolute-table schemes (learned, codebook, bucketed, low-rank) and of "none".
+// Host side of the absolute-table schemes (learned, codebook, bucketed, low-rank, hybrid) and of "none".
 #include <string>
 
 #include "modelio/host_scheme.hpp"
@@ -56,6 +56,19 @@ PositionalBlock write_lowrank(flatbuffers::FlatBufferBuilder& b, TensorWriter& w
           fb::CreateLowRankTable(b, a, bb, policy_of(p), p.interpolation_factor).Union()};
 }
 
+PositionalBlock write_hybrid(flatbuffers::FlatBufferBuilder& b, TensorWriter& w, const HostPositional& p) {
+  auto head = w.write(b, p.table);
+  auto a = w.write(b, p.low_a);
+  auto bb = w.write(b, p.low_b);
+  return {fb::Positional::HybridTable,
+          fb::CreateHybridTable(b, head, a, bb, policy_of(p), p.interpolation_factor).Union()};
+}
+
+std::string describe_hybrid(const detail::PositionalParams& p, const ModelConfig& config) {
+  return std::to_string(p.head_rows) + " exact head rows + rank-" + std::to_string(p.low_a.cols()) +
+         " tail, " + describe_table(p, config);
+}
+
 void view_learned(const HostPositional& p, detail::PositionalParams* out) {
   out->table = view_of(p.table);
   out->stored_positions = out->table.rows();
@@ -78,6 +91,14 @@ void view_lowrank(const HostPositional& p, detail::PositionalParams* out) {
   out->stored_positions = out->low_a.rows();
 }
 
+void view_hybrid(const HostPositional& p, detail::PositionalParams* out) {
+  out->table = view_of(p.table);
+  out->low_a = view_of(p.low_a);
+  out->low_b = view_of(p.low_b);
+  out->head_rows = out->table.rows();
+  out->stored_positions = out->head_rows + out->low_a.rows();
+}
+
 }  // namespace
 
 const HostSchemeModule kHostNoPosition = {PositionalScheme::kNone, write_none, describe_none, nullptr};
@@ -89,5 +110,8 @@ const HostSchemeModule kHostBucketedTable = {PositionalScheme::kBucketedTable, w
                                              view_bucketed};
 const HostSchemeModule kHostLowRankTable = {PositionalScheme::kLowRankTable, write_lowrank, describe_table,
                                             view_lowrank};
+
+const HostSchemeModule kHostHybridTable = {PositionalScheme::kHybridTable, write_hybrid, describe_hybrid,
+                                           view_hybrid};
 
 }  // namespace ordinal::modelio

@@ -21,6 +21,7 @@
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
 #include "ordinal/runtime.hpp"
+#include "ordinal/search_gates.hpp"
 #include "ordinal/verify_flags.hpp"
 #include "ordinal/weight_quantize.hpp"
 #include "quant/metrics.hpp"
@@ -53,8 +54,8 @@ const std::string kUsage =
         "IN\n"
         "  --search-schemes L    comma-separated --pos settings to try instead of all of them\n"
         "  --verify-seed S       verify's --seed (sampling, shuffles, probes) during --search (default 42)\n"
-        "verify options and gates for --search (as `ordinal verify`; at least one gate is required)\n") +
-    kVerifyInputUsage + kVerifyGateUsage;
+        "verify options and gates for --search (as `ordinal verify`)\n") +
+    kVerifyInputUsage + kVerifyGateUsage + quantize::kSearchGateDefaultsUsage;
 
 }  // namespace
 
@@ -79,7 +80,7 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
                                const verify::Options& gates) {
   std::printf("search: %zu positional settings for %s, smallest first; gates against %s\n", schemes.size(),
               positional_scheme_name(spec.positional.scheme), in.c_str());
-  std::printf("  %-5s %-18s %11s %8s %10s %10s %9s %9s %7s  %s\n", "try", "scheme", "pos bytes", "top1",
+  std::printf("  %-5s %-24s %11s %8s %10s %10s %9s %9s %7s  %s\n", "try", "scheme", "pos bytes", "top1",
               "max|dppl|", "max KL", "gap ratio", "recovery", "secs", "result");
   std::fflush(stdout);
   auto print = [](const quantize::SearchAttempt& a, size_t i, size_t n) {
@@ -88,11 +89,11 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
     char rec[16] = "-";
     if (a.recovery >= 0) std::snprintf(rec, sizeof rec, "%.4f", a.recovery);
     if (a.verified) {
-      std::printf("  %-5s %-18s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx,
+      std::printf("  %-5s %-24s %11" PRIu64 " %8.5f %10.6f %10.3g %9.4f %9s %7.1f  %s\n", idx,
                   a.scheme.c_str(), a.positional_bytes, a.top1, a.max_ppl_delta, a.max_kl, a.gap_ratio, rec,
                   a.seconds, a.passed ? "PASS" : a.note.c_str());
     } else {
-      std::printf("  %-5s %-18s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
+      std::printf("  %-5s %-24s %11" PRIu64 " %8s %10s %10s %9s %9s %7.1f  %s\n", idx, a.scheme.c_str(),
                   a.positional_bytes, "-", "-", "-", "-", "-", a.seconds, a.note.c_str());
     }
     std::fflush(stdout);
@@ -101,7 +102,7 @@ Result<std::string> run_search(const modelio::ModelSpec& spec, const std::string
       quantize::SearchResult r,
       quantize::search_positional(spec, in, schemes, o, gates, out + ".search-candidate", print));
   for (const quantize::SearchAttempt& a : r.attempts) {
-    if (!a.built) std::printf("  %-5s %-18s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
+    if (!a.built) std::printf("  %-5s %-24s %s\n", "skip", a.scheme.c_str(), a.note.c_str());
   }
   if (r.winner < 0) return std::string();
   const quantize::SearchAttempt& w = r.attempts[static_cast<size_t>(r.winner)];
@@ -169,10 +170,7 @@ int cmd_quantize(int argc, char** argv) {
     return usage_error("quantize", "verify options, gates and --search-schemes apply only with --search",
                        kUsage.c_str());
   }
-  if (search && !has_explicit_gate(gates)) {
-    return usage_error("quantize", "--search needs at least one gate (e.g. --max-ppl-delta 0.01)",
-                       kUsage.c_str());
-  }
+  if (search) quantize::apply_default_search_gates(&gates);
   if (!search && o.pos.empty() && o.weights == "keep")
     return usage_error("quantize", "nothing to do: give --pos and/or --weights", kUsage.c_str());
 

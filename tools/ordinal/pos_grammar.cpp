@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "ordinal/args.hpp"
+#include "ordinal/hybrid_quantize.hpp"
 
 namespace ordinal::cli::quantize {
 
@@ -37,6 +38,10 @@ const std::vector<PosFamily>& families() {
        "lowrank-32 "
        "lowrank-64-int8 lowrank-64",
        nullptr, nullptr},
+      {PosKind::kHybrid, S::kLearnedTable, "hybrid-", 0, 0, nullptr,
+       "hybrid-K-lowrank-R[-qkv] (K exact int8 rows, rank-R int8 tail; -qkv: tail fitted in layer 0's "
+       "metric)",
+       "", parse_hybrid_setting, hybrid_search_values},
       {PosKind::kRopeQ15, S::kRope, "rope-q15", 0, 0, nullptr, "rope-q15", "rope-q15", nullptr, nullptr},
       {PosKind::kRopeQ31, S::kRope, "rope-q31", 0, 0, nullptr, "rope-q31", "rope-q31", nullptr, nullptr},
       {PosKind::kRopeF32, S::kRope, "rope-f32", 0, 0, nullptr, "rope-f32", "rope-f32", nullptr, nullptr},

@@ -23,6 +23,7 @@ enum class PosKind : uint8_t {
   kBucketStride,    // N = stride
   kBucketT5,        // N = buckets
   kLowRank,         // N = rank, variant = int8 factors
+  kHybrid,          // N = exact head rows K, N2 = tail rank R, variant = -qkv metric fit
   kRopeF32,
   kRopeQ15,
   kRopeQ31,

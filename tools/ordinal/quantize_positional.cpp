@@ -13,6 +13,7 @@
 #include "model_data.hpp"
 #include "modelio/host_scheme.hpp"
 #include "modelio/model_spec.hpp"
+#include "ordinal/hybrid_quantize.hpp"
 #include "ordinal/pos_grammar.hpp"
 #include "ordinal/position_search.hpp"
 #include "ordinal/quantize.hpp"
@@ -256,6 +257,8 @@ Result<TableReport> quantize_positional_table(modelio::ModelSpec& spec, const st
     }
     report.energy_kept = f.energy_kept;
     p = std::move(np);
+  } else if (kind == PosKind::kHybrid) {
+    ORDINAL_RETURN_IF_ERROR(apply_hybrid_table(spec, table, P, D, scheme));
   } else {
     return internal_error("--pos " + scheme + ": parsed as a setting of another scheme");
   }

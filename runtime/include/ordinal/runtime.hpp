@@ -28,6 +28,7 @@ enum class PositionalScheme : uint8_t {
   kRope,
   kAlibi,
   kRelativeBias,
+  kHybridTable,  // exact int8 head rows + low-rank tail
 };
 ORD_API const char* positional_scheme_name(PositionalScheme scheme);
 

@@ -94,6 +94,7 @@ extern const SchemeModule kSinusoidalModule;
 extern const SchemeModule kRopeModule;
 extern const SchemeModule kAlibiModule;
 extern const SchemeModule kRelativeBiasModule;
+extern const SchemeModule kHybridTableModule;
 
 // Bytes of the F32 RoPE angle table prepare() builds for `model` (0 for other schemes and precisions), for
 // the session memory plan.

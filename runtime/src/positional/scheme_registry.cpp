@@ -1,4 +1,4 @@
-// The one table that connects positional schemes to their modules. Lookups scan it (nine rows, once per
+// The one table that connects positional schemes to their modules. Lookups scan it (ten rows, once per
 // load or session create), so the order of rows carries no meaning.
 #include "positional/scheme.hpp"
 
@@ -7,9 +7,9 @@ namespace ordinal::positional {
 namespace {
 
 const SchemeModule* const kModules[] = {
-    &kNoPositionModule,    &kLearnedTableModule, &kCodebookTableModule,
-    &kBucketedTableModule, &kLowRankTableModule, &kSinusoidalModule,
-    &kRopeModule,          &kAlibiModule,        &kRelativeBiasModule,
+    &kNoPositionModule,   &kLearnedTableModule, &kCodebookTableModule, &kBucketedTableModule,
+    &kLowRankTableModule, &kSinusoidalModule,   &kRopeModule,          &kAlibiModule,
+    &kRelativeBiasModule, &kHybridTableModule,
 };
 
 }  // namespace
