@@ -373,80 +373,96 @@ Status BatchSessionImpl::forward_padded(const int32_t* tokens, const uint8_t* re
   return st;
 }
 
-void set_batch_fault(BatchSession& session, BatchFault fault) {
-  session.impl().set_fault(fault);
-}
-
 }  // namespace ordinal::detail
 
 namespace ordinal {
 
-BatchSession::BatchSession(std::unique_ptr<detail::BatchSessionImpl> impl) : impl_(std::move(impl)) {}
+// The public BatchSession's opaque implementation owns the batch session state above.
+class BatchSession::Impl {
+ public:
+  std::unique_ptr<detail::BatchSessionImpl> state;
+};
+
+class BatchSessionInternals {
+ public:
+  static detail::BatchSessionImpl& state(BatchSession& session) { return *session.impl_->state; }
+};
+
+namespace detail {
+void set_batch_fault(BatchSession& session, BatchFault fault) {
+  BatchSessionInternals::state(session).set_fault(fault);
+}
+}  // namespace detail
+
+BatchSession::BatchSession(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BatchSession::~BatchSession() = default;
 
 Result<std::unique_ptr<BatchSession>> BatchSession::create(std::shared_ptr<const Model> model,
                                                            const BatchOptions& options) {
-  ORDINAL_ASSIGN_OR_RETURN(auto impl, detail::BatchSessionImpl::create(std::move(model), options));
+  ORDINAL_ASSIGN_OR_RETURN(auto state, detail::BatchSessionImpl::create(std::move(model), options));
+  std::unique_ptr<Impl> impl(new (std::nothrow) Impl());
+  if (!impl) return out_of_memory("BatchSession::create: cannot allocate the session object");
+  impl->state = std::move(state);
   return std::unique_ptr<BatchSession>(new BatchSession(std::move(impl)));
 }
 
 Result<int32_t> BatchSession::open_sequence(int64_t position_offset) {
-  return impl_->open_sequence(position_offset);
+  return impl_->state->open_sequence(position_offset);
 }
 Status BatchSession::close_sequence(int32_t sequence) {
-  return impl_->close_sequence(sequence);
+  return impl_->state->close_sequence(sequence);
 }
 Status BatchSession::reset_sequence(int32_t sequence, int64_t position_offset) {
-  return impl_->reset_sequence(sequence, position_offset);
+  return impl_->state->reset_sequence(sequence, position_offset);
 }
 Status BatchSession::shift_sequence(int32_t sequence, size_t drop, size_t keep) {
-  return impl_->shift_sequence(sequence, drop, keep);
+  return impl_->state->shift_sequence(sequence, drop, keep);
 }
 bool BatchSession::is_open(int32_t sequence) const {
-  return impl_->is_open(sequence);
+  return impl_->state->is_open(sequence);
 }
 Status BatchSession::forward(const Batch& batch) {
-  return impl_->forward(batch);
+  return impl_->state->forward(batch);
 }
 Status BatchSession::forward_padded(const int32_t* tokens, const uint8_t* real, size_t rows, size_t cols,
                                     const int32_t* row_sequences) {
-  return impl_->forward_padded(tokens, real, rows, cols, row_sequences);
+  return impl_->state->forward_padded(tokens, real, rows, cols, row_sequences);
 }
 const float* BatchSession::logits(size_t index) const {
-  return impl_->logits(index);
+  return impl_->state->logits(index);
 }
 const float* BatchSession::sequence_logits(int32_t sequence) const {
-  return impl_->sequence_logits(sequence);
+  return impl_->state->sequence_logits(sequence);
 }
 size_t BatchSession::vocab_size() const {
-  return impl_->vocab();
+  return impl_->state->vocab();
 }
 int64_t BatchSession::position(int32_t sequence) const {
-  return impl_->position(sequence);
+  return impl_->state->position(sequence);
 }
 size_t BatchSession::cached_tokens(int32_t sequence) const {
-  return impl_->cached(sequence);
+  return impl_->state->cached(sequence);
 }
 size_t BatchSession::capacity() const {
-  return impl_->capacity();
+  return impl_->state->capacity();
 }
 uint32_t BatchSession::max_sequences() const {
-  return impl_->max_sequences();
+  return impl_->state->max_sequences();
 }
 uint32_t BatchSession::threads() const {
-  return impl_->threads();
+  return impl_->state->threads();
 }
 size_t BatchSession::memory_bytes() const {
-  return impl_->memory_bytes();
+  return impl_->state->memory_bytes();
 }
 size_t BatchSession::kv_cache_bytes() const {
-  return impl_->kv_bytes();
+  return impl_->state->kv_bytes();
 }
 double BatchSession::padding_attention_ratio() const {
-  return impl_->padding_attention_ratio();
+  return impl_->state->padding_attention_ratio();
 }
 const Model& BatchSession::model() const {
-  return impl_->model();
+  return impl_->state->model();
 }
 
 Result<uint64_t> Model::session_bytes(const BatchOptions& options) const {

@@ -55,10 +55,6 @@ struct Batch {
   size_t count = 0;
 };
 
-namespace detail {
-class BatchSessionImpl;
-}
-
 class ORD_API BatchSession {
  public:
   static Result<std::unique_ptr<BatchSession>> create(std::shared_ptr<const Model> model,
@@ -106,11 +102,12 @@ class ORD_API BatchSession {
   double padding_attention_ratio() const;
   const Model& model() const;
 
-  detail::BatchSessionImpl& impl() { return *impl_; }
+  class Impl;  // the batch session (runtime/src/batch_session*.cpp), opaque here
 
  private:
-  explicit BatchSession(std::unique_ptr<detail::BatchSessionImpl> impl);
-  std::unique_ptr<detail::BatchSessionImpl> impl_;
+  friend class BatchSessionInternals;  // runtime-internal access (test-only fault injection)
+  explicit BatchSession(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ordinal
