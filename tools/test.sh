@@ -77,18 +77,22 @@ stage "tests (ASan + UBSan)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$b-asan" --output-on-failure -j "$jobs"
 
-# ThreadSanitizer: the runtime, the concurrency test (on the models above) and the thread pool's own test
-# (no host tools).
-stage "TSan build (runtime + test_concurrency)"
+# ThreadSanitizer: the runtime, the concurrency tests (on the models above), the thread pool's own test,
+# every batch bit-identity and masking test (test_batch builds its models with the host libraries, so
+# this build has them; the CLI cases need the `ordinal` binary and run in the Release and ASan stages).
+stage "TSan build (runtime + concurrency, batch and observer tests)"
 cmake -S . -B "$b-tsan" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DORDINAL_TSAN=ON -DORDINAL_BUILD_TOOLS=OFF > /dev/null
-cmake --build "$b-tsan" -j "$jobs" --target test_concurrency test_thread_pool test_batch_threads
-stage "test_concurrency, test_thread_pool, test_batch_threads (TSan)"
-ORDINAL_TEST_MODELS="$root/$b/tsan-models" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  "$b-tsan/tests/test_concurrency"
-ORDINAL_TEST_MODELS="$root/$b/tsan-models" TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-  "$b-tsan/tests/test_batch_threads"
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$b-tsan/tests/test_thread_pool"
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DORDINAL_TSAN=ON > /dev/null
+cmake --build "$b-tsan" -j "$jobs" --target test_concurrency test_thread_pool test_batch_threads test_batch \
+  test_attention_profile
+stage "test_concurrency, test_thread_pool, test_batch_threads, test_batch, test_attention_profile (TSan)"
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+ORDINAL_TEST_MODELS="$root/$b/tsan-models" "$b-tsan/tests/test_concurrency"
+ORDINAL_TEST_MODELS="$root/$b/tsan-models" "$b-tsan/tests/test_batch_threads"
+"$b-tsan/tests/test_thread_pool"
+"$b-tsan/tests/test_batch"
+"$b-tsan/tests/test_attention_profile" --test-case-exclude="ordinal profile: CLI*"
+unset TSAN_OPTIONS
 
 fuzz_seconds=${ORDINAL_FUZZ_SECONDS:-90}
 if [[ "$fuzz_seconds" -gt 0 ]]; then
