@@ -404,9 +404,8 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     for (size_t i = 0; i < n; ++i)
       norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q_.data(), pool));
-    ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, kslot, pool));
-    ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, vslot, pool));
+    const kernels::LinearOutput qkv[] = {{&o.wq, q_.data()}, {&o.wk, kslot}, {&o.wv, vslot}};
+    ORDINAL_RETURN_IF_ERROR(kernels::run_linear_group(attn_in, qkv, 3, pool));
     if (pos_.rotates()) {
       for (size_t i = 0; i < n; ++i) {
         const int64_t p = offset_ + static_cast<int64_t>(first + i);
@@ -426,11 +425,12 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     for (size_t i = 0; i < n; ++i)
       norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& ffn_in = in_.bind(xb_.data(), n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb_.data(), pool));
     if (c.activation == Activation::kSwiGLU) {
-      ORDINAL_RETURN_IF_ERROR(o.w3.run(ffn_in, hb2_.data(), pool));
+      const kernels::LinearOutput gate_up[] = {{&o.w1, hb_.data()}, {&o.w3, hb2_.data()}};
+      ORDINAL_RETURN_IF_ERROR(kernels::run_linear_group(ffn_in, gate_up, 2, pool));
       kernels::swiglu(hb_.data(), hb2_.data(), n * c.hidden_dim);
     } else {
+      ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb_.data(), pool));
       kernels::gelu_tanh(hb_.data(), n * c.hidden_dim);
     }
     ORDINAL_RETURN_IF_ERROR(o.w2.run(in_.bind(hb_.data(), n, c.hidden_dim), xb2_.data(), pool));

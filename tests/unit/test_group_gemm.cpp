@@ -453,3 +453,77 @@ TEST_CASE("Linear: integer layers give the same bits on 1 and 2 threads, per-row
   const std::vector<float> want = reference(m, x, batch, nullptr);
   for (size_t i = 0; i < y1.size(); ++i) REQUIRE(same_bits(y1[i], want[i]));
 }
+
+TEST_CASE(
+    "Linear group: int4, int8 and f32 layers on one input give each layer's own bits, 1 and 2 threads") {
+  Rng rng(5);
+  const size_t cols = 256, batch = 3;
+  const size_t rows[] = {200, 72, 136};
+  const RefMatrix m4 = random_matrix(rng, GroupCodes::kInt4, rows[0], cols, 32, false);
+  const RefMatrix m8 = random_matrix(rng, GroupCodes::kInt8, rows[1], cols, 64, false);
+  const std::vector<float> wf = random_values(rng, rows[2] * cols, 0.05f);
+  auto group_view = [&](const RefMatrix& m, format::DType dtype, size_t r, uint32_t group) {
+    format::TensorView v;
+    v.name = "t.w";
+    v.dtype = dtype;
+    v.rank = 2;
+    v.shape[0] = r;
+    v.shape[1] = cols;
+    v.data = m.data.data();
+    v.bytes = m.data.size();
+    v.quant.granularity = format::QuantGranularity::kPerGroup;
+    v.quant.group_size = group;
+    v.quant.scale_dtype = format::DType::kF16;
+    v.quant.scales = reinterpret_cast<const uint8_t*>(m.scales.data());
+    v.quant.scale_count = m.scales.size();
+    return v;
+  };
+  format::TensorView vf;
+  vf.name = "t.f";
+  vf.dtype = format::DType::kF32;
+  vf.rank = 2;
+  vf.shape[0] = rows[2];
+  vf.shape[1] = cols;
+  vf.data = reinterpret_cast<const uint8_t*>(wf.data());
+  vf.bytes = wf.size() * sizeof(float);
+  auto l4 = Linear::create(group_view(m4, format::DType::kI4, rows[0], 32), nullptr);
+  auto l8 = Linear::create(group_view(m8, format::DType::kI8, rows[1], 64), nullptr);
+  auto lf = Linear::create(vf, nullptr);
+  REQUIRE(l4.ok());
+  REQUIRE(l8.ok());
+  REQUIRE(lf.ok());
+  const Linear* layers[] = {&l4.value(), &l8.value(), &lf.value()};
+  uint32_t actual = 0;
+  auto pool = threads::create_pool(2, &actual);
+  REQUIRE(pool.ok());
+  threads::PoolPtr owner(pool.value());
+  const std::vector<float> x = random_values(rng, batch * cols, 1.0f);
+  LinearInput in;
+  REQUIRE(in.reserve(batch, cols).ok());
+  for (size_t tokens : {size_t{1}, batch}) {
+    std::vector<float> want[3], got[3];
+    for (size_t i = 0; i < 3; ++i) {
+      want[i].resize(tokens * rows[i]);
+      REQUIRE(layers[i]->run(in.bind(x.data(), tokens, cols), want[i].data(), nullptr).ok());
+    }
+    for (threads::Pool* p : {static_cast<threads::Pool*>(nullptr), owner.get()}) {
+      LinearOutput group[3];
+      for (size_t i = 0; i < 3; ++i) {
+        got[i].assign(tokens * rows[i], -1.0f);
+        group[i] = {layers[i], got[i].data()};
+      }
+      REQUIRE(run_linear_group(in.bind(x.data(), tokens, cols), group, 3, p).ok());
+      for (size_t i = 0; i < 3; ++i) {
+        for (size_t k = 0; k < want[i].size(); ++k) REQUIRE(same_bits(got[i][k], want[i][k]));
+      }
+    }
+  }
+  // A group of none, or a layer whose input width differs, is refused.
+  LinearOutput none[1];
+  CHECK_FALSE(run_linear_group(in.bind(x.data(), 1, cols), none, 0, owner.get()).ok());
+  std::vector<float> narrow(cols), out(rows[0]);
+  LinearInput small;
+  REQUIRE(small.reserve(1, cols / 2).ok());
+  const LinearOutput wrong[] = {{layers[0], out.data()}};
+  CHECK_FALSE(run_linear_group(small.bind(narrow.data(), 1, cols / 2), wrong, 1, owner.get()).ok());
+}

@@ -353,4 +353,74 @@ Status Linear::run(LinearInput& input, float* output, threads::Pool* pool) const
   return Status::Ok();
 }
 
+namespace {
+
+struct LinearGroupJob {
+  const LinearOutput* layers;
+  size_t count;
+  LinearBatch in;
+  size_t rows[kMaxLinearGroup];        // rows per task of each layer
+  size_t first_task[kMaxLinearGroup];  // index of each layer's first task
+};
+
+void linear_group_task(void* context, size_t task) {
+  const LinearGroupJob* j = static_cast<const LinearGroupJob*>(context);
+  size_t i = j->count - 1;
+  while (task < j->first_task[i]) --i;
+  const Linear& layer = *j->layers[i].layer;
+  const size_t begin = (task - j->first_task[i]) * j->rows[i];
+  const size_t end = std::min(begin + j->rows[i], layer.out_features());
+  layer.run_rows(j->in, begin, end, j->layers[i].output);
+}
+
+}  // namespace
+
+Status run_linear_group(LinearInput& input, const LinearOutput* layers, size_t count, threads::Pool* pool) {
+  if (count == 0 || count > kMaxLinearGroup) {
+    return internal_error("a linear group takes 1 to " + std::to_string(kMaxLinearGroup) + " layers, given " +
+                          std::to_string(count));
+  }
+  const size_t batch = input.batch();
+  bool int8_codes = false, int16_codes = false;
+  size_t macs = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const Linear& l = *layers[i].layer;
+    if (l.in_features() != input.cols()) {
+      return internal_error("linear [" + std::to_string(l.out_features()) + "x" +
+                            std::to_string(l.in_features()) + "] given rows of " +
+                            std::to_string(input.cols()));
+    }
+    if (l.is_integer()) {
+      // As Linear::run(): int4 weights take int8 activation codes, int8 weights int16 codes.
+      const bool int4 = l.int_codes() != GroupCodes::kInt8;
+      int8_codes = int8_codes || int4;
+      int16_codes = int16_codes || !int4;
+    }
+    macs += batch * l.in_features() * l.out_features();
+  }
+  LinearGroupJob job{};
+  job.layers = layers;
+  job.count = count;
+  job.in.x = input.f32();
+  job.in.batch = batch;
+  if (int8_codes || int16_codes) {
+    ORDINAL_ASSIGN_OR_RETURN(job.in.quantized, input.quantized(int8_codes, int16_codes));
+  }
+  const size_t threads = threads::pool_threads(pool);
+  if (threads <= 1 || macs < kParallelMinMacs) {
+    for (size_t i = 0; i < count; ++i)
+      layers[i].layer->run_rows(job.in, 0, layers[i].layer->out_features(), layers[i].output);
+    return Status::Ok();
+  }
+  size_t tasks = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const Linear& l = *layers[i].layer;
+    job.rows[i] = l.task_rows(threads, batch);
+    job.first_task[i] = tasks;
+    tasks += (l.out_features() + job.rows[i] - 1) / job.rows[i];
+  }
+  threads::parallelize_1d(pool, linear_group_task, &job, tasks);
+  return Status::Ok();
+}
+
 }  // namespace ordinal::kernels
