@@ -2,8 +2,9 @@
 // widened in registers as they are read (no widened copy anywhere). One call computes
 //   y[b * ldy + r] = bias[r] + sum_k W[r, k] * x[b * cols + k]   for r in [row_begin, row_end), b < batch
 // for a row-major W [rows, cols]. Two loop nests (dense_gemm_tiles.inc says why each is shaped so):
-//  - batch < kDenseGemmMinBatch (decode): a bandwidth-bound GEMV reading the rows one after another, a single
-//    sequential stream (slices of at most kDenseCachedGemvBytes: 4 rows side by side, compute-bound);
+//  - batch < kDenseGemmMinBatch (decode): a bandwidth-bound GEMV reading the rows one after another in a few
+//    long sequential streams far apart (one token: kDenseGemvStreams; matrices of at most
+//    kDenseCachedGemvBytes: 4 or 8 rows side by side, compute-bound);
 //  - larger batches (prefill): a GEMM over tiles of 4 rows x T tokens (T = 3 on AVX2); a block of rows meets
 //    every token of the batch while in cache, so each weight row comes from memory once per call.
 //
@@ -27,6 +28,9 @@ constexpr size_t kDenseGemmMinBatch = 3;
 // GEMVs of matrices of at most this many weight bytes (that stay in L2 between tokens) compute 8 rows side
 // by side; larger ones stream one row after another (dense_gemm_tiles.inc says why).
 constexpr size_t kDenseCachedGemvBytes = 256 * 1024;
+// Sequential streams (each a contiguous run of rows, far apart) a one-token GEMV over a matrix larger than
+// the caches reads at once (dense_gemm_tiles.inc: dense_gemv_streams).
+constexpr int kDenseGemvStreams = 4;
 
 // `weights` points at row 0 of W [rows, cols]: floats, or IEEE half bit patterns for the f16 entry. Unaligned
 // is fine. `rows` is the whole matrix's (the GEMV's loop nest is chosen by the matrix's size, not the
