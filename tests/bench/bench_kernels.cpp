@@ -51,7 +51,8 @@ const std::vector<float>& table() {
     const std::vector<float> noise = random_floats(v.size(), 3, 0.02f);
     for (int p = 0; p < kRows; ++p) {
       for (int c = 0; c < kCols; ++c) {
-        v[size_t{p} * kCols + c] = 0.1f * std::sin(p * (0.001f + 0.0005f * c)) + noise[size_t{p} * kCols + c];
+        v[static_cast<size_t>(p) * kCols + c] =
+            0.1f * std::sin(p * (0.001f + 0.0005f * c)) + noise[static_cast<size_t>(p) * kCols + c];
       }
     }
     return v;
