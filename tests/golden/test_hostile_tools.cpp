@@ -99,6 +99,7 @@ TEST_CASE("task specs: ranges, lengths, offsets and ids are validated before any
       {R"({"name": "copy_offset", "offset": -9223372036854775807})", "offset"},
       {R"({"name": "reverse", "max_len": 100000000})", "max_len"},
       {R"({"name": "reverse", "min_len": 0})", "min_len"},
+      {R"({"name": "copy_offset", "min_len": 56})", "max_len"},  // default max_len 16 < min_len (fuzzer)
       {R"({"name": "reverse", "min_len": 8, "max_len": 4})", "max_len"},
       {R"({"name": "reverse", "prefix_id": 64})", "prefix_id"},
       {R"({"name": "reverse", "prefix_id": 4294967296})", "prefix_id"},

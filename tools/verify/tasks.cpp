@@ -22,7 +22,15 @@ struct SpecError {
 // is refused rather than converted.
 int64_t int_field(const nlohmann::json& j, const char* key, int64_t dflt, int64_t lo, int64_t hi,
                   const std::string& where) {
-  if (!j.contains(key)) return dflt;
+  if (!j.contains(key)) {
+    // A default outside the range another field set (max_len's 16 below a given min_len of 56) is refused
+    // as a given value would be; taken as is, it drew a negative length (fuzz_task_spec found it).
+    if (dflt < lo || dflt > hi) {
+      throw SpecError{where + std::string(key) + " is missing and its default " + std::to_string(dflt) +
+                      " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]"};
+    }
+    return dflt;
+  }
   const nlohmann::json& v = j[key];
   bool in = false;
   if (v.is_number_unsigned()) {
