@@ -1,20 +1,14 @@
 #include "ordinal/stats_text.hpp"
 
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
+
+#include "report/text_format.hpp"
 
 namespace ordinal::cli {
 
 namespace {
-void appendf(std::string* s, const char* fmt, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *s += buf;
-}
+using report::appendf;
 double ms(uint64_t ns) {
   return static_cast<double>(ns) / 1e6;
 }

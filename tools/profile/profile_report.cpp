@@ -3,44 +3,16 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
+
+#include "report/text_format.hpp"
 
 namespace ordinal::profile {
 
 namespace {
 
-void appendf(std::string* s, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *s += buf;
-}
-
-std::string esc(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using report::appendf;
+using report::html_escape;
 
 // A JSON string literal that is also safe inside <script>: '<' is escaped, so no "</script>" can close it.
 std::string json_string(const std::string& in) {
@@ -207,8 +179,8 @@ std::string profile_html(const ProfileInput& in, const AttentionProfile& p) {
   appendf(&s,
           "<h1>ordinal profile</h1>\n<p>model <code>%s</code> (%s), %u layers &times; %u heads<br>"
           "text <code>%s</code>: %zu tokens profiled; heatmaps cover the first %u positions</p>\n",
-          esc(in.model_path).c_str(), esc(in.scheme).c_str(), p.layers(), p.heads(),
-          esc(in.text_path).c_str(), in.tokens, n);
+          html_escape(in.model_path).c_str(), html_escape(in.scheme).c_str(), p.layers(), p.heads(),
+          html_escape(in.text_path).c_str(), in.tokens, n);
 
   // Summary: entropy per head, shaded by how close to uniform (white) or peaked (dark) it is.
   s += "<h2>Attention entropy per head</h2>\n<p>Mean entropy of each query's attention in bits (shade: "
@@ -269,7 +241,7 @@ std::string profile_html(const ProfileInput& in, const AttentionProfile& p) {
 
   s += "<h2>Tokens</h2>\n<div class=\"tokens\">";
   for (size_t i = 0; i < in.pieces.size() && i < in.tokens; ++i) {
-    appendf(&s, "<span title=\"position %zu\">%s</span>", i, esc(in.pieces[i]).c_str());
+    appendf(&s, "<span title=\"position %zu\">%s</span>", i, html_escape(in.pieces[i]).c_str());
   }
   s += "</div>\n";
 

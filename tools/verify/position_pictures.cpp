@@ -2,26 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 #include <functional>
 
 #include "introspect/model_introspection.hpp"
 #include "positional/encoder.hpp"
+#include "report/text_format.hpp"
 #include "verify/verify.hpp"
 
 namespace ordinal::verify {
 
 namespace {
 
-void appendf(std::string* s, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *s += buf;
-}
+using report::appendf;
 
 // Makes the vector of position `pos` (see position_pictures.hpp) into out (width() floats).
 class PositionVectors {

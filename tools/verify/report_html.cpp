@@ -4,45 +4,16 @@
 #include <algorithm>
 #include <cinttypes>
 #include <cmath>
-#include <cstdarg>
 #include <cstdio>
 
+#include "report/text_format.hpp"
 #include "verify/verify.hpp"
 
 namespace ordinal::verify {
 
 namespace {
-void appendf(std::string* s, const char* fmt, ...) {
-  char buf[2048];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *s += buf;
-}
-
-std::string esc(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+using report::appendf;
+using report::html_escape;
 
 // Line plot of value(bin) against bin start position; y from y0 to y1.
 std::string plot(const std::vector<BucketStats>& bins, const char* title, double (*value)(const BucketStats&),
@@ -50,7 +21,7 @@ std::string plot(const std::vector<BucketStats>& bins, const char* title, double
   const double W = 640, H = 220, L = 64, R = 16, T = 28, B = 36;
   std::string s;
   appendf(&s, "<svg width=\"%g\" height=\"%g\" viewBox=\"0 0 %g %g\" role=\"img\">\n", W, H, W, H);
-  appendf(&s, "<text x=\"%g\" y=\"18\" class=\"t\">%s</text>\n", L, esc(title).c_str());
+  appendf(&s, "<text x=\"%g\" y=\"18\" class=\"t\">%s</text>\n", L, html_escape(title).c_str());
   appendf(&s, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#999\"/>\n", L, T,
           W - L - R, H - T - B);
   int64_t xmax = 1;
@@ -108,13 +79,13 @@ std::string report_html(const Report& r) {
   for (const GateResult& g : r.gates) failed += g.passed ? 0 : 1;
   appendf(&s, "<h1>ordinal verify: <span class=\"%s\">%s</span></h1>\n", failed ? "fail" : "pass",
           failed ? "FAIL" : "PASS");
-  appendf(&s,
-          "<p>reference <code>%s</code> (%s)<br>candidate <code>%s</code> (%s)<br>input: %s<br>"
-          "%" PRId64 " positions evaluated (cap %" PRId64 "), %" PRId64
-          " sequences, training context %u</p>\n",
-          esc(r.options.ref_path).c_str(), esc(r.ref_cost.scheme).c_str(), esc(r.options.cand_path).c_str(),
-          esc(r.cand_cost.scheme).c_str(), esc(r.source).c_str(), r.positions_evaluated,
-          r.options.max_positions, r.sequences, r.context);
+  appendf(
+      &s,
+      "<p>reference <code>%s</code> (%s)<br>candidate <code>%s</code> (%s)<br>input: %s<br>"
+      "%" PRId64 " positions evaluated (cap %" PRId64 "), %" PRId64 " sequences, training context %u</p>\n",
+      html_escape(r.options.ref_path).c_str(), html_escape(r.ref_cost.scheme).c_str(),
+      html_escape(r.options.cand_path).c_str(), html_escape(r.cand_cost.scheme).c_str(),
+      html_escape(r.source).c_str(), r.positions_evaluated, r.options.max_positions, r.sequences, r.context);
 
   double klmax = 0.0, tmin = 1.0;
   for (const BucketStats& b : r.bins) {
@@ -135,14 +106,15 @@ std::string report_html(const Report& r) {
   auto row = [&](const std::string& label, const BucketStats& b) {
     if (!b.supported) {
       appendf(&s, "<tr><td class=\"l\">%s</td><td colspan=\"7\" class=\"l\">%s</td></tr>\n",
-              esc(label).c_str(), esc(b.note).c_str());
+              html_escape(label).c_str(), html_escape(b.note).c_str());
       return;
     }
     appendf(&s,
             "<tr><td class=\"l\">%s</td><td>%" PRId64
             "</td><td>%.4f</td><td>%.3e</td><td>%.3e</td>"
             "<td>%.4f</td><td>%.4f</td><td>%+.3e</td></tr>\n",
-            esc(label).c_str(), b.positions, b.top1, b.kl_mean, b.kl_p99, b.ppl_ref, b.ppl_cand, b.ppl_delta);
+            html_escape(label).c_str(), b.positions, b.top1, b.kl_mean, b.kl_p99, b.ppl_ref, b.ppl_cand,
+            b.ppl_delta);
   };
   for (const BucketStats& b : r.buckets) row(b.label(), b);
   row("all", r.overall);
@@ -154,14 +126,15 @@ std::string report_html(const Report& r) {
     appendf(&s,
             "<p>%s: reference gap %.4f (ppl %.4f &rarr; %.4f), candidate gap %.4f (ppl %.4f &rarr; %.4f), "
             "gap ratio <b>%.4f</b></p>\n",
-            esc(r.order.note).c_str(), r.order.gap_ref(), r.order.ppl_ref, r.order.ppl_ref_shuffled,
+            html_escape(r.order.note).c_str(), r.order.gap_ref(), r.order.ppl_ref, r.order.ppl_ref_shuffled,
             r.order.gap_cand(), r.order.ppl_cand, r.order.ppl_cand_shuffled, r.order.gap_ratio());
   } else {
-    appendf(&s, "<p>word order: %s</p>\n", esc(r.order.note).c_str());
+    appendf(&s, "<p>word order: %s</p>\n", html_escape(r.order.note).c_str());
   }
   appendf(&s, "<p>swap probes: %" PRId64 " pairs, candidate agrees with the reference on <b>%.1f%%</b></p>\n",
           r.swap.pairs, 100.0 * r.swap.agreement());
-  appendf(&s, "<p>position identity (%s): %s", esc(r.identity.kind).c_str(), esc(r.identity.note).c_str());
+  appendf(&s, "<p>position identity (%s): %s", html_escape(r.identity.kind).c_str(),
+          html_escape(r.identity.note).c_str());
   if (r.identity.kind == "table") {
     appendf(&s, "; recovery <b>%.4f</b>%s, min distance %.4g", r.identity.recovery,
             r.identity.shared_by_design ? " (shared by design)" : "", r.identity.min_distance);
@@ -183,7 +156,7 @@ std::string report_html(const Report& r) {
       appendf(&s,
               "<tr><td class=\"l\">%s</td><td class=\"l\">%s</td><td>%" PRId64
               "</td><td>%s</td><td>%s</td></tr>\n",
-              esc(t.name).c_str(), esc(t.regime).c_str(), std::max(t.ref.cases, t.cand.cases),
+              html_escape(t.name).c_str(), html_escape(t.regime).c_str(), std::max(t.ref.cases, t.cand.cases),
               acc(t.ref).c_str(), acc(t.cand).c_str());
     }
     s += "</table>\n";
@@ -203,7 +176,7 @@ std::string report_html(const Report& r) {
   if (!r.gates.empty()) {
     s += "<h2>Gates</h2><ul>\n";
     for (const GateResult& g : r.gates) {
-      appendf(&s, "<li class=\"%s\">%s</li>\n", g.passed ? "pass" : "fail", esc(g.line()).c_str());
+      appendf(&s, "<li class=\"%s\">%s</li>\n", g.passed ? "pass" : "fail", html_escape(g.line()).c_str());
     }
     s += "</ul>\n";
   }

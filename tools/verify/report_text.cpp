@@ -1,21 +1,14 @@
 // Human-readable report (stdout).
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdio>
 
+#include "report/text_format.hpp"
 #include "verify/verify.hpp"
 
 namespace ordinal::verify {
 
 namespace {
-void appendf(std::string* s, const char* fmt, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  std::vsnprintf(buf, sizeof buf, fmt, ap);
-  va_end(ap);
-  *s += buf;
-}
+using report::appendf;
 
 void bucket_row(std::string* s, const std::string& label, const BucketStats& b) {
   if (!b.supported) {
