@@ -70,14 +70,6 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
                 scratch);
 }
 
-void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
-  add_with_policy(s, pos, x, scratch, add_row);
-}
-
-void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
-  stored_row_of(s, row, out, scratch, add_row);
-}
-
 }  // namespace
 
 const SchemeModule kBucketedTableModule = {
@@ -87,10 +79,10 @@ const SchemeModule kBucketedTableModule = {
     load,
     table_position_limit,
     prepare,
-    add_to_embedding,
+    table_add_to_embedding<add_row>,
     nullptr,
     nullptr,
-    stored_row,
+    table_stored_row<add_row>,
 };
 
 }  // namespace ordinal::positional

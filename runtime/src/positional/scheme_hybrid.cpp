@@ -2,8 +2,6 @@
 // rest come from a low-rank tail A [positions - K, r] · B [r, dim]. Measurements on trained models (issue 18)
 // show the early positions carry most of what the model reads from the table and are least like the rest,
 // so they are kept row by row while the smooth tail is factored.
-#include "kernels/linear.hpp"
-#include "kernels/vector_ops.hpp"
 #include "positional/scheme.hpp"
 #include "positional/table_scheme_common.hpp"
 
@@ -63,23 +61,8 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
     add_table_row(p.table, row, weight, s.dim, x, scratch);
     return;
   }
-  const uint32_t rank = p.low_a.cols();
-  float* a = scratch + s.dim;
-  kernels::dequantize_row(p.low_a, row - p.head_rows, a);
-  // One SIMD dequantization of a B row and one axpy per component (kernels/linear.hpp, vector_ops.hpp);
-  // a fused int8 kernel was slower without its own SIMD path.
-  for (uint32_t r = 0; r < rank; ++r) {
-    kernels::dequantize_row(p.low_b, r, scratch);
-    kernels::axpy_f32(x, weight * a[r], scratch, s.dim);
-  }
-}
-
-void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
-  add_with_policy(s, pos, x, scratch, add_row);
-}
-
-void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
-  stored_row_of(s, row, out, scratch, add_row);
+  // The tail as a low-rank table (a fused int8 kernel was slower without its own SIMD path).
+  add_lowrank_row(p.low_a, p.low_b, row - p.head_rows, weight, s.dim, x, scratch);
 }
 
 }  // namespace
@@ -91,10 +74,10 @@ const SchemeModule kHybridTableModule = {
     load,
     table_position_limit,
     prepare,
-    add_to_embedding,
+    table_add_to_embedding<add_row>,
     nullptr,
     nullptr,
-    stored_row,
+    table_stored_row<add_row>,
 };
 
 }  // namespace ordinal::positional

@@ -33,14 +33,6 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
   add_table_row(s.p->table, row, weight, s.dim, x, scratch);
 }
 
-void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
-  add_with_policy(s, pos, x, scratch, add_row);
-}
-
-void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
-  stored_row_of(s, row, out, scratch, add_row);
-}
-
 }  // namespace
 
 const SchemeModule kLearnedTableModule = {
@@ -50,10 +42,10 @@ const SchemeModule kLearnedTableModule = {
     load,
     table_position_limit,
     prepare,
-    add_to_embedding,
+    table_add_to_embedding<add_row>,
     nullptr,
     nullptr,
-    stored_row,
+    table_stored_row<add_row>,
 };
 
 }  // namespace ordinal::positional

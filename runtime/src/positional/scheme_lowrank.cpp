@@ -1,6 +1,4 @@
 // Low-rank table: P = A [positions, r] · B [r, dim], never materialised (A row times B, one B row at a time).
-#include "kernels/linear.hpp"
-#include "kernels/vector_ops.hpp"
 #include "positional/scheme.hpp"
 #include "positional/table_scheme_common.hpp"
 
@@ -42,22 +40,7 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
 }
 
 void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float* scratch) {
-  // x += weight * A[row] . B, one B row at a time.
-  const uint32_t rank = s.p->low_a.cols();
-  float* a = scratch + s.dim;
-  kernels::dequantize_row(s.p->low_a, row, a);
-  for (uint32_t r = 0; r < rank; ++r) {
-    kernels::dequantize_row(s.p->low_b, r, scratch);
-    kernels::axpy_f32(x, weight * a[r], scratch, s.dim);
-  }
-}
-
-void add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
-  add_with_policy(s, pos, x, scratch, add_row);
-}
-
-void stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
-  stored_row_of(s, row, out, scratch, add_row);
+  add_lowrank_row(s.p->low_a, s.p->low_b, row, weight, s.dim, x, scratch);
 }
 
 }  // namespace
@@ -69,10 +52,10 @@ const SchemeModule kLowRankTableModule = {
     load,
     table_position_limit,
     prepare,
-    add_to_embedding,
+    table_add_to_embedding<add_row>,
     nullptr,
     nullptr,
-    stored_row,
+    table_stored_row<add_row>,
 };
 
 }  // namespace ordinal::positional

@@ -75,4 +75,15 @@ void add_table_row(const format::TensorView& table, uint32_t row, float weight, 
   kernels::axpy_f32(x, weight, scratch, dim);
 }
 
+void add_lowrank_row(const format::TensorView& a, const format::TensorView& b, uint32_t row, float weight,
+                     uint32_t dim, float* x, float* scratch) {
+  const uint32_t rank = a.cols();
+  float* coefficients = scratch + dim;
+  kernels::dequantize_row(a, row, coefficients);
+  for (uint32_t r = 0; r < rank; ++r) {
+    kernels::dequantize_row(b, r, scratch);
+    kernels::axpy_f32(x, weight * coefficients[r], scratch, dim);
+  }
+}
+
 }  // namespace ordinal::positional

@@ -27,8 +27,23 @@ void add_with_policy(const EncoderState& s, int64_t pos, float* x, float* scratc
 // out[dim] = the stored position `row` exactly as add_row adds it with weight 1 (to zeros).
 void stored_row_of(const EncoderState& s, uint32_t row, float* out, float* scratch, AddStoredRow add_row);
 
+// A table scheme's module hooks (SchemeModule::add_to_embedding and ::stored_row) from its AddRow.
+template <AddStoredRow AddRow>
+void table_add_to_embedding(const EncoderState& s, int64_t pos, float* x, float* scratch) {
+  add_with_policy(s, pos, x, scratch, AddRow);
+}
+template <AddStoredRow AddRow>
+void table_stored_row(const EncoderState& s, uint32_t row, float* out, float* scratch) {
+  stored_row_of(s, row, out, scratch, AddRow);
+}
+
 // x[dim] += weight * dequantized table[row] (scratch holds dim floats).
 void add_table_row(const format::TensorView& table, uint32_t row, float weight, uint32_t dim, float* x,
                    float* scratch);
+
+// x[dim] += weight * (A[row] . B) for a factored table A [rows x rank], B [rank x dim], one B row at a time
+// (one SIMD dequantization and one axpy per component). scratch holds dim + rank floats.
+void add_lowrank_row(const format::TensorView& a, const format::TensorView& b, uint32_t row, float weight,
+                     uint32_t dim, float* x, float* scratch);
 
 }  // namespace ordinal::positional
