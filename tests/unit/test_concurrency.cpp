@@ -4,7 +4,6 @@
 // Models: every *.ordinal in $ORDINAL_TEST_MODELS when set (tools/test.sh's TSan stage: the fuzzer's seed
 // models of every scheme plus story-llama in f32 and int8, wide enough for the thread pools to run), else
 // synthetic ones of several schemes written here.
-#include <dirent.h>
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include "ordinal/ordinal.h"
 #include "ordinal/runtime.hpp"
 #include "ordinal/sampler.hpp"
+#include "support/model_dir.hpp"
 
 #if ORDINAL_HAVE_TOOL_LIB
 #include "support/synthetic_model.hpp"
@@ -29,18 +29,7 @@ namespace {
 
 std::vector<std::string> model_paths() {
   std::vector<std::string> paths;
-  if (const char* dir = std::getenv("ORDINAL_TEST_MODELS")) {
-    if (DIR* d = opendir(dir)) {
-      while (dirent* e = readdir(d)) {
-        const std::string name = e->d_name;
-        if (name.size() > 8 && name.compare(name.size() - 8, 8, ".ordinal") == 0)
-          paths.push_back(std::string(dir) + "/" + name);
-      }
-      closedir(d);
-    }
-    std::sort(paths.begin(), paths.end());
-    return paths;
-  }
+  if (const char* dir = std::getenv("ORDINAL_TEST_MODELS")) return testing::ordinal_models_in(dir);
 #if ORDINAL_HAVE_TOOL_LIB
   struct Kind {
     PositionalScheme scheme;
