@@ -386,6 +386,14 @@ def build_model(config):
     raise ValueError(config["model_type"])
 
 
+def adamw(model, lr, weight_decay, betas):
+    """AdamW with weight decay on the matrices (dim >= 2) only: biases, norms and gains are not decayed."""
+    decay = [p for _, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for _, p in model.named_parameters() if p.dim() < 2]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                              {"params": no_decay, "weight_decay": 0.0}], lr=lr, betas=betas)
+
+
 def count_params(model):
     return sum(p.numel() for p in model.parameters())
 

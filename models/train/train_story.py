@@ -120,10 +120,7 @@ def train_one(name, args):
     cfg = dict(MODELS[name])
     model = common.build_model(cfg)
     n_params = common.count_params(model)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95))
+    opt = common.adamw(model, args.lr, args.weight_decay, betas=(0.9, 0.95))
     rng = np.random.RandomState(args.seed)
     t0 = time.time()
     recent, log = [], []
