@@ -10,19 +10,9 @@
 #include "batch_session_impl.hpp"
 #include "kernels/attention.hpp"
 #include "kernels/elementwise.hpp"
+#include "model_norm.hpp"
 
 namespace ordinal::detail {
-
-void BatchSessionImpl::norm(const format::TensorView& w, const format::TensorView& b, const float* x,
-                            float* out) const {
-  const float* wp = reinterpret_cast<const float*>(w.data);
-  if (cfg_.norm == NormType::kRMSNorm) {
-    kernels::rmsnorm(out, x, wp, cfg_.dim, cfg_.norm_eps);
-  } else {
-    kernels::layernorm(out, x, wp, b.present() ? reinterpret_cast<const float*>(b.data) : nullptr, cfg_.dim,
-                       cfg_.norm_eps);
-  }
-}
 
 // The audit (opt-in): for each query head of token j, the softmax of its scores over the keys it attended,
 // recomputed in double from the cache, and the probability on slots tagged as padding.
@@ -247,7 +237,7 @@ Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t 
   for (uint32_t l = 0; l < c.n_layers; ++l) {
     const LayerWeights& w = md_->layers[l];
     const LayerLinears& o = plan_->layer(l);
-    for (size_t i = 0; i < n; ++i) norm(w.attn_norm, w.attn_norm_bias, x + i * dim, xb + i * dim);
+    for (size_t i = 0; i < n; ++i) apply_norm(cfg_, w.attn_norm, w.attn_norm_bias, x + i * dim, xb + i * dim);
     kernels::LinearInput& attn_in = in.bind(xb, n, dim);
     ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q, pool));
     ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, ks, pool));
@@ -276,7 +266,7 @@ Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t 
     ORDINAL_RETURN_IF_ERROR(o.wo.run(in.bind(ao, n, q_dim_), xb2, pool));
     kernels::add_inplace(x, xb2, n * dim);
 
-    for (size_t i = 0; i < n; ++i) norm(w.ffn_norm, w.ffn_norm_bias, x + i * dim, xb + i * dim);
+    for (size_t i = 0; i < n; ++i) apply_norm(cfg_, w.ffn_norm, w.ffn_norm_bias, x + i * dim, xb + i * dim);
     kernels::LinearInput& ffn_in = in.bind(xb, n, dim);
     ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb, pool));
     if (c.activation == Activation::kSwiGLU) {
@@ -291,7 +281,7 @@ Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t 
   if (oe == ob) return Status::Ok();
   for (size_t r = ob; r < oe; ++r) {
     const size_t j = static_cast<size_t>(out_token_[r]);
-    norm(md_->final_norm, md_->final_norm_bias, x_.data() + j * dim, out_x_.data() + r * dim);
+    apply_norm(cfg_, md_->final_norm, md_->final_norm_bias, x_.data() + j * dim, out_x_.data() + r * dim);
   }
   return plan_->classifier().run(in.bind(out_x_.data() + ob * dim, oe - ob, dim),
                                  logits_.data() + ob * c.vocab_size, pool);

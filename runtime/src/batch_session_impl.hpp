@@ -81,7 +81,6 @@ class BatchSessionImpl {
   Status compute(size_t n);
   void plan_groups(size_t n);
   Status forward_tokens(size_t task, size_t b, size_t e, size_t ob, size_t oe, threads::Pool* pool);
-  void norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const;
   void audit_token(uint32_t layer, const float* q, size_t key_base, size_t keys, const float* att,
                    double* sums) const;
 

@@ -14,6 +14,7 @@
 #include "memory_plan.hpp"
 #include "model_data.hpp"
 #include "model_internals.hpp"
+#include "model_norm.hpp"
 #include "ordinal/runtime.hpp"
 #include "positional/encoder.hpp"
 #include "positional/rope_shift.hpp"
@@ -103,7 +104,6 @@ class SessionImpl {
   Status validate_tokens(const int32_t* tokens, size_t count) const;
   Status forward_chunk(const int32_t* tokens, size_t n, bool want_logits);
   void embed(int32_t token, float* out) const;
-  void norm(const format::TensorView& w, const format::TensorView& b, const float* x, float* out) const;
 
   std::shared_ptr<const Model> model_;
   const ModelData* md_ = nullptr;
@@ -306,17 +306,6 @@ void SessionImpl::embed(int32_t token, float* out) const {
   kernels::dequantize_row(md_->token_embedding, static_cast<uint32_t>(token), out);
 }
 
-void SessionImpl::norm(const format::TensorView& w, const format::TensorView& b, const float* x,
-                       float* out) const {
-  const float* wp = reinterpret_cast<const float*>(w.data);
-  if (cfg_.norm == NormType::kRMSNorm) {
-    kernels::rmsnorm(out, x, wp, cfg_.dim, cfg_.norm_eps);
-  } else {
-    kernels::layernorm(out, x, wp, b.present() ? reinterpret_cast<const float*>(b.data) : nullptr, cfg_.dim,
-                       cfg_.norm_eps);
-  }
-}
-
 // The query heads of KV heads [kv_begin, kv_end) over the chunk's tokens: the positional bias rows, then one
 // kernel call per token (kernels/attention.hpp states the arithmetic; the int8 cache's scale rule is in
 // kv_cache.hpp).
@@ -402,7 +391,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     float* kslot = kv_.is_int8() ? k_stage_.data() : kv_.key_f32(l, first);
     float* vslot = kv_.is_int8() ? v_stage_.data() : kv_.value_f32(l, first);
     for (size_t i = 0; i < n; ++i)
-      norm(w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+      apply_norm(cfg_, w.attn_norm, w.attn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& attn_in = in_.bind(xb_.data(), n, dim);
     const kernels::LinearOutput qkv[] = {{&o.wq, q_.data()}, {&o.wk, kslot}, {&o.wv, vslot}};
     ORDINAL_RETURN_IF_ERROR(kernels::run_linear_group(attn_in, qkv, 3, pool));
@@ -423,7 +412,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
     kernels::add_inplace(x_.data(), xb2_.data(), n * dim);
 
     for (size_t i = 0; i < n; ++i)
-      norm(w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
+      apply_norm(cfg_, w.ffn_norm, w.ffn_norm_bias, x_.data() + i * dim, xb_.data() + i * dim);
     kernels::LinearInput& ffn_in = in_.bind(xb_.data(), n, dim);
     if (c.activation == Activation::kSwiGLU) {
       const kernels::LinearOutput gate_up[] = {{&o.w1, hb_.data()}, {&o.w3, hb2_.data()}};
@@ -439,7 +428,7 @@ Status SessionImpl::forward_chunk(const int32_t* tokens, size_t n, bool want_log
   cached_ += n;
   if (!want_logits) return Status::Ok();
   const float* last = x_.data() + (n - 1) * dim;
-  norm(md_->final_norm, md_->final_norm_bias, last, xb_.data());
+  apply_norm(cfg_, md_->final_norm, md_->final_norm_bias, last, xb_.data());
   ORDINAL_RETURN_IF_ERROR(plan_->classifier().run(in_.bind(xb_.data(), 1, dim), logits_.data(), pool));
   if (opt_.check_numerics && !kernels::all_finite(logits_.data(), logits_.size())) {
     return numeric_error("non-finite logits at position " + std::to_string(position() - 1) +
