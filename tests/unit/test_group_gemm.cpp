@@ -319,6 +319,47 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("one-token decode over many rows (far-apart row runs, remainders, row ranges) keeps the bits") {
+  // Decode reads large matrices as several far-apart runs of rows; every row must still get its own bits,
+  // whatever the split and the remainder, and a row range (a thread's slice) must write only its rows.
+  Rng rng(11);
+  const std::vector<GroupPath> paths = supported_paths();
+  struct Case {
+    GroupCodes codes;
+    size_t cols, group;
+    bool per_row;
+  };
+  const Case cases[] = {{GroupCodes::kInt8, 256, 32, false},
+                        {GroupCodes::kInt8, 768, 0, true},
+                        {GroupCodes::kInt4, 512, 32, false},
+                        {GroupCodes::kInt4Zero, 256, 64, false}};
+  for (const Case& c : cases) {
+    for (size_t rows : {47u, 48u, 50u, 97u, 131u}) {
+      const RefMatrix m = random_matrix(rng, c.codes, rows, c.cols, c.group, c.per_row);
+      const std::vector<float> x = random_values(rng, c.cols, 1.5f);
+      const std::vector<float> bias = random_values(rng, rows, 0.3f);
+      const std::vector<float> want = reference(m, x, 1, bias.data());
+      const Acts a(x, 1, c.cols, false);
+      for (GroupPath p : paths) {
+        for (size_t begin : {size_t{0}, size_t{5}}) {
+          const size_t end = begin == 0 ? rows : rows - 3;
+          std::vector<float> got(rows, 7.0f);
+          group_gemm_rows_with(p, m.view(), a.v, bias.data(), begin, end, got.data(), rows);
+          for (size_t r = 0; r < rows; ++r) {
+            INFO("path " << group_path_name(p) << " codes " << int(c.codes) << " cols " << c.cols << " rows "
+                         << rows << " range " << begin << ".." << end << " row " << r);
+            if (r < begin || r >= end) {
+              REQUIRE(got[r] == 7.0f);
+            } else {
+              REQUIRE(same_bits(got[r], want[r]));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("a non-finite activation block makes its tokens' outputs NaN on every path") {
   Rng rng(9);
   const RefMatrix m = random_matrix(rng, GroupCodes::kInt4, 6, 256, 32, false);
