@@ -319,6 +319,48 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("the vector activation quantizers give the scalar definition's bits (ties, NaN, Inf, tiny, zero)") {
+  Rng rng(13);
+  const bool vector = group::avx2_quantize_int8() != nullptr &&
+                      (group_gemm_path() == GroupPath::kAvx2 || group_gemm_path() == GroupPath::kAvx512Vnni);
+  MESSAGE("vector quantizers in use: " << (vector ? "yes" : "no (the scalar one is compared with itself)"));
+  for (size_t cols : {32u, 64u, 96u, 100u, 288u, 768u, 20u, 2048u}) {
+    for (int trial = 0; trial < 6; ++trial) {
+      std::vector<float> x = random_values(rng, cols, trial == 0 ? 1e3f : 2.0f);
+      const size_t blocks = (cols + kBlock - 1) / kBlock;
+      if (trial == 1) {  // ties: block max 127 (int8 step 1) and values at k + 0.5
+        for (size_t i = 0; i < cols; ++i) x[i] = (i % kBlock == 0) ? 127.0f : float(int(i % 9) - 4) + 0.5f;
+      }
+      if (trial == 2 && cols >= 64) {
+        x[3] = std::nanf("");
+        x[kBlock + 5] = INFINITY;
+      }
+      if (trial == 3) {
+        for (size_t i = 0; i < std::min<size_t>(cols, kBlock); ++i) x[i] = 0.0f;
+        for (size_t i = kBlock; i < std::min<size_t>(cols, 2 * kBlock); ++i) x[i] = 1e-41f * float(i % 3);
+      }
+      if (trial == 4) {
+        for (size_t i = 0; i < cols; ++i)
+          x[i] = (i % 2 ? -1.0f : 1.0f) * float(i % kBlock) * 32767.0f / 31.0f;
+      }
+      std::vector<int8_t> q8(blocks * kBlock, 99), q8s(blocks * kBlock, 99);
+      std::vector<float> s8(blocks, -1.0f), s8s(blocks, -1.0f), s16(blocks, -1.0f), s16s(blocks, -1.0f);
+      std::vector<int32_t> sum8(blocks, -1), sum8s(blocks, -1);
+      std::vector<int16_t> q16(blocks * kBlock, 99), q16s(blocks * kBlock, 99);
+      quantize_activations_int8(x.data(), cols, q8.data(), s8.data(), sum8.data());
+      group::quantize_int8_scalar(x.data(), cols, q8s.data(), s8s.data(), sum8s.data());
+      quantize_activations_int16(x.data(), cols, q16.data(), s16.data());
+      group::quantize_int16_scalar(x.data(), cols, q16s.data(), s16s.data());
+      INFO("cols " << cols << " trial " << trial);
+      CHECK(std::memcmp(q8.data(), q8s.data(), q8.size()) == 0);
+      CHECK(std::memcmp(s8.data(), s8s.data(), s8.size() * sizeof(float)) == 0);
+      CHECK(sum8 == sum8s);
+      CHECK(q16 == q16s);
+      CHECK(std::memcmp(s16.data(), s16s.data(), s16.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
 TEST_CASE("one-token decode over many rows (far-apart row runs, remainders, row ranges) keeps the bits") {
   // Decode reads large matrices as several far-apart runs of rows; every row must still get its own bits,
   // whatever the split and the remainder, and a row range (a thread's slice) must write only its rows.

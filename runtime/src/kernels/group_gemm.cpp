@@ -30,11 +30,22 @@ inline float block_amax(const float* x, size_t n, bool* finite) {
   return amax;
 }
 
-// The scale of a block and the factor that maps it onto [-max_code, max_code]; false when the block
-// quantizes to zero codes (scale 0, or NaN for a non-finite block).
 inline bool block_scale(const float* x, size_t n, float max_code, float* scale, float* inv) {
   bool finite;
   const float amax = block_amax(x, n, &finite);
+  return group::block_scale_from_amax(amax, finite, max_code, scale, inv);
+}
+
+inline float round_clamp(float v, float max_code) {
+  v = (v + kRound) - kRound;
+  return v > max_code ? max_code : (v < -max_code ? -max_code : v);
+}
+
+}  // namespace
+
+namespace group {
+
+bool block_scale_from_amax(float amax, bool finite, float max_code, float* scale, float* inv) {
   if (!finite) {
     *scale = std::nanf("");
     return false;
@@ -48,14 +59,7 @@ inline bool block_scale(const float* x, size_t n, float max_code, float* scale, 
   return true;
 }
 
-inline float round_clamp(float v, float max_code) {
-  v = (v + kRound) - kRound;
-  return v > max_code ? max_code : (v < -max_code ? -max_code : v);
-}
-
-}  // namespace
-
-void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums) {
+void quantize_int8_scalar(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums) {
   const size_t blocks = (cols + kBlock - 1) / kBlock;
   for (size_t j = 0; j < blocks; ++j) {
     const size_t n = cols - j * kBlock < kBlock ? cols - j * kBlock : kBlock;
@@ -78,7 +82,7 @@ void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* sc
   }
 }
 
-void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* scales) {
+void quantize_int16_scalar(const float* x, size_t cols, int16_t* q, float* scales) {
   const size_t blocks = (cols + kBlock - 1) / kBlock;
   for (size_t j = 0; j < blocks; ++j) {
     const size_t n = cols - j * kBlock < kBlock ? cols - j * kBlock : kBlock;
@@ -91,6 +95,22 @@ void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* 
       }
     }
   }
+}
+
+}  // namespace group
+
+void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums) {
+  static const group::QuantizeInt8 vec = group::avx2_quantize_int8();
+  const GroupPath p = group_gemm_path();
+  (vec && (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) ? vec : group::quantize_int8_scalar)(
+      x, cols, q, scales, sums);
+}
+
+void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* scales) {
+  static const group::QuantizeInt16 vec = group::avx2_quantize_int16();
+  const GroupPath p = group_gemm_path();
+  (vec && (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) ? vec : group::quantize_int16_scalar)(
+      x, cols, q, scales);
 }
 
 void interleave_activations_int8(const int8_t* q8, const float* scales, const int32_t* sums, size_t batch,

@@ -181,6 +181,19 @@ inline const float* token_scales(const GroupMatrixView& w, const GroupActivation
   return (w.codes == GroupCodes::kInt8 ? x.scales16 : x.scales8) + token * x.blocks;
 }
 
+// The scale of a block of activations with max |x| = amax (finite: all of its values are) and the factor
+// that maps it onto [-max_code, max_code]; false when the block quantizes to zero codes (scale 0, or NaN
+// for a non-finite block). Shared by the scalar and the vector quantizers, so both give the same bits.
+bool block_scale_from_amax(float amax, bool finite, float max_code, float* scale, float* inv);
+// The scalar quantizers (the definition; quantize_activations_* take a vector path with the same bits).
+void quantize_int8_scalar(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums);
+void quantize_int16_scalar(const float* x, size_t cols, int16_t* q, float* scales);
+using QuantizeInt8 = void (*)(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums);
+using QuantizeInt16 = void (*)(const float* x, size_t cols, int16_t* q, float* scales);
+// AVX2 quantizers (nullptr where the build or the CPU has none).
+QuantizeInt8 avx2_quantize_int8();
+QuantizeInt16 avx2_quantize_int16();
+
 void row_sums_scalar(const GroupMatrixView& w, size_t row, const GroupActivationsView& x, size_t token,
                      size_t j0, size_t j1, int32_t* isum);
 // A whole call of group_gemm_rows (bias included) on one path.
