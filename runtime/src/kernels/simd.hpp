@@ -46,6 +46,11 @@ struct KernelTable {
   // flip = 0, zero = z.
   void (*dequant_i4)(const uint8_t* packed, uint8_t flip, int32_t zero, float scale, float* out, size_t n,
                      bool accumulate);
+  // ---- a factored (low-rank) table row: for r = 0 .. rank - 1 in turn,
+  // x[i] = fl(x[i] + fl(c[r] * fl(float(q[r][i]) * s[r]))) - the per-component dequant_i8 + axpy_f32 in
+  // one pass over x ----
+  void (*axpy_i8_rows)(float* x, size_t n, const int8_t* const* q, const float* c, const float* s,
+                       size_t rank);
 };
 
 const char* isa_name(Isa isa);
@@ -78,6 +83,7 @@ void dequant_i8(const int8_t* q, float scale, float* out, size_t n, bool accumul
 void dequant_i8_scales(const int8_t* q, const float* scales, float* out, size_t n, bool accumulate);
 void dequant_i4(const uint8_t* packed, uint8_t flip, int32_t zero, float scale, float* out, size_t n,
                 bool accumulate);
+void axpy_i8_rows(float* x, size_t n, const int8_t* const* q, const float* c, const float* s, size_t rank);
 const KernelTable& table();
 }  // namespace scalar
 

@@ -200,6 +200,7 @@ constexpr KernelTable kNeonTable = {
     dequant_i8,
     dequant_i8_scales,
     dequant_i4,
+    scalar::axpy_i8_rows,
 };
 
 #else  // ARMv7: integer kernels only (see the top of this file)
@@ -217,6 +218,7 @@ constexpr KernelTable kNeonTable = {
     scalar::dequant_i8,
     scalar::dequant_i8_scales,
     scalar::dequant_i4,
+    scalar::axpy_i8_rows,
 };
 
 #endif

@@ -104,6 +104,12 @@ void dequant_i4(const uint8_t* packed, uint8_t flip, int32_t zero, float scale, 
   }
 }
 
+void axpy_i8_rows(float* x, size_t n, const int8_t* const* q, const float* c, const float* s, size_t rank) {
+  for (size_t r = 0; r < rank; ++r) {
+    for (size_t i = 0; i < n; ++i) x[i] = x[i] + c[r] * (static_cast<float>(q[r][i]) * s[r]);
+  }
+}
+
 const KernelTable& table() {
   static constexpr KernelTable kTable = {
       Isa::kScalar,
@@ -118,6 +124,7 @@ const KernelTable& table() {
       dequant_i8,
       dequant_i8_scales,
       dequant_i4,
+      axpy_i8_rows,
   };
   return kTable;
 }

@@ -48,6 +48,11 @@ struct EncoderState {
   // Relative bias.
   T5BucketTable t5;
   std::vector<float> bias_scales;  // int8 relative-bias scales widened once
+  // Low-rank and hybrid tails with int8 B rows of rank <= kLowRankFusedMaxRank: B's row scales widened
+  // once (prepare_lowrank), and add_lowrank_row takes the one-pass kernel.
+  static constexpr uint32_t kLowRankFusedMaxRank = 64;
+  bool lowrank_fused = false;
+  float lowrank_b_scales[kLowRankFusedMaxRank] = {};
 };
 
 struct SchemeModule {

@@ -52,6 +52,7 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
   // decision gates (top-1, KL, perplexity per bucket) judge it instead of nearest-neighbour recovery.
   const uint32_t basis = model.positional.head_rows + model.positional.low_b.rows();
   s->distinct_rows = basis < s->stored_positions ? basis : s->stored_positions;
+  prepare_lowrank(model.positional.low_a, model.positional.low_b, s);
   return Status::Ok();
 }
 
@@ -61,8 +62,7 @@ void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float*
     add_table_row(p.table, row, weight, s.dim, x, scratch);
     return;
   }
-  // The tail as a low-rank table (a fused int8 kernel was slower without its own SIMD path).
-  add_lowrank_row(p.low_a, p.low_b, row - p.head_rows, weight, s.dim, x, scratch);
+  add_lowrank_row(s, p.low_a, p.low_b, row - p.head_rows, weight, x, scratch);
 }
 
 }  // namespace

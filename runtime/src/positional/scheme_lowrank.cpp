@@ -36,11 +36,12 @@ Status prepare(const detail::ModelData& model, EncoderState* s) {
   s->scratch_floats = s->dim + model.positional.low_a.cols();
   s->stored_positions = model.positional.stored_positions;
   s->distinct_rows = s->stored_positions;
+  prepare_lowrank(model.positional.low_a, model.positional.low_b, s);
   return Status::Ok();
 }
 
 void add_row(const EncoderState& s, uint32_t row, float weight, float* x, float* scratch) {
-  add_lowrank_row(s.p->low_a, s.p->low_b, row, weight, s.dim, x, scratch);
+  add_lowrank_row(s, s.p->low_a, s.p->low_b, row, weight, x, scratch);
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/linear.hpp"
+#include "kernels/simd.hpp"
 #include "kernels/vector_ops.hpp"
 
 namespace ordinal::positional {
@@ -75,11 +76,35 @@ void add_table_row(const format::TensorView& table, uint32_t row, float weight, 
   kernels::axpy_f32(x, weight, scratch, dim);
 }
 
-void add_lowrank_row(const format::TensorView& a, const format::TensorView& b, uint32_t row, float weight,
-                     uint32_t dim, float* x, float* scratch) {
-  const uint32_t rank = a.cols();
+void prepare_lowrank(const format::TensorView& a, const format::TensorView& b, EncoderState* s) {
+  const uint32_t rank = b.rows();
+  s->lowrank_fused = b.dtype == format::DType::kI8 && rank <= EncoderState::kLowRankFusedMaxRank &&
+                     rank == a.cols() &&
+                     (b.quant.granularity == format::QuantGranularity::kPerRow ||
+                      b.quant.granularity == format::QuantGranularity::kPerTensor);
+  if (!s->lowrank_fused) return;
+  for (uint32_t r = 0; r < rank; ++r) {
+    s->lowrank_b_scales[r] =
+        format::scale_at(b.quant, b.quant.granularity == format::QuantGranularity::kPerRow ? r : 0);
+  }
+}
+
+void add_lowrank_row(const EncoderState& s, const format::TensorView& a, const format::TensorView& b,
+                     uint32_t row, float weight, float* x, float* scratch) {
+  const uint32_t rank = a.cols(), dim = s.dim;
   float* coefficients = scratch + dim;
   kernels::dequantize_row(a, row, coefficients);
+  if (s.lowrank_fused) {
+    float cw[EncoderState::kLowRankFusedMaxRank];
+    const int8_t* q[EncoderState::kLowRankFusedMaxRank];
+    const uint64_t row_bytes = b.row_bytes();
+    for (uint32_t r = 0; r < rank; ++r) {
+      cw[r] = weight * coefficients[r];
+      q[r] = reinterpret_cast<const int8_t*>(b.data + r * row_bytes);
+    }
+    kernels::active_kernels().axpy_i8_rows(x, dim, q, cw, s.lowrank_b_scales, rank);
+    return;
+  }
   for (uint32_t r = 0; r < rank; ++r) {
     kernels::dequantize_row(b, r, scratch);
     kernels::axpy_f32(x, weight * coefficients[r], scratch, dim);

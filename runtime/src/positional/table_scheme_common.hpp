@@ -41,9 +41,13 @@ void table_stored_row(const EncoderState& s, uint32_t row, float* out, float* sc
 void add_table_row(const format::TensorView& table, uint32_t row, float weight, uint32_t dim, float* x,
                    float* scratch);
 
-// x[dim] += weight * (A[row] . B) for a factored table A [rows x rank], B [rank x dim], one B row at a time
-// (one SIMD dequantization and one axpy per component). scratch holds dim + rank floats.
-void add_lowrank_row(const format::TensorView& a, const format::TensorView& b, uint32_t row, float weight,
-                     uint32_t dim, float* x, float* scratch);
+// At prepare: whether the factored table A [rows x rank], B [rank x dim] takes add_lowrank_row's one-pass
+// int8 kernel (B int8 with per-row or per-tensor scales, rank <= kLowRankFusedMaxRank), and B's scales.
+void prepare_lowrank(const format::TensorView& a, const format::TensorView& b, EncoderState* s);
+// x[dim] += weight * (A[row] . B): with s.lowrank_fused, in one pass over x (the kernel table's
+// axpy_i8_rows), else one B row at a time (one SIMD dequantization and one axpy per component); the same
+// operations per element in the same order either way, so the same bits. scratch holds dim + rank floats.
+void add_lowrank_row(const EncoderState& s, const format::TensorView& a, const format::TensorView& b,
+                     uint32_t row, float weight, float* x, float* scratch);
 
 }  // namespace ordinal::positional
