@@ -73,7 +73,9 @@ KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
 // scales). Each broadcast weight pair then feeds 16 tokens' multiply-adds instead of 8: the 256-bit loop
 // issues a broadcast load per vpdpwssd, and those loads bound it (measured on Zen 4, 110M shape, one thread:
 // a 64-token int8-g32 prefill 115.5 -> 97 ms; keeping the broadcasts in registers by shuffles instead was
-// slower, 120 ms). Same sums, same float operations lane by lane: the same bits.
+// slower, 120 ms). Same sums, same float operations lane by lane: the same bits. (The maskz forms with
+// every lane set are the plain operations: the plain intrinsics' undefined pass-through operand trips GCC
+// 12's -Wmaybe-uninitialized.)
 template <size_t R>
 KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
                                 size_t row_begin, size_t row_end, float* out, size_t out_stride) {
@@ -109,12 +111,13 @@ KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivations
           const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa + 16 * p));
           const __m256i hi = two ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 16 * p))
                                  : _mm256_setzero_si256();
-          xv[p] = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+          xv[p] = _mm512_maskz_inserti64x4(0xFF, _mm512_castsi256_si512(lo), hi, 1);
         }
         const __m256 xs_lo = _mm256_loadu_ps(x.scales16x + ta * kTokenTile);
         const __m256 xs_hi = two ? _mm256_loadu_ps(x.scales16x + tb * kTokenTile) : _mm256_setzero_ps();
         const __m512 xs = _mm512_castpd_ps(  // insertf64x4: AVX-512F (insertf32x8 would need DQ)
-            _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(xs_lo)), _mm256_castps_pd(xs_hi), 1));
+            _mm512_maskz_insertf64x4(0xFF, _mm512_castpd256_pd512(_mm256_castps_pd(xs_lo)),
+                                     _mm256_castps_pd(xs_hi), 1));
         for (size_t r = 0; r < R; ++r) {
           const int16_t* wj = wb[r] + j * kBlock;
           __m512i acc[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
@@ -127,7 +130,8 @@ KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivations
           const __m512i sum = _mm512_add_epi32(acc[0], acc[1]);
           const __m512 d = _mm512_mul_ps(_mm512_set1_ps(ws[r][j]), xs);
           float* l = lanes[r][j % 8];
-          _mm512_store_ps(l, _mm512_add_ps(_mm512_load_ps(l), _mm512_mul_ps(_mm512_cvtepi32_ps(sum), d)));
+          _mm512_store_ps(
+              l, _mm512_add_ps(_mm512_load_ps(l), _mm512_mul_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, sum), d)));
         }
       }
       for (size_t h = 0; h < (two ? 2u : 1u); ++h) {
