@@ -239,9 +239,9 @@ Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t 
     const LayerLinears& o = plan_->layer(l);
     for (size_t i = 0; i < n; ++i) apply_norm(cfg_, w.attn_norm, w.attn_norm_bias, x + i * dim, xb + i * dim);
     kernels::LinearInput& attn_in = in.bind(xb, n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.wq.run(attn_in, q, pool));
-    ORDINAL_RETURN_IF_ERROR(o.wk.run(attn_in, ks, pool));
-    ORDINAL_RETURN_IF_ERROR(o.wv.run(attn_in, vs, pool));
+    // One pool job for q, k and v (input quantized once), as the session's forward pass does.
+    const kernels::LinearOutput qkv[] = {{&o.wq, q}, {&o.wk, ks}, {&o.wv, vs}};
+    ORDINAL_RETURN_IF_ERROR(kernels::run_linear_group(attn_in, qkv, 3, pool));
     for (size_t i = 0; i < n; ++i) {
       float* k = ks + i * kv_dim_;
       const size_t j = b + i;
@@ -268,11 +268,12 @@ Status BatchSessionImpl::forward_tokens(size_t task, size_t b, size_t e, size_t 
 
     for (size_t i = 0; i < n; ++i) apply_norm(cfg_, w.ffn_norm, w.ffn_norm_bias, x + i * dim, xb + i * dim);
     kernels::LinearInput& ffn_in = in.bind(xb, n, dim);
-    ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb, pool));
     if (c.activation == Activation::kSwiGLU) {
-      ORDINAL_RETURN_IF_ERROR(o.w3.run(ffn_in, hb2, pool));
+      const kernels::LinearOutput gate_up[] = {{&o.w1, hb}, {&o.w3, hb2}};
+      ORDINAL_RETURN_IF_ERROR(kernels::run_linear_group(ffn_in, gate_up, 2, pool));
       kernels::swiglu(hb, hb2, n * hidden);
     } else {
+      ORDINAL_RETURN_IF_ERROR(o.w1.run(ffn_in, hb, pool));
       kernels::gelu_tanh(hb, n * hidden);
     }
     ORDINAL_RETURN_IF_ERROR(o.w2.run(in.bind(hb, n, hidden), xb2, pool));
