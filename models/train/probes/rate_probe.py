@@ -13,10 +13,11 @@ transform coder for its own Fisher metric?
    reverse water-filling at level theta: component i with variance s_i^2 > theta is kept as
    a_i c_i + sqrt(a_i theta) n (a_i = 1 - theta / s_i^2, n standard normal), others are dropped. Rate:
    sum_i max(0, 1/2 log2(s_i^2 / theta)) bits per position. This is the rate a Gaussian source with the
-   table's covariance needs at that Fisher distortion; no side information (mean, basis: 128x128 numbers
-   for story-gpt2, themselves more than 25x allows) and no runtime cost are counted, so it is the
-   optimistic end for transform coders - the families the runtime has (low-rank, hybrid) are special
-   cases of it with worse allocation.
+   table's covariance needs at that Fisher distortion, at the rate-distortion limit; no side information
+   (mean, basis: 128x128 numbers for story-gpt2, themselves more than 25x allows) and no runtime cost are
+   counted, so it is the optimistic end for transform coders - the families the runtime has (low-rank,
+   hybrid) are special cases of it with worse allocation. It is not a bound for every coder: a table far
+   from Gaussian could need fewer bits than the Gaussian rate.
 3. Each reconstruction is evaluated on HELD-OUT windows (last 10 %, disjoint from calibration): top-1
    agreement with the unmodified model, KL and relative perplexity change per position bucket, mean over
    two noise draws; int8-row (the shipped 3.9x setting) is the reference point.
