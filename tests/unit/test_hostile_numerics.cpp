@@ -66,6 +66,25 @@ TEST_CASE("RMSNorm and LayerNorm of finite activations whose squares overflow fl
   CHECK_FALSE(std::isfinite(out[3]));
 }
 
+TEST_CASE("all_finite finds one NaN or infinity anywhere, in whole blocks and in the tail") {
+  const float bad[] = {std::nanf(""), -std::nanf(""), INFINITY, -INFINITY};
+  const float good[] = {0.0f, -0.0f, 3.4028235e38f, -3.4028235e38f, 1e-45f, -1.17549435e-38f, 1.0f};
+  for (size_t n : {0u, 1u, 63u, 64u, 65u, 128u, 200u}) {
+    std::vector<float> x(n);
+    for (size_t i = 0; i < n; ++i) x[i] = good[i % 7];
+    CHECK(kernels::all_finite(x.data(), n));
+    for (size_t at = 0; at < n; ++at) {
+      for (float b : bad) {
+        const float keep = x[at];
+        x[at] = b;
+        INFO("n " << n << " at " << at);
+        CHECK_FALSE(kernels::all_finite(x.data(), n));
+        x[at] = keep;
+      }
+    }
+  }
+}
+
 TEST_CASE("temperatures below the documented minimum sample greedily") {
   std::vector<float> logits = {0.1f, 3.0f, 2.9f, -1.0f, 0.0f};
   for (float t : {1e-40f, 1e-30f, 1e-5f, Sampler::kMinTemperature / 2}) {
