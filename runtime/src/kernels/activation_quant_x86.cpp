@@ -21,10 +21,11 @@ namespace {
 
 constexpr float kRound = 12582912.0f;  // 1.5 * 2^23, as in group_gemm.cpp
 
-// Max |x| over 32 values and whether all are finite; the four vectors of |x| are returned in a.
-ORDINAL_AVX2_ONLY inline float block_amax32(const float* x, __m256* a, bool* finite) {
+// Max |x| over 32 values and whether all are finite.
+ORDINAL_AVX2_ONLY inline float block_amax32(const float* x, bool* finite) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   const __m256 fmax = _mm256_set1_ps(FLT_MAX);
+  __m256 a[4];
   int all_finite = 0xFF;
   for (int k = 0; k < 4; ++k) {
     a[k] = _mm256_and_ps(_mm256_loadu_ps(x + 8 * k), abs_mask);
@@ -55,9 +56,8 @@ ORDINAL_AVX2_ONLY void quantize_int16_avx2(const float* x, size_t cols, int16_t*
   for (size_t j = 0; j < full; ++j) {
     const float* xb = x + j * kBlock;
     int16_t* qb = q + j * kBlock;
-    __m256 a[4];
     bool finite;
-    const float amax = block_amax32(xb, a, &finite);
+    const float amax = block_amax32(xb, &finite);
     float inv = 0.0f;
     if (!block_scale_from_amax(amax, finite, static_cast<float>(kAct16Max), &scales[j], &inv)) {
       std::memset(qb, 0, kBlock * sizeof(int16_t));
@@ -87,9 +87,8 @@ ORDINAL_AVX2_ONLY void quantize_int8_avx2(const float* x, size_t cols, int8_t* q
     const float* xb = x + j * kBlock;
     int8_t* even = q + nibble_even_offset(j, blocks);
     int8_t* odd = q + nibble_odd_offset(j, blocks);
-    __m256 a[4];
     bool finite;
-    const float amax = block_amax32(xb, a, &finite);
+    const float amax = block_amax32(xb, &finite);
     float inv = 0.0f;
     if (!block_scale_from_amax(amax, finite, static_cast<float>(kAct8Max), &scales[j], &inv)) {
       std::memset(even, 0, kBlock / 2);

@@ -99,18 +99,28 @@ void quantize_int16_scalar(const float* x, size_t cols, int16_t* q, float* scale
 
 }  // namespace group
 
-void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums) {
-  static const group::QuantizeInt8 vec = group::avx2_quantize_int8();
+namespace {
+
+// The AVX2 quantizers where the GEMM runs an x86 vector path (so ORDINAL_ISA lowers them too), chosen once.
+bool x86_vector_gemm() {
   const GroupPath p = group_gemm_path();
-  (vec && (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) ? vec : group::quantize_int8_scalar)(
-      x, cols, q, scales, sums);
+  return p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni;
+}
+
+}  // namespace
+
+void quantize_activations_int8(const float* x, size_t cols, int8_t* q, float* scales, int32_t* sums) {
+  static const group::QuantizeInt8 quantize = x86_vector_gemm() && group::avx2_quantize_int8()
+                                                  ? group::avx2_quantize_int8()
+                                                  : group::quantize_int8_scalar;
+  quantize(x, cols, q, scales, sums);
 }
 
 void quantize_activations_int16(const float* x, size_t cols, int16_t* q, float* scales) {
-  static const group::QuantizeInt16 vec = group::avx2_quantize_int16();
-  const GroupPath p = group_gemm_path();
-  (vec && (p == GroupPath::kAvx2 || p == GroupPath::kAvx512Vnni) ? vec : group::quantize_int16_scalar)(
-      x, cols, q, scales);
+  static const group::QuantizeInt16 quantize = x86_vector_gemm() && group::avx2_quantize_int16()
+                                                   ? group::avx2_quantize_int16()
+                                                   : group::quantize_int16_scalar;
+  quantize(x, cols, q, scales);
 }
 
 void interleave_activations_int8(const int8_t* q8, const float* scales, const int32_t* sums, size_t batch,

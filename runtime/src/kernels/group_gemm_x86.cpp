@@ -79,7 +79,7 @@ KATTR inline __m256i acc_u8s8(__m256i acc, __m256i u, __m256i x) {
 template <size_t R>
 KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivationsView& x, const float* bias,
                                 size_t row_begin, size_t row_end, float* out, size_t out_stride) {
-  const size_t nb = w.cols / kBlock, per_group = w.blocks_per_group;
+  const size_t nb = w.cols / kBlock;
   const size_t tiles = (x.batch + kTokenTile - 1) / kTokenTile;
   alignas(64) int16_t wb[R][kPrefillMaxCols];
   alignas(64) float ws[R][kPrefillMaxCols / kBlock + 8];
@@ -87,11 +87,7 @@ KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivations
     for (size_t r = 0; r < R; ++r) {
       const size_t row = row0 + r;
       const uint8_t* wr = w.data + row * w.row_bytes;
-      for (size_t j = 0; j < nb; j += 8) {
-        const size_t n = nb - j < 8 ? nb - j : 8;
-        _mm256_storeu_ps(ws[r] + j, w.row_scales ? _mm256_set1_ps(w.row_scales[row])
-                                                 : scales8(w.scales + 2 * row * w.groups, j, n, per_group));
-      }
+      row_block_scales(w, row, nb, ws[r]);
       for (size_t i = 0; i < nb * kBlock; i += 16) {
         _mm256_store_si256(reinterpret_cast<__m256i*>(wb[r] + i),
                            _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wr + i))));
@@ -138,19 +134,8 @@ KATTR void prefill_rows_int8_x2(const GroupMatrixView& w, const GroupActivations
         const size_t first = (m + h) * kTokenTile;
         const size_t tokens = x.batch - first < kTokenTile ? x.batch - first : kTokenTile;
         for (size_t r = 0; r < R; ++r) {
-          // reduce_lanes per token: ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)).
-          const float(*l)[2 * kTokenTile] = lanes[r];
-          const size_t o = h * kTokenTile;
-          const __m256 a0 = _mm256_add_ps(_mm256_load_ps(l[0] + o), _mm256_load_ps(l[4] + o));
-          const __m256 a1 = _mm256_add_ps(_mm256_load_ps(l[1] + o), _mm256_load_ps(l[5] + o));
-          const __m256 a2 = _mm256_add_ps(_mm256_load_ps(l[2] + o), _mm256_load_ps(l[6] + o));
-          const __m256 a3 = _mm256_add_ps(_mm256_load_ps(l[3] + o), _mm256_load_ps(l[7] + o));
-          alignas(32) float y[kTokenTile];
-          _mm256_store_ps(y, _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3)));
-          const size_t row = row0 + r;
-          for (size_t t = 0; t < tokens; ++t) {
-            out[(first + t) * out_stride + row] = bias ? y[t] + bias[row] : y[t];
-          }
+          store_tile_row(lanes[r][0] + h * kTokenTile, 2 * kTokenTile, bias, row0 + r, first, tokens, out,
+                         out_stride);
         }
       }
     }
