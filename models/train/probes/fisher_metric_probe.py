@@ -13,33 +13,16 @@ HELD-OUT windows (last 10 %, disjoint from calibration).
 import os, sys, math
 import numpy as np, torch, torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import bpe, common
+import probe_data
 torch.set_num_threads(1)
-model, cfg = common.load_exported(sys.argv[1])
-model.eval()
+model, cfg, tr, he = probe_data.load(sys.argv[1])
 CTX = cfg["n_positions"]; D = cfg["n_embd"]
-train_p, held = bpe.split_paragraphs(bpe.load_paragraphs())
-tok = bpe.Tokenizer(bpe.train(train_p))
-def stream(ps):
-    out = []
-    for p in ps: out += tok.encode(p, bos=True)
-    return np.array(out)
-tr, he = stream(train_p), stream(held)
 wpe = model.transformer["wpe"].weight
 T0 = wpe.detach().clone()
-rng = np.random.RandomState(0)
 NW = int(sys.argv[2]) if len(sys.argv) > 2 else 24
 Fsum = torch.zeros(CTX, D, D, dtype=torch.float64)
-for w in range(NW):
-    s = rng.randint(0, len(tr) - CTX)
-    x = torch.from_numpy(tr[s:s + CTX][None])
-    for k in range(2):
-        model.zero_grad()
-        lp = F.log_softmax(model(x)[0], -1)
-        y = torch.multinomial(lp.exp().detach(), 1)[:, 0]
-        lp.gather(1, y[:, None]).sum().backward()
-        g = wpe.grad.detach().double()
-        Fsum += g[:, :, None] * g[:, None, :]
+for g in probe_data.table_gradients(model, tr, CTX, NW):
+    Fsum += g[:, :, None] * g[:, None, :]
 Fp = Fsum / (NW * 2)
 Fbar = Fp.mean(0)
 ev = torch.linalg.eigvalsh(Fbar).flip(0)

@@ -12,18 +12,11 @@ import os
 import sys
 import numpy as np, torch, torch.nn.functional as F
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import bpe, common
+import probe_data
 torch.set_num_threads(1); torch.manual_seed(0)
-model, cfg = common.load_exported(sys.argv[1]); model.eval()
+model, cfg, tr, he = probe_data.load(sys.argv[1])
 for p in model.parameters(): p.requires_grad_(False)
 CTX = cfg["n_positions"]; D = cfg["n_embd"]; K = int(sys.argv[2]); r = int(sys.argv[3]); steps = int(sys.argv[4])
-train_p, held = bpe.split_paragraphs(bpe.load_paragraphs())
-tok = bpe.Tokenizer(bpe.train(train_p))
-def stream(ps):
-    out = []
-    for p in ps: out += tok.encode(p, bos=True)
-    return np.array(out)
-tr, he = stream(train_p), stream(held)
 wpe = model.transformer["wpe"].weight
 T0 = wpe.detach().clone()
 tail = T0[K:].double()
